@@ -1,0 +1,1 @@
+"""Benchmarks (not timed tests). Run ``python -m bench [ID ...]``; see bench/README.md."""
