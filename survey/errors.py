@@ -15,10 +15,15 @@ class QuestionnaireDefinitionError(SurveyError):
 
 @dataclass
 class FieldProblem:
-    """One problem with one answer: ``field`` is the item code (or a top-level field name)."""
+    """One problem with one answer: ``field`` is the item code (or a top-level field name).
+
+    ``message`` is English (for integrators); ``message_zh``, when given, is the Chinese text a
+    resident sees next to the question.
+    """
 
     field: str
     message: str
+    message_zh: str | None = None
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The one place where survey data and scoring meet."""

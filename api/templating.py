@@ -1,0 +1,11 @@
+"""The Jinja2 environment shared by every page (autoescaping on, as Starlette sets it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)

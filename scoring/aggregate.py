@@ -1,0 +1,271 @@
+"""Community aggregates and hierarchical aggregation (METHODS.md §2–3).
+
+Respondent-level sums per community are sparse-matrix products ``G @ X`` with ``G`` the
+(m × n) community indicator carrying the survey weights, so a city-scale wave is a handful of
+passes over the matrix. The tree is aggregated with one dense product per level, and the same
+functions accept any leading batch axes (bootstrap replicates, Monte Carlo draws).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from scoring.framework import Framework
+
+#: Geometric means floor children at this many points so that a 0 does not send the parent
+#: to 0 (METHODS.md §3: "floor at a small epsilon, or use a 1–100 range").
+GEOMETRIC_FLOOR = 1.0
+
+
+def indicator(group: np.ndarray, m: int, values: np.ndarray | None = None) -> sparse.csr_matrix:
+    """The (m × n) community indicator with ``values`` (default 1) in row ``group[i]``."""
+    n = group.shape[0]
+    data = np.ones(n) if values is None else np.asarray(values, dtype=float)
+    return sparse.csr_matrix((data, (group, np.arange(n))), shape=(m, n))
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """Per community × item: weighted mean, linearisation SE, counts, DK rate, % positive."""
+
+    mean: np.ndarray
+    se: np.ndarray
+    n: np.ndarray
+    weight_sum: np.ndarray
+    dk_rate: np.ndarray
+    pct_positive: np.ndarray | None
+    n_rows: np.ndarray
+
+
+def item_stats(
+    S: np.ndarray,
+    weights: np.ndarray,
+    group: np.ndarray,
+    m: int,
+    *,
+    positive: np.ndarray | None = None,
+) -> ItemStats:
+    """Weighted community means of 0–100 scores, with linearisation standard errors.
+
+    The mean is the ratio ``Σ w y / Σ w`` over respondents who answered. Its variance is the
+    linearised ratio-mean variance with respondents as independent draws within each
+    community: ``n/(n−1) Σ w² (y − ȳ)² / (Σ w)²``. Unlike a frequency-weight SE it does not
+    change when the weights are rescaled.
+
+    Parameters
+    ----------
+    S : array (n, p), scores with NaN for missing.
+    weights : array (n,), survey weights.
+    group : int array (n,), community of each row.
+    m : number of communities.
+    positive : optional array (n, p) of 0/1 (NaN missing): top-two-box indicators.
+
+    Examples
+    --------
+    >>> st = item_stats(np.array([[0.0], [100.0], [np.nan]]), np.ones(3), np.zeros(3, int), 1)
+    >>> st.mean.tolist(), st.se.round(2).tolist(), st.dk_rate.round(3).tolist()
+    ([[50.0]], [[50.0]], [[0.333]])
+    """
+    answered = ~np.isnan(S)
+    M = answered.astype(float)
+    S0 = np.where(answered, S, 0.0)
+    Gw = indicator(group, m, weights)
+    Gw2 = indicator(group, m, weights * weights)
+    G1 = indicator(group, m)
+    wsum = Gw @ M
+    n_item = G1 @ M
+    n_rows = np.bincount(group, minlength=m).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (Gw @ S0) / wsum
+        # Σw²(y−ȳ)² expanded; scores are bounded (0–100) so the cancellation is harmless.
+        ss = Gw2 @ (S0 * S0) - 2 * mean * (Gw2 @ S0) + mean * mean * (Gw2 @ M)
+        var = np.maximum(ss, 0.0) / (wsum * wsum) * n_item / (n_item - 1)
+        se = np.where(n_item > 1, np.sqrt(var), np.nan)
+        dk = 1.0 - n_item / n_rows[:, None]
+        pct = None
+        if positive is not None:
+            pct = (Gw @ np.where(answered, positive, 0.0)) / wsum * 100.0
+    return ItemStats(mean, se, n_item, wsum, dk, pct, n_rows)
+
+
+@dataclass(frozen=True)
+class TreeSpec:
+    """Normalised relative weights and aggregation choices for one framework.
+
+    ``item_w`` (p,), ``sub_w`` (S,), ``dim_w`` (D,) are relative within their parent;
+    ``geo_sub`` (S,), ``geo_dim`` (D,) and ``geo_overall`` say which nodes use the geometric mean.
+    """
+
+    item_w: np.ndarray
+    sub_w: np.ndarray
+    dim_w: np.ndarray
+    geo_sub: np.ndarray
+    geo_dim: np.ndarray
+    geo_overall: bool
+    min_coverage: float = 0.5
+
+
+def _level_matrix(parent: np.ndarray, w: np.ndarray, n_parents: int) -> np.ndarray:
+    A = np.zeros((parent.shape[0], n_parents))
+    A[np.arange(parent.shape[0]), parent] = w
+    return A
+
+
+def combine(
+    V: np.ndarray,
+    parent: np.ndarray,
+    w: np.ndarray,
+    n_parents: int,
+    geometric: np.ndarray,
+    min_coverage: float,
+) -> np.ndarray:
+    """Aggregate children (..., c) to parents (..., P), renormalising over missing children.
+
+    A parent whose available children carry less than ``min_coverage`` of its weight is NaN.
+
+    Examples
+    --------
+    >>> combine(np.array([[80.0, np.nan, 60.0]]), np.array([0, 0, 0]), np.ones(3), 1,
+    ...         np.array([False]), 0.5).tolist()
+    [[70.0]]
+    """
+    A = _level_matrix(parent, w, n_parents)
+    ok = ~np.isnan(V)
+    den = ok.astype(float) @ A
+    full = A.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(ok, V, 0.0) @ A / den
+        if np.any(geometric):
+            logs = np.where(ok, np.log(np.maximum(np.where(ok, V, 1.0), GEOMETRIC_FLOOR)), 0.0)
+            out = np.where(geometric, np.exp(logs @ A / den), out)
+        covered = den >= min_coverage * full * (1 - 1e-12)
+    return np.where(covered & (den > 0), out, np.nan)
+
+
+@dataclass(frozen=True)
+class TreeScores:
+    """Node scores with the same leading axes as the input: sub (..., S), dim (..., D), overall."""
+
+    sub: np.ndarray
+    dim: np.ndarray
+    overall: np.ndarray
+
+
+def aggregate_tree(item_means: np.ndarray, fw: Framework, spec: TreeSpec) -> TreeScores:
+    """Items → sub-dimensions → dimensions → overall for arrays of shape (..., p).
+
+    Examples
+    --------
+    >>> from scoring.framework import Framework, default_framework_dict
+    >>> fw = Framework.from_dict(default_framework_dict())
+    >>> spec = equal_spec(fw)
+    >>> aggregate_tree(np.full((2, 36), 70.0), fw, spec).overall.tolist()
+    [70.0, 70.0]
+    """
+    S = len(fw.subdimension_codes)
+    D = len(fw.dimension_codes)
+    sub = combine(item_means, fw.sub_of_item, spec.item_w, S, spec.geo_sub, spec.min_coverage)
+    dim = combine(sub, fw.dim_of_sub, spec.sub_w, D, spec.geo_dim, spec.min_coverage)
+    overall = combine(
+        dim, np.zeros(D, dtype=np.intp), spec.dim_w, 1, np.array([spec.geo_overall]),
+        spec.min_coverage,
+    )[..., 0]
+    return TreeScores(sub, dim, overall)
+
+
+def equal_spec(fw: Framework, min_coverage: float = 0.5) -> TreeSpec:
+    """Equal weights and arithmetic means everywhere."""
+    S = len(fw.subdimension_codes)
+    D = len(fw.dimension_codes)
+    return TreeSpec(
+        np.ones(fw.n_items), np.ones(S), np.ones(D), np.zeros(S, bool), np.zeros(D, bool), False,
+        min_coverage,
+    )
+
+
+def effective_weights(fw: Framework, spec: TreeSpec) -> np.ndarray:
+    """Weight of each item on the overall index: the product of normalised weights on its path.
+
+    Examples
+    --------
+    >>> from scoring.framework import Framework, default_framework_dict
+    >>> fw = Framework.from_dict(default_framework_dict())
+    >>> float(effective_weights(fw, equal_spec(fw)).sum()), effective_weights(fw, equal_spec(fw))[0]
+    (1.0, np.float64(0.027777777777777776))
+    """
+
+    def norm(w: np.ndarray, parent: np.ndarray, k: int) -> np.ndarray:
+        tot = np.bincount(parent, w, minlength=k)
+        return w / tot[parent]
+
+    S = len(fw.subdimension_codes)
+    D = len(fw.dimension_codes)
+    wi = norm(spec.item_w, fw.sub_of_item, S)
+    ws = norm(spec.sub_w, fw.dim_of_sub, D)
+    wd = spec.dim_w / spec.dim_w.sum()
+    return wi * ws[fw.sub_of_item] * wd[fw.dim_of_item]
+
+
+def _jacobian(V: np.ndarray, parent: np.ndarray, w: np.ndarray, out: np.ndarray,
+              geometric: np.ndarray) -> np.ndarray:
+    # d parent / d child (m, c, P) for one level, matching `combine`.
+    ok = ~np.isnan(V)
+    A = _level_matrix(parent, w, out.shape[-1])
+    den = ok.astype(float) @ A
+    with np.errstate(invalid="ignore", divide="ignore"):
+        J = ok[:, :, None] * A[None, :, :] / den[:, None, :]
+        if np.any(geometric):
+            floored = np.where(ok, V, np.inf) <= GEOMETRIC_FLOOR
+            scale = np.where(floored, 0.0, out[:, None, :] / np.where(ok, V, 1.0)[:, :, None])
+            J = np.where(geometric[None, None, :], J * scale, J)
+    return np.nan_to_num(J * ~np.isnan(out)[:, None, :])
+
+
+def node_gradients(
+    item_means: np.ndarray, fw: Framework, spec: TreeSpec, scores: TreeScores
+) -> np.ndarray:
+    """Gradient of the overall index and each dimension w.r.t. the item means, (m, p, 1 + D)."""
+    S = len(fw.subdimension_codes)
+    D = len(fw.dimension_codes)
+    del S
+    J1 = _jacobian(item_means, fw.sub_of_item, spec.item_w, scores.sub, spec.geo_sub)
+    J2 = _jacobian(scores.sub, fw.dim_of_sub, spec.sub_w, scores.dim, spec.geo_dim)
+    J3 = _jacobian(scores.dim, np.zeros(D, dtype=np.intp), spec.dim_w, scores.overall[:, None],
+                   np.array([spec.geo_overall]))
+    g_dim = J1 @ J2
+    g_all = g_dim @ J3
+    return np.concatenate([g_all, g_dim], axis=2)
+
+
+def linearised_node_se(
+    S: np.ndarray,
+    weights: np.ndarray,
+    group: np.ndarray,
+    stats: ItemStats,
+    gradients: np.ndarray,
+    chunk: int = 65536,
+) -> np.ndarray:
+    """Linearisation SE of tree nodes, (m, K), from item-mean gradients (m, p, K).
+
+    Each respondent's influence on a node is ``z_i = Σ_j g_j w_i (y_ij − ȳ_j) / W_j`` (zero on
+    missing answers); the variance is ``n/(n−1) Σ z_i²`` within the community.
+    """
+    m, p, K = gradients.shape
+    acc = np.zeros((m, K))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(stats.weight_sum > 0, 1.0 / stats.weight_sum, 0.0)
+    mean0 = np.nan_to_num(stats.mean)
+    for start in range(0, S.shape[0], chunk):
+        g = group[start : start + chunk]
+        block = S[start : start + chunk]
+        Z = np.where(np.isnan(block), 0.0, block - mean0[g]) * (weights[start : start + chunk,
+                                                                       None] * scale[g])
+        z = np.einsum("ij,ijk->ik", Z, gradients[g])
+        for k in range(K):
+            acc[:, k] += np.bincount(g, z[:, k] * z[:, k], minlength=m)
+    n = stats.n_rows
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n[:, None] > 1, np.sqrt(acc * (n / (n - 1))[:, None]), np.nan)

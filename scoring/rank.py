@@ -1,0 +1,122 @@
+"""Ranks with ties, suppression of small samples, and quantiles that tolerate NaN.
+
+Ranks are computed along the last axis for any batch shape (bootstrap replicates, Monte Carlo
+draws) with one sort, so rank intervals need no loop over replicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SUPPRESSED_REASON = {"zh": "样本不足", "en": "insufficient sample"}
+FLAG_NOTE = {"zh": "样本较少,仅供参考", "en": "small sample, for reference only"}
+NO_SCORE_REASON = {"zh": "有效题目覆盖不足", "en": "too few items answered"}
+
+
+def rank_min(values: np.ndarray) -> np.ndarray:
+    """Rank along the last axis, highest value = 1, ties share the smallest rank (``min``).
+
+    NaN values get rank NaN and do not count.
+
+    Examples
+    --------
+    >>> rank_min(np.array([70.0, 80.0, 70.0, np.nan, 90.0])).tolist()
+    [3.0, 2.0, 3.0, nan, 1.0]
+    >>> rank_min(np.array([[1.0, 2.0], [2.0, 1.0]])).tolist()
+    [[2.0, 1.0], [1.0, 2.0]]
+    """
+    v = np.asarray(values, dtype=float)
+    # Sorting −v puts the best first and NaN last.
+    order = np.argsort(-v, axis=-1, kind="stable")
+    s = np.take_along_axis(-v, order, axis=-1)
+    k = np.arange(v.shape[-1])
+    new_run = np.ones(s.shape, dtype=bool)
+    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
+    start = np.maximum.accumulate(np.where(new_run, k, 0), axis=-1)
+    ranks_sorted = (start + 1).astype(float)
+    ranks_sorted[np.isnan(s)] = np.nan
+    out = np.empty_like(ranks_sorted)
+    np.put_along_axis(out, order, ranks_sorted, axis=-1)
+    return out
+
+
+def nan_std(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Standard deviation (ddof 1) ignoring NaN, NaN (no warning) where fewer than 2 values."""
+    a = np.asarray(a, dtype=float)
+    ok = ~np.isnan(a)
+    k = ok.sum(axis=axis)
+    a0 = np.where(ok, a, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = a0.sum(axis=axis) / k
+        dev = np.where(ok, a - np.expand_dims(mean, axis), 0.0)
+        var = (dev * dev).sum(axis=axis) / (k - 1)
+    return np.where(k > 1, np.sqrt(var), np.nan)
+
+
+def nan_quantiles(a: np.ndarray, qs: np.ndarray | list[float], axis: int = 0) -> np.ndarray:
+    """Quantiles (linear interpolation, as ``np.quantile``) ignoring NaN, fully vectorised.
+
+    ``np.nanquantile`` falls back to a per-column Python path when NaNs are present; this sorts
+    once instead. Returns shape ``(len(qs), *rest)``; all-NaN columns give NaN.
+
+    Examples
+    --------
+    >>> nan_quantiles(np.array([[1.0, np.nan], [3.0, 2.0], [2.0, np.nan]]), [0.5]).tolist()
+    [[2.0, 2.0]]
+    """
+    # Work along the last axis: sorting contiguous rows is much faster than columns.
+    a = np.moveaxis(np.asarray(a, dtype=float), axis, -1)
+    s = np.sort(a, axis=-1)  # NaN last
+    k = (~np.isnan(a)).sum(axis=-1)
+    last = np.maximum(k - 1, 0)
+    out = []
+    for q in np.atleast_1d(np.asarray(qs, dtype=float)):
+        pos = q * last
+        lo = np.floor(pos).astype(np.intp)
+        hi = np.minimum(lo + 1, last)
+        vlo = np.take_along_axis(s, lo[..., None], axis=-1)[..., 0]
+        vhi = np.take_along_axis(s, hi[..., None], axis=-1)[..., 0]
+        val = vlo + (pos - lo) * (vhi - vlo)
+        out.append(np.where(k > 0, val, np.nan))
+    return np.stack(out)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Who gets a published score: suppression, flags, ranks and grades per community."""
+
+    suppressed: np.ndarray
+    reason: list[str | None]
+    flagged: np.ndarray
+    note: list[str | None]
+    rank: np.ndarray
+    n_ranked: int
+
+
+def publication(
+    index: np.ndarray, n_valid: np.ndarray, *, min_n: int = 30, flag_n: int = 100, lang: str = "zh"
+) -> Publication:
+    """Suppress communities with fewer than ``min_n`` valid responses, flag those below
+    ``flag_n``, and rank the rest (a community with no index is unranked, with a reason).
+
+    Examples
+    --------
+    >>> p = publication(np.array([80.0, 90.0, 85.0]), np.array([200, 20, 50]))
+    >>> p.suppressed.tolist(), p.rank.tolist(), p.reason, p.note[2]
+    ([False, True, False], [2.0, nan, 1.0], [None, '样本不足', None], '样本较少,仅供参考')
+    """
+    index = np.asarray(index, dtype=float)
+    n_valid = np.asarray(n_valid)
+    small = n_valid < min_n
+    no_score = ~small & np.isnan(index)
+    suppressed = small | no_score
+    flagged = ~suppressed & (n_valid < flag_n)
+    reason: list[str | None] = [
+        SUPPRESSED_REASON[lang] if s else NO_SCORE_REASON[lang] if ns else None
+        for s, ns in zip(small, no_score)
+    ]
+    note: list[str | None] = [FLAG_NOTE[lang] if f else None for f in flagged]
+    rank = rank_min(np.where(suppressed, np.nan, index))
+    return Publication(suppressed, reason, flagged, note, rank, int((~suppressed).sum()))

@@ -1,0 +1,141 @@
+"""From raw answers to the 0–100 scale (METHODS.md §1).
+
+Missing answers (including 不了解/不适用, already NaN in the matrix) stay NaN: they are excluded
+from every denominator, never scored as zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoring.errors import ScoringError
+
+PRESETS = ("ptm", "cn_gov", "top2box")
+
+#: Category scores of the ``cn_gov`` preset for a 5-point scale (1 → 0 … 5 → 100).
+CN_GOV_5 = np.array([np.nan, 0.0, 30.0, 60.0, 80.0, 100.0])
+
+
+def _check_range(X: np.ndarray, points: np.ndarray, codes: tuple[str, ...] | None) -> None:
+    # One vectorised pass; the error names the first offending column so a bad import is easy
+    # to trace back to the questionnaire item.
+    with np.errstate(invalid="ignore"):
+        bad = (X < 1) | (X > points) | (X - np.floor(X) > 0)  # NaN compares False
+    if bad.any():
+        j = int(np.flatnonzero(bad.any(axis=0))[0])
+        name = codes[j] if codes else str(j)
+        value = X[np.flatnonzero(bad[:, j])[0], j]
+        raise ScoringError(f"item {name!r}: answer {value!r} outside 1..{int(points[j])}")
+
+
+def key_answers(X: np.ndarray, points: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+    """Reverse-key the answers: ``k + 1 − x`` on reverse items, unchanged elsewhere.
+
+    Examples
+    --------
+    >>> key_answers(np.array([[1.0, 1.0]]), np.array([5, 5]), np.array([False, True]))
+    array([[1., 5.]])
+    """
+    X = np.asarray(X, dtype=float)
+    flip = np.asarray(reverse, dtype=bool)
+    if not flip.any():
+        return X
+    out = X.copy()
+    out[:, flip] = (np.asarray(points)[flip] + 1) - X[:, flip]
+    return out
+
+
+def rescale_items(
+    X: np.ndarray,
+    points: np.ndarray,
+    reverse: np.ndarray,
+    preset: str = "ptm",
+    *,
+    codes: tuple[str, ...] | None = None,
+    check: bool = True,
+) -> np.ndarray:
+    """Rescale k-point answers (n × p, NaN missing) to 0–100 with a preset.
+
+    Parameters
+    ----------
+    X : array (n, p) of answers 1..k (NaN for missing / don't know).
+    points : int array (p,), k per item.
+    reverse : bool array (p,), reverse-keyed items (scored ``k + 1 − x`` first).
+    preset : ``"ptm"`` percent-to-maximum ``(x − 1)/(k − 1)·100`` (default); ``"cn_gov"`` category
+        scores 0/30/60/80/100 (5-point items only); ``"top2box"`` 100 when the keyed answer is one
+        of the two top categories, else 0 (its mean is the share answering 4–5).
+    codes : item codes, used in error messages.
+    check : validate that answers are integers in 1..k.
+
+    Examples
+    --------
+    >>> rescale_items(np.array([[1.0, 3.0, np.nan]]), np.array([5, 5, 5]),
+    ...               np.array([False, True, False]))
+    array([[ 0., 50., nan]])
+    >>> rescale_items(np.array([[2.0, 4.0]]), np.array([5, 5]), np.array([False, False]), "cn_gov")
+    array([[30., 80.]])
+    """
+    X = np.asarray(X, dtype=float)
+    points = np.asarray(points)
+    if X.ndim != 2 or X.shape[1] != points.shape[0]:
+        raise ScoringError(f"X has shape {X.shape}, expected (n, {points.shape[0]})")
+    if preset not in PRESETS:
+        raise ScoringError(f"unknown rescaling preset {preset!r}; choose one of {PRESETS}")
+    if check:
+        _check_range(X, points, codes)
+    keyed = key_answers(X, points, reverse)
+    if preset == "ptm":
+        return (keyed - 1.0) * (100.0 / (points - 1.0))
+    if preset == "top2box":
+        out = np.where(keyed >= points - 1, 100.0, 0.0)
+        out[np.isnan(keyed)] = np.nan
+        return out
+    if np.any(points != 5):
+        raise ScoringError("preset 'cn_gov' is defined for 5-point items only")
+    idx = np.where(np.isnan(keyed), 0, keyed).astype(np.intp)
+    return CN_GOV_5[idx]
+
+
+def positive_indicator(X: np.ndarray, points: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+    """1.0 where the keyed answer is in the two top categories (4–5), 0.0 else, NaN missing."""
+    return rescale_items(X, points, reverse, "top2box", check=False) / 100.0
+
+
+def rescale_outcomes(Y: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Rescale outcome ratings to 0–100: ``(y − low)/(high − low)·100`` (1–10 → (y − 1)/9·100).
+
+    Examples
+    --------
+    >>> rescale_outcomes(np.array([[1.0, 10.0]]), np.array([1.0, 1.0]), np.array([10.0, 10.0]))
+    array([[  0., 100.]])
+    """
+    Y = np.asarray(Y, dtype=float)
+    low = np.asarray(low, dtype=float)
+    high = np.asarray(high, dtype=float)
+    with np.errstate(invalid="ignore"):
+        if np.any((Y < low) | (Y > high)):
+            raise ScoringError("outcome answer outside its scale")
+    return (Y - low) * (100.0 / (high - low))
+
+
+def overall_satisfaction_index(
+    outcome_means: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """ACSI-style OSI: weighted mean over O1..O3 of the rescaled community means.
+
+    Parameters
+    ----------
+    outcome_means : array (..., q), community means of the outcomes already on 0–100.
+    weights : array (q,), equal when omitted; renormalised over the non-missing outcomes.
+
+    Examples
+    --------
+    >>> overall_satisfaction_index(np.array([[50.0, 70.0, np.nan]]))
+    array([60.])
+    """
+    M = np.asarray(outcome_means, dtype=float)
+    w = np.ones(M.shape[-1]) if weights is None else np.asarray(weights, dtype=float)
+    ok = ~np.isnan(M)
+    den = ok @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, np.where(ok, M, 0.0) @ w / den, np.nan)

@@ -1,0 +1,189 @@
+"""Survey weights: raking (IPF) to population margins, trimming, Kish design effect.
+
+Choice (METHODS.md §2): we rake each community to the *marginal* distributions of the weighting
+variables (age band, gender), not to the joint age × gender cells. With ~300 respondents spread
+over 10 cells, some joint cells are empty or tiny in many communities; post-stratifying to them
+either fails or produces extreme weights, whereas the marginals are almost always covered. The
+joint margins are still the input (they are what population registers give), and a 1-variable
+``margin_shape`` turns this into plain post-stratification when that is wanted.
+
+All communities are raked at once: every update is a ``bincount`` over (community, category)
+keys, so the only Python loop is over IPF iterations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scoring.errors import ScoringError
+
+
+@dataclass(frozen=True)
+class RakingResult:
+    """Weights (mean 1 within each community) and per-community diagnostics."""
+
+    weights: np.ndarray
+    converged: np.ndarray
+    iterations: int
+    max_error: np.ndarray
+    uncovered_categories: np.ndarray
+    trimmed: np.ndarray
+    deff: np.ndarray
+    n_eff: np.ndarray
+
+
+def kish(weights: np.ndarray, group: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kish design effect ``n Σw² / (Σw)²`` and effective n ``(Σw)² / Σw²`` per community.
+
+    Examples
+    --------
+    >>> deff, n_eff = kish(np.array([1.0, 1.0, 2.0, 2.0]), np.array([0, 0, 1, 1]), 2)
+    >>> deff.tolist(), n_eff.tolist()
+    ([1.0, 1.0], [2.0, 2.0])
+    >>> kish(np.array([1.0, 3.0]), np.array([0, 0]), 1)[0].round(3).tolist()
+    [1.25]
+    """
+    n = np.bincount(group, minlength=m).astype(float)
+    s1 = np.bincount(group, weights, minlength=m)
+    s2 = np.bincount(group, weights * weights, minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return n * s2 / (s1 * s1), s1 * s1 / s2
+
+
+def _category_codes(strata: np.ndarray, shape: tuple[int, ...]) -> list[np.ndarray]:
+    # Coordinates of each row's cell along each weighting variable (C order, as documented
+    # in SurveyData.margin_shape); unknown cells (−1) get −1 everywhere.
+    known = strata >= 0
+    coords = np.unravel_index(np.where(known, strata, 0), shape)
+    return [np.where(known, c, -1) for c in coords]
+
+
+def _targets(margins: np.ndarray, shape: tuple[int, ...]) -> list[np.ndarray]:
+    m = margins.shape[0]
+    joint = margins.reshape((m, *shape))
+    out = []
+    for axis in range(len(shape)):
+        other = tuple(a + 1 for a in range(len(shape)) if a != axis)
+        out.append(joint.sum(axis=other) if other else joint)
+    return out
+
+
+def rake(
+    group: np.ndarray,
+    strata: np.ndarray,
+    margins: np.ndarray,
+    shape: tuple[int, ...] | None = None,
+    *,
+    base_weights: np.ndarray | None = None,
+    trim: tuple[float, float] | None = (0.3, 3.0),
+    tol: float = 1e-6,
+    max_iter: int = 100,
+    trim_rounds: int = 10,
+) -> RakingResult:
+    """Rake every community's respondents to its population margins.
+
+    Parameters
+    ----------
+    group : int array (n,), community of each row.
+    strata : int array (n,), weighting cell (index into ``margins``' columns), −1 unknown.
+        Rows with an unknown cell keep weight 1 (the community mean) and are not raked.
+    margins : array (m, cells), population counts; a community whose margins sum to zero is
+        left unweighted.
+    shape : the cells as a product of variables (default ``(cells,)``).
+    base_weights : starting weights (default 1).
+    trim : bounds as multiples of the community's mean weight; after trimming the weights are
+        raked again, up to ``trim_rounds`` times. ``None`` disables trimming.
+    tol : convergence on the largest relative gap ``|Σw / target − 1|`` over covered categories.
+
+    Returns
+    -------
+    RakingResult
+        Weights normalised to mean 1 within each community, ``converged`` (m,), the gap, the
+        number of population categories with no respondent (their share is spread over the
+        others), the count of trimmed rows, and Kish ``deff``/``n_eff``.
+
+    Examples
+    --------
+    >>> r = rake(np.array([0, 0, 0, 0]), np.array([0, 0, 0, 1]), np.array([[50.0, 50.0]]))
+    >>> r.weights.round(3).tolist()
+    [0.667, 0.667, 0.667, 2.0]
+    """
+    group = np.asarray(group)
+    strata = np.asarray(strata)
+    margins = np.asarray(margins, dtype=float)
+    m, cells = margins.shape
+    shape = (cells,) if shape is None else tuple(shape)
+    if int(np.prod(shape)) != cells:
+        raise ScoringError(f"shape {shape} does not have {cells} cells")
+    n = group.shape[0]
+    w = np.ones(n) if base_weights is None else np.asarray(base_weights, dtype=float).copy()
+    raked = (strata >= 0) & (margins.sum(axis=1) > 0)[group]
+
+    coords = _category_codes(strata, shape)
+    keys = []
+    shares = []
+    uncovered = np.zeros(m, dtype=np.int64)
+    for coord, target, size in zip(coords, _targets(margins, shape), shape):
+        key = np.where(raked, group * size + coord, m * size)  # last slot collects the rest
+        present = np.bincount(key, minlength=m * size + 1)[:-1].reshape(m, size) > 0
+        uncovered += ((target > 0) & ~present).sum(axis=1)
+        # Spread an uncovered category's share over the covered ones: the alternative (leaving
+        # the target unreachable) would never converge and would say nothing useful.
+        t = np.where(present, target, 0.0)
+        tot = t.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares.append(np.where(tot > 0, t / tot, 0.0).ravel())
+        keys.append(key)
+
+    n_raked = np.bincount(group[raked], minlength=m).astype(float)
+    lo, hi = trim if trim is not None else (0.0, np.inf)
+    iterations = 0
+    err = np.zeros(m)
+    trimmed = np.zeros(m, dtype=np.int64)
+    for _round in range(trim_rounds + 1):
+        for _ in range(max_iter):
+            iterations += 1
+            for key, share, size in zip(keys, shares, shape):
+                target = share * np.repeat(n_raked, size)
+                current = np.bincount(key, w, minlength=m * size + 1)[:-1]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    factor = np.where(current > 0, target / current, 1.0)
+                w = np.where(raked, w * np.append(factor, 1.0)[key], w)
+            err = _gap(w, keys, shares, shape, n_raked, m)
+            if np.all(err < tol):
+                break
+        if trim is None:
+            break
+        mean_w = _group_mean(w, group, raked, m)
+        low, high = lo * mean_w[group], hi * mean_w[group]
+        out = raked & ((w < low * (1 - 1e-9)) | (w > high * (1 + 1e-9)))
+        if not out.any():
+            break
+        trimmed += np.bincount(group[out], minlength=m)
+        w = np.where(raked, np.clip(w, low, high), w)
+    err = _gap(w, keys, shares, shape, n_raked, m)
+    mean_w = _group_mean(w, group, raked, m)
+    w = np.where(raked, w / np.where(mean_w > 0, mean_w, 1.0)[group], 1.0)
+    deff, n_eff = kish(w, group, m)
+    return RakingResult(w, err <= tol, iterations, err, uncovered, trimmed, deff, n_eff)
+
+
+def _group_mean(w: np.ndarray, group: np.ndarray, mask: np.ndarray, m: int) -> np.ndarray:
+    cnt = np.bincount(group[mask], minlength=m)
+    tot = np.bincount(group[mask], w[mask], minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, tot / cnt, 1.0)
+
+
+def _gap(w, keys, shares, shape, n_raked, m) -> np.ndarray:  # type: ignore[no-untyped-def]
+    # Relative gap per community, over categories with a positive target.
+    err = np.zeros(m)
+    for key, share, size in zip(keys, shares, shape):
+        target = share * np.repeat(n_raked, size)
+        current = np.bincount(key, w, minlength=m * size + 1)[:-1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = np.where(target > 0, np.abs(current / target - 1.0), 0.0)
+        err = np.maximum(err, rel.reshape(m, size).max(axis=1))
+    return err

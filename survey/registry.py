@@ -1,0 +1,132 @@
+"""Look-ups and creation of the district's reference data: streets, communities, waves and
+questionnaire versions. Look-ups raise :class:`NotFoundError` once, so callers need not check."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, select
+
+from survey.errors import ImmutableError, NotFoundError
+from survey.models import Community, QuestionnaireRecord, Street, Wave
+
+if TYPE_CHECKING:
+    from survey.questionnaire import Questionnaire
+
+
+def get_wave(*, session: Session, code: str) -> Wave:
+    wave = session.exec(select(Wave).where(Wave.code == code)).first()
+    if wave is None:
+        raise NotFoundError(f"no survey wave with code {code!r}")
+    return wave
+
+
+def get_community(*, session: Session, code: str) -> Community:
+    community = session.exec(select(Community).where(Community.code == code)).first()
+    if community is None:
+        raise NotFoundError(f"no community with code {code!r}")
+    return community
+
+
+def get_street(*, session: Session, code: str) -> Street:
+    street = session.exec(select(Street).where(Street.code == code)).first()
+    if street is None:
+        raise NotFoundError(f"no street with code {code!r}")
+    return street
+
+
+def list_waves(*, session: Session) -> list[Wave]:
+    return list(session.exec(select(Wave).order_by(Wave.code)).all())
+
+
+@lru_cache(maxsize=64)
+def _parse_definition(definition_hash: str, definition_json: str) -> Questionnaire:
+    # Keyed by the hash: a published definition never changes, so the parsed model can be
+    # shared by every request instead of re-validated on each submission.
+    from survey.questionnaire import Questionnaire
+
+    return Questionnaire.model_validate_json(definition_json)
+
+
+def questionnaire_of(record: QuestionnaireRecord) -> Questionnaire:
+    import json
+
+    return _parse_definition(record.definition_hash, json.dumps(record.definition))
+
+
+def questionnaire_for_wave(*, session: Session, wave: Wave) -> Questionnaire:
+    record = session.get(QuestionnaireRecord, wave.questionnaire_id)
+    if record is None:  # pragma: no cover - the foreign key forbids it
+        raise NotFoundError(f"wave {wave.code!r} has no questionnaire")
+    return questionnaire_of(record)
+
+
+def store_questionnaire(
+    *, session: Session, questionnaire: Questionnaire, published: bool = True
+) -> QuestionnaireRecord:
+    """Store a questionnaire version; storing a published version again must not change it."""
+    definition = questionnaire.model_dump(mode="json")
+    digest = questionnaire.definition_hash()
+    existing = session.exec(
+        select(QuestionnaireRecord).where(
+            QuestionnaireRecord.slug == questionnaire.slug,
+            QuestionnaireRecord.version == questionnaire.version,
+        )
+    ).first()
+    if existing is not None:
+        if existing.definition_hash != digest:
+            if existing.published:
+                raise ImmutableError(
+                    f"questionnaire {questionnaire.slug} v{questionnaire.version} is published "
+                    "and cannot change; publish the changes as a new version"
+                )
+            existing.definition = definition
+            existing.definition_hash = digest
+        existing.published = existing.published or published
+        session.add(existing)
+        session.flush()
+        return existing
+    record = QuestionnaireRecord(
+        slug=questionnaire.slug,
+        version=questionnaire.version,
+        definition=definition,
+        definition_hash=digest,
+        published=published,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def upsert_street(*, session: Session, code: str, name: str) -> Street:
+    street = session.exec(select(Street).where(Street.code == code)).first()
+    if street is None:
+        street = Street(code=code, name=name)
+    street.name = name
+    session.add(street)
+    session.flush()
+    return street
+
+
+def upsert_community(
+    *,
+    session: Session,
+    code: str,
+    name: str,
+    street: Street,
+    housing_type: str = "",
+    population: int = 0,
+    margins: dict[str, Any] | None = None,
+) -> Community:
+    community = session.exec(select(Community).where(Community.code == code)).first()
+    if community is None:
+        community = Community(code=code, name=name, street_id=street.id or 0)
+    community.name = name
+    community.street_id = street.id or 0
+    community.housing_type = housing_type
+    community.population = population
+    community.margins = dict(margins or {})
+    session.add(community)
+    session.flush()
+    return community
