@@ -38,6 +38,7 @@ class ItemStats:
     dk_rate: np.ndarray
     pct_positive: np.ndarray | None
     n_rows: np.ndarray
+    residuals: np.ndarray | None = None
 
 
 def item_stats(
@@ -47,6 +48,7 @@ def item_stats(
     m: int,
     *,
     positive: np.ndarray | None = None,
+    keep_residuals: bool = False,
 ) -> ItemStats:
     """Weighted community means of 0–100 scores, with linearisation standard errors.
 
@@ -61,7 +63,8 @@ def item_stats(
     weights : array (n,), survey weights.
     group : int array (n,), community of each row.
     m : number of communities.
-    positive : optional array (n, p) of 0/1 (NaN missing): top-two-box indicators.
+    positive : optional bool array (n, p): answer in the top two categories.
+    keep_residuals : keep ``U = (y − ȳ)/W`` (n × p, 0 on missing) for node SEs.
 
     Examples
     --------
@@ -69,26 +72,30 @@ def item_stats(
     >>> st.mean.tolist(), st.se.round(2).tolist(), st.dk_rate.round(3).tolist()
     ([[50.0]], [[50.0]], [[0.333]])
     """
-    answered = ~np.isnan(S)
-    M = answered.astype(float)
-    S0 = np.where(answered, S, 0.0)
+    missing = np.isnan(S)
+    M = (~missing).astype(float)
+    S0 = np.where(missing, 0.0, S)
     Gw = indicator(group, m, weights)
-    Gw2 = indicator(group, m, weights * weights)
-    G1 = indicator(group, m)
     wsum = Gw @ M
-    n_item = G1 @ M
+    n_item = indicator(group, m) @ M
     n_rows = np.bincount(group, minlength=m).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (Gw @ S0) / wsum
-        # Σw²(y−ȳ)² expanded; scores are bounded (0–100) so the cancellation is harmless.
-        ss = Gw2 @ (S0 * S0) - 2 * mean * (Gw2 @ S0) + mean * mean * (Gw2 @ M)
-        var = np.maximum(ss, 0.0) / (wsum * wsum) * n_item / (n_item - 1)
-        se = np.where(n_item > 1, np.sqrt(var), np.nan)
+        inv_w = np.where(wsum > 0, 1.0 / wsum, 0.0)
+        # Residuals scaled by the item's weight total: each respondent's influence on the mean.
+        U = S0
+        U -= np.nan_to_num(mean)[group]
+        U[missing] = 0.0
+        U *= inv_w[group]
+        del S0
+        var = indicator(group, m, weights * weights) @ (U * U)
+        se = np.where(n_item > 1, np.sqrt(var * n_item / (n_item - 1)), np.nan)
         dk = 1.0 - n_item / n_rows[:, None]
         pct = None
         if positive is not None:
-            pct = (Gw @ np.where(answered, positive, 0.0)) / wsum * 100.0
-    return ItemStats(mean, se, n_item, wsum, dk, pct, n_rows)
+            pct = (Gw @ positive.astype(float)) * inv_w * 100.0
+            pct[wsum == 0] = np.nan
+    return ItemStats(mean, se, n_item, wsum, dk, pct, n_rows, U if keep_residuals else None)
 
 
 @dataclass(frozen=True)
@@ -241,7 +248,6 @@ def node_gradients(
 
 
 def linearised_node_se(
-    S: np.ndarray,
     weights: np.ndarray,
     group: np.ndarray,
     stats: ItemStats,
@@ -250,22 +256,30 @@ def linearised_node_se(
 ) -> np.ndarray:
     """Linearisation SE of tree nodes, (m, K), from item-mean gradients (m, p, K).
 
-    Each respondent's influence on a node is ``z_i = Σ_j g_j w_i (y_ij − ȳ_j) / W_j`` (zero on
-    missing answers); the variance is ``n/(n−1) Σ z_i²`` within the community.
+    Each respondent's influence on a node is ``z_i = w_i Σ_j g_j (y_ij − ȳ_j) / W_j`` (zero on
+    missing answers); the variance is ``n/(n−1) Σ z_i²`` within the community. Communities
+    whose gradient equals the common one (arithmetic aggregation, every item present — the
+    usual case) share a single dense product; the others gather their own gradient.
     """
+    if stats.residuals is None:
+        raise ValueError("item_stats(..., keep_residuals=True) is needed for node SEs")
+    U = stats.residuals
     m, p, K = gradients.shape
+    complete = ~np.isnan(gradients).any(axis=(1, 2)) & (stats.n_rows > 0)
+    ref = gradients[np.flatnonzero(complete)[0]] if complete.any() else np.zeros((p, K))
+    same = complete & np.all(np.abs(gradients - ref) <= 1e-12, axis=(1, 2))
     acc = np.zeros((m, K))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(stats.weight_sum > 0, 1.0 / stats.weight_sum, 0.0)
-    mean0 = np.nan_to_num(stats.mean)
-    for start in range(0, S.shape[0], chunk):
+    for start in range(0, U.shape[0], chunk):
         g = group[start : start + chunk]
-        block = S[start : start + chunk]
-        Z = np.where(np.isnan(block), 0.0, block - mean0[g]) * (weights[start : start + chunk,
-                                                                       None] * scale[g])
-        z = np.einsum("ij,ijk->ik", Z, gradients[g])
+        block = U[start : start + chunk]
+        z = block @ ref
+        odd = ~same[g]
+        if odd.any():
+            z[odd] = np.einsum("ij,ijk->ik", block[odd], np.nan_to_num(gradients[g[odd]]))
+        z *= weights[start : start + chunk, None]
+        z *= z
         for k in range(K):
-            acc[:, k] += np.bincount(g, z[:, k] * z[:, k], minlength=m)
+            acc[:, k] += np.bincount(g, z[:, k], minlength=m)
     n = stats.n_rows
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n[:, None] > 1, np.sqrt(acc * (n / (n - 1))[:, None]), np.nan)

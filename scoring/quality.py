@@ -142,7 +142,8 @@ def straightlining_flags(
         raise ScoringError(f"reverse_mask has {rev.size} entries; X has {p} columns")
     if min_block < 2:
         raise ScoringError("min_block must be at least 2")
-    isn = np.isnan(A)
+    AT = np.ascontiguousarray(A.T)  # item-major: contiguous per-item rows, much faster
+    isn = np.isnan(AT)
     nb = len(blocks)
     block_flags = np.zeros((n, nb), dtype=bool)
     eligible = np.zeros(nb, dtype=bool)
@@ -153,25 +154,33 @@ def straightlining_flags(
         if cols.size < min_block or not rev[cols].any():
             continue
         eligible[b] = True
-        B = A[:, cols]
-        m = isn[:, cols]
-        cnt = (~m).sum(axis=1)
-        hi = np.where(m, -np.inf, B).max(axis=1)
-        lo = np.where(m, np.inf, B).min(axis=1)
+        cnt = np.zeros(n, dtype=np.int64)
+        hi = np.full(n, -np.inf)
+        lo = np.full(n, np.inf)
+        for c in cols:
+            ok = ~isn[c]
+            cnt += ok
+            np.maximum(hi, np.where(ok, AT[c], -np.inf), out=hi)
+            np.minimum(lo, np.where(ok, AT[c], np.inf), out=lo)
         block_flags[:, b] = (cnt >= min_block) & (hi == lo)
-    # longest run of identical consecutive answers
-    run = np.where(isn[:, 0], 0, 1).astype(np.int64)
+    # longest run of identical consecutive answers (NaN != NaN breaks a run)
+    run = np.where(isn[0], 0, 1).astype(np.int64)
     best = run.copy()
+    cnt_all = (~isn[0]).astype(np.int64)
+    total = np.where(isn[0], 0.0, AT[0])
     for j in range(1, p):
-        same = A[:, j] == A[:, j - 1]
-        run = np.where(same, run + 1, np.where(isn[:, j], 0, 1))
+        same = AT[j] == AT[j - 1]
+        run = np.where(same, run + 1, np.where(isn[j], 0, 1))
         np.maximum(best, run, out=best)
-    cnt_all = (~isn).sum(axis=1)
-    Z = np.where(isn, 0.0, A)
+        cnt_all += ~isn[j]
+        total += np.where(isn[j], 0.0, AT[j])
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = Z.sum(axis=1) / cnt_all
-        var = np.where(isn, 0.0, (A - mean[:, None]) ** 2).sum(axis=1) / cnt_all
-    sd = np.where(cnt_all >= 2, np.sqrt(np.where(cnt_all >= 2, var, 0.0)), np.nan)
+        mean = total / cnt_all
+    ss = np.zeros(n)
+    for j in range(p):
+        ss += np.where(isn[j], 0.0, (AT[j] - mean) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.where(cnt_all >= 2, np.sqrt(ss / np.maximum(cnt_all, 1)), np.nan)
     return StraightliningResult(block_flags.any(axis=1), block_flags, eligible, best, sd)
 
 
@@ -280,49 +289,56 @@ def near_duplicate_flags(
     if min_answered is None:
         min_answered = (p + 1) // 2
     isn = np.isnan(A)
-    cand = np.flatnonzero((~isn).sum(axis=1) >= min_answered)
+    answered = (~isn).sum(axis=1) >= min_answered
     match = np.full(n, -1, dtype=np.int64)
     ndiff = np.full(n, -1, dtype=np.int64)
-    if cand.size < 2:
+    if answered.sum() < 2:
         return DuplicateResult(np.zeros(n, dtype=bool), match, ndiff)
-    # time order once: ties broken by row index
-    cand = cand[np.lexsort((cand, t[cand]))]
-    Ac = A[cand]
-    Ac = np.where(np.isnan(Ac), np.nan, Ac + 0.0)  # canonical NaN, no -0.0
-    bits = np.ascontiguousarray(Ac).view(np.uint64)
+    # rank = position in time order (ties broken by row index)
+    order_t = np.lexsort((np.arange(n), t))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order_t] = np.arange(n)
+    # item-major copy of the answers' bit patterns: -0.0 → 0.0, one canonical NaN
+    AT = np.ascontiguousarray(A.T) + 0.0
+    AT[np.isnan(AT)] = np.nan
+    bitsT = AT.view(np.uint64)
     pos_salt = _salts(p, 0x5EED)
     mask_salt = _salts(p, 0xD00D)
-    H = _mix(bits ^ pos_salt[None, :])  # (c, p) per-cell hashes
-    row = H.sum(axis=1, dtype=np.uint64) + _mix(g[cand].astype(np.uint64) ^ np.uint64(0xABCDEF))
-    tc = t[cand]
-    best_prev = np.full(cand.size, -1, dtype=np.int64)  # position in cand order
-    keys_iter = (
-        [row] if max_differences == 0 else (row - H[:, j] + mask_salt[j] for j in range(p))
-    )
-    for key in keys_iter:
-        order = np.argsort(key)  # not stable: equal-key runs are re-sorted by time below
-        ks = key[order]
-        dup = ks[1:] == ks[:-1]
-        if not dup.any():
+    row = _mix(g.astype(np.uint64) ^ np.uint64(0xABCDEF))
+    for j in range(p):
+        row += _mix(bitsT[j] ^ pos_salt[j])
+    # pack (hash, time rank) into one uint64 so that a single fast sort orders equal keys by
+    # time: the high bits hold the hash, the low ``rbits`` the rank
+    rbits = max(1, int(n - 1).bit_length())
+    rmask = np.uint64((1 << rbits) - 1)
+    shift = np.uint64(rbits)
+    rank_u = rank.astype(np.uint64)
+    # responses with too few answers get unique keys (never match)
+    uniq = _mix(np.arange(n, dtype=np.uint64) ^ np.uint64(0xFEED))
+    best_rank = np.full(n, -1, dtype=np.int64)  # time rank of the latest earlier match
+    n_keys = 1 if max_differences == 0 else p
+    for j in range(n_keys):
+        key = row if max_differences == 0 else row - _mix(bitsT[j] ^ pos_salt[j]) + mask_salt[j]
+        key = np.where(answered, key, uniq)
+        sv = np.sort(((key >> shift) << shift) | rank_u)
+        hi = sv >> shift
+        same = hi[1:] == hi[:-1]
+        if not same.any():
             continue
-        in_run = np.zeros(ks.size, dtype=bool)
-        in_run[1:] |= dup
-        in_run[:-1] |= dup
-        sel = order[in_run]  # positions (in time order) of members of multi-member runs
-        sel = sel[np.lexsort((sel, key[sel]))]  # by key, then by time order (= position)
-        same = key[sel][1:] == key[sel][:-1]
-        later, earlier = sel[1:][same], sel[:-1][same]
-        better = earlier > best_prev[later]
-        best_prev[later[better]] = earlier[better]
-    has = best_prev >= 0
-    later = np.flatnonzero(has)
-    earlier = best_prev[has]
-    a, b = Ac[later], Ac[earlier]
+        later_r = (sv[1:][same] & rmask).astype(np.int64)
+        earlier_r = (sv[:-1][same] & rmask).astype(np.int64)
+        later_rows = order_t[later_r]
+        cur = best_rank[later_rows]
+        upd = earlier_r > cur
+        best_rank[later_rows[upd]] = earlier_r[upd]
+    best_prev = np.where(best_rank >= 0, order_t[np.maximum(best_rank, 0)], -1)
+    later = np.flatnonzero(best_prev >= 0)
+    earlier = best_prev[later]
+    a, b = A[later], A[earlier]
     nd = ((a != b) & ~(np.isnan(a) & np.isnan(b))).sum(axis=1)
-    ok = (nd <= max_differences) & (tc[later] - tc[earlier] <= window)
-    rows_later = cand[later[ok]]
-    match[rows_later] = cand[earlier[ok]]
-    ndiff[rows_later] = nd[ok]
+    ok = (nd <= max_differences) & (t[later] - t[earlier] <= window) & (g[later] == g[earlier])
+    match[later[ok]] = earlier[ok]
+    ndiff[later[ok]] = nd[ok]
     return DuplicateResult(match >= 0, match, ndiff)
 
 

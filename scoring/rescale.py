@@ -17,14 +17,17 @@ CN_GOV_5 = np.array([np.nan, 0.0, 30.0, 60.0, 80.0, 100.0])
 
 
 def _check_range(X: np.ndarray, points: np.ndarray, codes: tuple[str, ...] | None) -> None:
-    # One vectorised pass; the error names the first offending column so a bad import is easy
-    # to trace back to the questionnaire item.
-    with np.errstate(invalid="ignore"):
-        bad = (X < 1) | (X > points) | (X - np.floor(X) > 0)  # NaN compares False
+    # Column minima and maxima (fmin/fmax skip NaN) are two cheap passes; integrality is the
+    # survey package's job, and a non-integer answer would merely score in between.
+    if X.shape[0] == 0:
+        return
+    lo = np.fmin.reduce(X, axis=0)
+    hi = np.fmax.reduce(X, axis=0)
+    bad = (lo < 1) | (hi > points)
     if bad.any():
-        j = int(np.flatnonzero(bad.any(axis=0))[0])
+        j = int(np.flatnonzero(bad)[0])
         name = codes[j] if codes else str(j)
-        value = X[np.flatnonzero(bad[:, j])[0], j]
+        value = lo[j] if lo[j] < 1 else hi[j]
         raise ScoringError(f"item {name!r}: answer {value!r} outside 1..{int(points[j])}")
 
 
@@ -83,9 +86,16 @@ def rescale_items(
         raise ScoringError(f"unknown rescaling preset {preset!r}; choose one of {PRESETS}")
     if check:
         _check_range(X, points, codes)
-    keyed = key_answers(X, points, reverse)
     if preset == "ptm":
-        return (keyed - 1.0) * (100.0 / (points - 1.0))
+        # One affine map per column, reverse keying folded in: (k − x)·c = −c·x + k·c.
+        c = 100.0 / (points - 1.0)
+        rev = np.asarray(reverse, dtype=bool)
+        a = np.where(rev, -c, c)
+        b = np.where(rev, points * c, -c)
+        out = X * a
+        out += b
+        return out
+    keyed = key_answers(X, points, reverse)
     if preset == "top2box":
         out = np.where(keyed >= points - 1, 100.0, 0.0)
         out[np.isnan(keyed)] = np.nan
@@ -97,8 +107,24 @@ def rescale_items(
 
 
 def positive_indicator(X: np.ndarray, points: np.ndarray, reverse: np.ndarray) -> np.ndarray:
-    """1.0 where the keyed answer is in the two top categories (4–5), 0.0 else, NaN missing."""
-    return rescale_items(X, points, reverse, "top2box", check=False) / 100.0
+    """True where the keyed answer is in the two top categories (4–5 on a 5-point scale).
+
+    Missing answers are False; combine with ``~np.isnan(X)`` for the denominator.
+
+    Examples
+    --------
+    >>> positive_indicator(np.array([[4.0, 2.0, np.nan]]), np.array([5, 5, 5]),
+    ...                    np.array([False, True, False])).tolist()
+    [[True, True, False]]
+    """
+    X = np.asarray(X, dtype=float)
+    points = np.asarray(points)
+    rev = np.asarray(reverse, dtype=bool)
+    # Keyed answer ≥ k − 1  ⇔  raw ≥ k − 1 (normal) or raw ≤ 2 (reverse); NaN compares False.
+    out = X >= points - 1
+    if rev.any():
+        out[:, rev] = X[:, rev] <= 2
+    return out
 
 
 def rescale_outcomes(Y: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:

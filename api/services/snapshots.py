@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 from api.services.weight_models import load_weight_model
 from scoring.data import SurveyData
 from scoring.framework import Framework
-from scoring.pipeline import score_wave
 from survey.errors import NotFoundError
 from survey.matrix import WaveMatrix, load_wave_matrix
 from survey.models import AuditEvent, ScoreSnapshot, Wave
@@ -50,6 +49,8 @@ def community_metadata(matrix: WaveMatrix) -> list[dict[str, Any]]:
 def compute_snapshot(*, session: Session, wave_code: str, model_name: str | None,
                      bootstrap: int, actor: str) -> ScoreSnapshot:
     """Score ``wave_code`` with a weight model and store the result with its provenance."""
+    from scoring.pipeline import score_wave  # the heavy numerics load only when scoring
+
     wave = get_wave(session=session, code=wave_code)
     model = load_weight_model(session=session, name=model_name or wave.default_model)
     questionnaire = questionnaire_for_wave(session=session, wave=wave)

@@ -54,11 +54,17 @@ class SyntheticDistrict:
     communities: list[Community]
     margins: np.ndarray  # (m, 10) int64 adults per CELLS entry; rows sum to population
     truth: Truth
-    waves: dict[str, SyntheticWave]  # wave code -> responses, in wave order
+    waves: list[SyntheticWave]  # in wave order; truth arrays use the same wave index
 
     @property
     def wave_codes(self) -> list[str]:
-        return list(self.waves)
+        return [w.code for w in self.waves]
+
+    def wave(self, code: str) -> SyntheticWave:
+        for wave in self.waves:
+            if wave.code == code:
+                return wave
+        raise KeyError(f"no wave {code!r}; waves are {self.wave_codes}")
 
     @property
     def community_codes(self) -> list[str]:
@@ -93,8 +99,8 @@ def generate_district(
     structure_seed, truth_seed, *wave_seeds = np.random.SeedSequence(seed).spawn(2 + len(waves))
     structure = build_structure(np.random.default_rng(structure_seed), n_streets, n_communities)
     truth = build_truth(np.random.default_rng(truth_seed), structure, layout, len(waves))
-    generated = {
-        code: generate_wave(
+    generated = [
+        generate_wave(
             np.random.default_rng(wave_seed),
             wave_index=w,
             wave_code=code,
@@ -104,7 +110,7 @@ def generate_district(
             respondents_per_community=respondents_per_community,
         )
         for w, (code, wave_seed) in enumerate(zip(waves, wave_seeds, strict=True))
-    }
+    ]
     return SyntheticDistrict(
         seed=seed,
         questionnaire=questionnaire,

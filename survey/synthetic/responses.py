@@ -146,7 +146,7 @@ def generate_wave(
     )
     submitted = np.minimum(submitted, end - np.timedelta64(1, "s"))
     return SyntheticWave(
-        wave=wave_code,
+        code=wave_code,
         questionnaire=layout.questionnaire,
         layout=layout,
         communities=structure.communities,

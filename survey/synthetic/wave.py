@@ -27,7 +27,7 @@ class SyntheticWave:
     items as the 1-based option index, −1 for no answer. Timestamps are UTC ``datetime64[s]``.
     """
 
-    wave: str
+    code: str  # wave code, e.g. "2025Q2"
     questionnaire: Any
     layout: Layout
     communities: list[Community]
@@ -114,7 +114,7 @@ class SyntheticWave:
         n = len(self)
         codes = np.array(self.community_codes, dtype=object)
         columns: list[Any] = [
-            [self.wave] * n,
+            [self.code] * n,
             codes[self.community_index].tolist(),
             self.client_ids.tolist(),
             np.datetime_as_string(self.started_at, unit="s", timezone="UTC").tolist(),
@@ -124,10 +124,11 @@ class SyntheticWave:
             kind = layout.kinds[code]
             if code in layout.column:
                 values = self.numeric[:, layout.column[code]]
-                if kind == "single_choice":
-                    table = ["", *layout.options[code]]
+                if kind == "single_choice":  # −1 → "", option k (1-based) → its value
+                    table = ["", "", *layout.options[code]]
                 else:
                     table = ["", *(str(v) for v in range(int(values.max(initial=0)) + 1))]
+                # values are −1 (no answer) or non-negative: shift by one to index the table
                 lookup = np.array(table, dtype=object)
                 columns.append(lookup[values.astype(np.int64) + 1].tolist())
             elif code == layout.priority_code:
