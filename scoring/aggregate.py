@@ -8,6 +8,7 @@ functions accept any leading batch axes (bootstrap replicates, Monte Carlo draws
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +39,6 @@ class ItemStats:
     dk_rate: np.ndarray
     pct_positive: np.ndarray | None
     n_rows: np.ndarray
-    residuals: np.ndarray | None = None
 
 
 def item_stats(
@@ -47,8 +47,8 @@ def item_stats(
     group: np.ndarray,
     m: int,
     *,
-    positive: np.ndarray | None = None,
-    keep_residuals: bool = False,
+    positive: np.ndarray | Callable[[int, int], np.ndarray] | None = None,
+    chunk: int = 32768,
 ) -> ItemStats:
     """Weighted community means of 0–100 scores, with linearisation standard errors.
 
@@ -63,8 +63,9 @@ def item_stats(
     weights : array (n,), survey weights.
     group : int array (n,), community of each row.
     m : number of communities.
-    positive : optional bool array (n, p): answer in the top two categories.
-    keep_residuals : keep ``U = (y − ȳ)/W`` (n × p, 0 on missing) for node SEs.
+    positive : optional bool array (n, p), answer in the top two categories, or a function
+        ``(start, stop) -> rows' indicators`` so the full array need not exist.
+    chunk : rows per pass.
 
     Examples
     --------
@@ -72,30 +73,42 @@ def item_stats(
     >>> st.mean.tolist(), st.se.round(2).tolist(), st.dk_rate.round(3).tolist()
     ([[50.0]], [[50.0]], [[0.333]])
     """
-    missing = np.isnan(S)
-    M = (~missing).astype(float)
-    S0 = np.where(missing, 0.0, S)
-    Gw = indicator(group, m, weights)
-    wsum = Gw @ M
-    n_item = indicator(group, m) @ M
+    n, p = S.shape
+    w = np.asarray(weights, dtype=float)
+    # Row chunks keep the temporaries in cache; each chunk adds its community sums.
+    sums = np.zeros((7 if positive is not None else 6, m, p))
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        g, wc, Sc = group[a:b], w[a:b], S[a:b]
+        ok = ~np.isnan(Sc)
+        M = ok.astype(float)
+        S0 = np.where(ok, Sc, 0.0)
+        cols = np.arange(b - a)
+        G1 = sparse.csr_matrix((np.ones(b - a), (g, cols)), shape=(m, b - a))
+        Gw = sparse.csr_matrix((wc, (g, cols)), shape=(m, b - a))
+        Gw2 = sparse.csr_matrix((wc * wc, (g, cols)), shape=(m, b - a))
+        sums[0] += Gw @ S0
+        sums[1] += Gw @ M
+        sums[2] += G1 @ M
+        sums[3] += Gw2 @ S0
+        sums[5] += Gw2 @ M
+        S0 *= S0
+        sums[4] += Gw2 @ S0
+        if positive is not None:
+            pos = positive(a, b) if callable(positive) else positive[a:b]
+            sums[6] += Gw @ pos.astype(float)
+    wy, wsum, n_item, w2y, w2yy, w2m = sums[:6]
     n_rows = np.bincount(group, minlength=m).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (Gw @ S0) / wsum
-        inv_w = np.where(wsum > 0, 1.0 / wsum, 0.0)
-        # Residuals scaled by the item's weight total: each respondent's influence on the mean.
-        U = S0
-        U -= np.nan_to_num(mean)[group]
-        U[missing] = 0.0
-        U *= inv_w[group]
-        del S0
-        var = indicator(group, m, weights * weights) @ (U * U)
-        se = np.where(n_item > 1, np.sqrt(var * n_item / (n_item - 1)), np.nan)
+        mean = wy / wsum
+        # Σw²(y−ȳ)² expanded; scores are bounded (0–100) so the cancellation is harmless.
+        ss = np.maximum(w2yy - 2 * mean * w2y + mean * mean * w2m, 0.0)
+        se = np.where(n_item > 1, np.sqrt(ss / (wsum * wsum) * n_item / (n_item - 1)), np.nan)
         dk = 1.0 - n_item / n_rows[:, None]
         pct = None
         if positive is not None:
-            pct = (Gw @ positive.astype(float)) * inv_w * 100.0
-            pct[wsum == 0] = np.nan
-    return ItemStats(mean, se, n_item, wsum, dk, pct, n_rows, U if keep_residuals else None)
+            pct = np.where(wsum > 0, sums[6] / wsum * 100.0, np.nan)
+    return ItemStats(mean, se, n_item, wsum, dk, pct, n_rows)
 
 
 @dataclass(frozen=True)
@@ -140,9 +153,11 @@ def combine(
     [[70.0]]
     """
     A = _level_matrix(parent, w, n_parents)
+    full = A.sum(axis=0)
+    if not np.any(geometric) and not np.isnan(V).any():
+        return V @ (A / full)  # the common case: nothing missing, arithmetic means
     ok = ~np.isnan(V)
     den = ok.astype(float) @ A
-    full = A.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(ok, V, 0.0) @ A / den
         if np.any(geometric):
@@ -248,11 +263,12 @@ def node_gradients(
 
 
 def linearised_node_se(
+    S: np.ndarray,
     weights: np.ndarray,
     group: np.ndarray,
     stats: ItemStats,
     gradients: np.ndarray,
-    chunk: int = 65536,
+    chunk: int = 32768,
 ) -> np.ndarray:
     """Linearisation SE of tree nodes, (m, K), from item-mean gradients (m, p, K).
 
@@ -261,17 +277,19 @@ def linearised_node_se(
     whose gradient equals the common one (arithmetic aggregation, every item present — the
     usual case) share a single dense product; the others gather their own gradient.
     """
-    if stats.residuals is None:
-        raise ValueError("item_stats(..., keep_residuals=True) is needed for node SEs")
-    U = stats.residuals
     m, p, K = gradients.shape
     complete = ~np.isnan(gradients).any(axis=(1, 2)) & (stats.n_rows > 0)
     ref = gradients[np.flatnonzero(complete)[0]] if complete.any() else np.zeros((p, K))
     same = complete & np.all(np.abs(gradients - ref) <= 1e-12, axis=(1, 2))
+    mean0 = np.nan_to_num(stats.mean)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv_w = np.where(stats.weight_sum > 0, 1.0 / stats.weight_sum, 0.0)
     acc = np.zeros((m, K))
-    for start in range(0, U.shape[0], chunk):
+    for start in range(0, S.shape[0], chunk):
         g = group[start : start + chunk]
-        block = U[start : start + chunk]
+        block = S[start : start + chunk] - mean0[g]
+        block[np.isnan(block)] = 0.0
+        block *= inv_w[g]
         z = block @ ref
         odd = ~same[g]
         if odd.any():

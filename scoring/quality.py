@@ -181,7 +181,9 @@ def straightlining_flags(
         ss += np.where(isn[j], 0.0, (AT[j] - mean) ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.where(cnt_all >= 2, np.sqrt(ss / np.maximum(cnt_all, 1)), np.nan)
-    return StraightliningResult(block_flags.any(axis=1), block_flags, eligible, best, sd)
+    return StraightliningResult(
+        np.asarray(block_flags.any(axis=1)), block_flags, eligible, best, sd
+    )
 
 
 @dataclass(frozen=True)
@@ -233,13 +235,16 @@ def near_duplicate_flags(
 ) -> DuplicateResult:
     """Flag near-identical answer vectors from the same group (community) within a time window.
 
-    Exact and vectorised, never O(n²): each response gets a 64-bit hash key per
-    "deletion variant" (the answer vector with one item masked, tagged with the masked
-    position and the group); two vectors differ in at most one item exactly when they share
-    such a key. Keys are sorted, and within each run of equal keys (ordered by time) every
-    response is compared with the one just before it. Candidate pairs are verified on the
-    actual answers, so hash collisions cannot create false flags. Cost: ``p`` sorts of ``n``
-    keys for ``max_differences=1``, one for ``0``.
+    Vectorised and sort-based, never O(n²): each response gets a hash key per "deletion
+    variant" (its answer vector with one item masked, tagged with the masked position and the
+    group); two vectors differ in at most one item exactly when they share such a key. The key
+    and the response's time rank are packed into one 64-bit integer (hash in the high bits),
+    so one sort per item puts equal keys next to each other in time order, and every response
+    is compared with the one just before it. Candidate pairs are verified on the actual
+    answers, so hash collisions never create a flag; with ``64 − log2(n)`` hash bits a
+    collision could (very rarely, ~n²/2^(64−log2 n) colliding pairs per item) hide one true
+    match. Cost: ``p`` sorts of ``n`` integers for ``max_differences=1`` (about 2 s for
+    900,000 × 36 on one core), one sort for ``0``.
 
     Parameters
     ----------

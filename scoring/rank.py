@@ -44,14 +44,13 @@ def rank_min(values: np.ndarray) -> np.ndarray:
 
 def nan_std(a: np.ndarray, axis: int = -1) -> np.ndarray:
     """Standard deviation (ddof 1) ignoring NaN, NaN (no warning) where fewer than 2 values."""
-    a = np.asarray(a, dtype=float)
     ok = ~np.isnan(a)
     k = ok.sum(axis=axis)
-    a0 = np.where(ok, a, 0.0)
+    # Sums in float64 (inputs may be float32 replicates); var = (Σx² − (Σx)²/k)/(k − 1).
+    s1 = np.nansum(a, axis=axis, dtype=np.float64)
+    s2 = np.nansum(np.square(a, dtype=np.float64), axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = a0.sum(axis=axis) / k
-        dev = np.where(ok, a - np.expand_dims(mean, axis), 0.0)
-        var = (dev * dev).sum(axis=axis) / (k - 1)
+        var = np.maximum(s2 - s1 * s1 / k, 0.0) / (k - 1)
     return np.where(k > 1, np.sqrt(var), np.nan)
 
 

@@ -83,9 +83,7 @@ def _alpha_from_cov(C: FloatArray) -> float:
     return float(k / (k - 1) * (1.0 - np.trace(C) / total))
 
 
-def cronbach_alpha(
-    X: ArrayLike, *, ci: float = 0.95, nan_policy: str = "listwise"
-) -> AlphaResult:
+def cronbach_alpha(X: ArrayLike, *, ci: float = 0.95, nan_policy: str = "listwise") -> AlphaResult:
     """Cronbach's α ``k/(k−1) (1 − Σσ²_item / σ²_total)`` with a Feldt confidence interval.
 
     The interval is ``1 − (1 − α) F``, with F quantiles on (n − 1, (n − 1)(k − 1)) degrees of

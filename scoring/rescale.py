@@ -92,8 +92,11 @@ def rescale_items(
         rev = np.asarray(reverse, dtype=bool)
         a = np.where(rev, -c, c)
         b = np.where(rev, points * c, -c)
-        out = X * a
-        out += b
+        out = np.empty_like(X)
+        for start in range(0, X.shape[0], 65536):  # chunks: no full-size temporaries
+            block = out[start : start + 65536]
+            np.multiply(X[start : start + 65536], a, out=block)
+            block += b
         return out
     keyed = key_answers(X, points, reverse)
     if preset == "top2box":

@@ -108,3 +108,76 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str = Field(default="", max_length=128)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use invitation code for one community in one wave (``access_mode = "invitation"``).
+
+    Only the SHA-256 of the code is stored: codes are random with ≥ 80 bits of entropy, so a fast
+    hash is enough (no dictionary to attack) and lets the server find a code by one indexed lookup.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    wave_id: int = Field(foreign_key="wave.id", index=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    batch: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+    response_id: int | None = Field(default=None, foreign_key="response.id")
+
+
+class Draft(SQLModel, table=True):
+    """Answers in progress, keyed by the form's client id, so a reload or a phone call loses nothing.
+
+    ``started_at`` is when the form was first served: the server-side duration of a response is
+    measured from it, never from a clock the client controls.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(index=True, unique=True, max_length=64)
+    wave_id: int = Field(foreign_key="wave.id", index=True)
+    community_id: int = Field(foreign_key="community.id")
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id")
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    page: int = Field(default=0)
+    # Intake signals seen while the form was filled ("honeypot", "restarted"), applied at submit.
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class User(SQLModel, table=True):
+    """A staff account (admin, researcher or official); residents never have one.
+
+    The table is ``staff_user`` because ``user`` is a reserved word in PostgreSQL and would need
+    quoting in every hand-written query.
+    """
+
+    __tablename__ = "staff_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    password_hash: str = Field(max_length=255)  # argon2id, in the PHC string format
+    role: str = Field(max_length=16)  # admin | researcher | official
+    scope_level: str = Field(default="district", max_length=16)  # district | street | community
+    scope_code: str = Field(default="", max_length=32)  # street or community code; "" = district
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for notebooks and scripts, shown once and stored only as its SHA-256.
+
+    The token is 32 random bytes (256 bits): nobody can enumerate or guess it, so a slow password
+    hash would add nothing; a fast hash keeps the look-up to one indexed equality and still means
+    a copy of the database holds no usable token.
+    """
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    name: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None

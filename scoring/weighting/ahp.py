@@ -161,9 +161,7 @@ def _validate(
     diag = np.abs(np.diag(A) - 1.0) > rtol
     if diag.any():
         i = int(np.argmax(diag))
-        raise WeightModelError(
-            f"{prefix}diagonal a[{labs[i]}, {labs[i]}] = {A[i, i]:g} must be 1"
-        )
+        raise WeightModelError(f"{prefix}diagonal a[{labs[i]}, {labs[i]}] = {A[i, i]:g} must be 1")
     dev = np.abs(A * A.T - 1.0)
     if (dev > rtol).any():
         i, j = np.unravel_index(int(np.argmax(np.triu(dev, 1))), dev.shape)
@@ -239,9 +237,7 @@ def _finish(
 
 def _check_options(ri_table: str, max_cr: float) -> None:
     if ri_table not in RI_TABLES:
-        raise WeightModelError(
-            f"unknown RI table {ri_table!r}; choose one of {sorted(RI_TABLES)}"
-        )
+        raise WeightModelError(f"unknown RI table {ri_table!r}; choose one of {sorted(RI_TABLES)}")
     if not (0 < max_cr <= 1):
         raise WeightModelError(f"max_cr must be in (0, 1]; got {max_cr}")
 

@@ -53,8 +53,7 @@ def _standardise(Z: FloatArray, what: str) -> FloatArray:
     if (sd == 0).any():
         j = int(np.argmax(sd == 0))
         raise ScoringError(
-            f"{what} column {j} is constant over the rows used; drop it before deriving "
-            "importance"
+            f"{what} column {j} is constant over the rows used; drop it before deriving importance"
         )
     return (Z - Z.mean(axis=0)) / sd
 
@@ -136,9 +135,7 @@ def derived_importance(
     n_used = int(ok.sum())
     k = A.shape[1]
     if n_used < k + 2:
-        raise ScoringError(
-            f"only {n_used} complete rows for {k} drivers; need at least {k + 2}"
-        )
+        raise ScoringError(f"only {n_used} complete rows for {k} drivers; need at least {k + 2}")
     A, b = A[ok], b[ok]
     Zx = _standardise(A, "X")
     zy = _standardise(b[:, None], "y")[:, 0]
@@ -159,8 +156,7 @@ def derived_importance(
     pos = np.clip(coef, 0.0, None)
     if pos.sum() <= 0:
         raise ScoringError(
-            "no driver has a positive association with the outcome; derived importance is "
-            "undefined"
+            "no driver has a positive association with the outcome; derived importance is undefined"
         )
     clipped = tuple(int(j) for j in np.flatnonzero(coef < 0))
     return DerivedImportance(pos / pos.sum(), coef, r2, n_used, method, clipped)

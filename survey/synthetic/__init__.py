@@ -27,12 +27,14 @@ from survey.synthetic.district import (
     build_truth,
 )
 from survey.synthetic.layout import layout_of
+from survey.synthetic.names import CHENGHUA_STREETS
 from survey.synthetic.responses import fieldwork_window, generate_wave
 from survey.synthetic.wave import QUALITY_LABELS, SyntheticWave
 
 __all__ = [
     "AGE_BANDS",
     "CELLS",
+    "CHENGHUA_STREETS",
     "GENDERS",
     "HOUSING_TYPES",
     "QUALITY_LABELS",

@@ -28,7 +28,13 @@ AGE_BANDS = ("18-29", "30-44", "45-59", "60-69", "70+")
 GENDERS = ("male", "female")
 CELLS = tuple(f"{a}|{g}" for a in AGE_BANDS for g in GENDERS)  # age-major cell order
 HOUSING_TYPES = ("commercial", "old_estate", "resettlement", "affordable", "self_built")
-HOUSING_ZH = ("商品房小区", "老旧院落/企业职工生活区", "安置小区", "保障性住房/人才公寓", "自建房/城中村")
+HOUSING_ZH = (
+    "商品房小区",
+    "老旧院落/企业职工生活区",
+    "安置小区",
+    "保障性住房/人才公寓",
+    "自建房/城中村",
+)
 
 # Older residents are a little more satisfied and much more likely to answer: an unweighted
 # mean is biased upwards, which is what survey weights (raking to the margins) must correct.
@@ -121,10 +127,16 @@ class Truth:
         return {
             "index": float(self.index[wave, community]),
             "osi": float(self.osi[wave, community]),
-            "dimensions": dict(zip(self.dimension_codes, self.dimension[wave, community].tolist(),
-                                   strict=True)),
-            "subdimensions": dict(zip(self.subdimension_codes,
-                                      self.subdimension[wave, community].tolist(), strict=True)),
+            "dimensions": dict(
+                zip(self.dimension_codes, self.dimension[wave, community].tolist(), strict=True)
+            ),
+            "subdimensions": dict(
+                zip(
+                    self.subdimension_codes,
+                    self.subdimension[wave, community].tolist(),
+                    strict=True,
+                )
+            ),
             "items": dict(zip(self.item_codes, self.item[wave, community].tolist(), strict=True)),
         }
 
@@ -146,7 +158,9 @@ def build_structure(rng: np.random.Generator, n_streets: int, n_communities: int
         Street(f"CH{k + 1:0{width}d}", name)
         for k, name in enumerate(names.street_names(n_streets, rng))
     ]
-    per_street = 1 + rng.multinomial(n_communities - n_streets, rng.dirichlet(np.full(n_streets, 8.0)))
+    per_street = 1 + rng.multinomial(
+        n_communities - n_streets, rng.dirichlet(np.full(n_streets, 8.0))
+    )
     street_index = np.repeat(np.arange(n_streets), per_street)
     dominant = rng.choice(len(HOUSING_TYPES), size=n_communities, p=_HOUSING_P)
     alpha = np.full((n_communities, len(HOUSING_TYPES)), 0.4)
@@ -226,12 +240,15 @@ def build_truth(
         + structure.housing_mix @ item_housing
     )
     # drift between waves: small noise for all, a real change of ±5–10 points for a few
+    # (mostly improvements, but a community already near the top can only fall back)
     changed = np.zeros((n_waves, m), dtype=bool)
     shift = np.zeros((n_waves, m))
     drift = np.zeros((n_waves, m, n_dims))
     for w in range(1, n_waves):
         changed[w] = rng.random(m) < CHANGE_PROBABILITY
-        sign = np.where(rng.random(m) < 0.7, 1.0, -1.0)
+        level = latent0.mean(axis=1) + drift[w - 1].mean(axis=1)
+        p_up = np.where(level > 75.0, 0.1, 0.7)
+        sign = np.where(rng.random(m) < p_up, 1.0, -1.0)
         shift[w] = np.where(changed[w], sign * rng.uniform(5.0, 10.0, m), 0.0)
         step = rng.normal(0, 1.0, (m, n_dims)) + shift[w][:, None]
         step += np.where(changed[w][:, None], rng.normal(0, 1.5, (m, n_dims)), 0.0)

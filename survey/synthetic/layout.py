@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-
 GRID_CODE = "grid"
 
 
@@ -95,9 +94,7 @@ def layout_of(q: Any) -> Layout:
         outcome_codes=tuple(i.code for i in q.outcome_items()),
         options=options,
         priority_code=priority_code,
-        text_code=next(
-            (i.code for i in q.items if i.kind == "text" and i.code != GRID_CODE), None
-        ),
+        text_code=next((i.code for i in q.items if i.kind == "text" and i.code != GRID_CODE), None),
         priority_max=priority_max,
         required={i.code: bool(i.required) for i in q.items},
     )

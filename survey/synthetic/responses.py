@@ -13,10 +13,11 @@ respondent's overall latent, the mean of their item latents. Older residents are
 from __future__ import annotations
 
 import re
+
 import numpy as np
 
 from survey.synthetic import district as model
-from survey.synthetic import names
+from survey.synthetic import names, quality
 from survey.synthetic.district import Structure, Truth
 from survey.synthetic.layout import Layout
 from survey.synthetic.wave import QUALITY_LABELS, SyntheticWave
@@ -101,10 +102,8 @@ def generate_wave(
 
     numeric = np.full((n, len(layout.numeric_codes)), -1, dtype=np.int16)
     latent = truth.latent[wave_index].astype(np.float32)  # (m, J)
-    person = (
-        model.cell_effect().astype(np.float32)[cell]
-        + rng.standard_normal(n, dtype=np.float32) * np.float32(model.SD_RESPONDENT)
-    )
+    person = rng.standard_normal(n, dtype=np.float32) * np.float32(model.SD_RESPONDENT)
+    person += model.cell_effect().astype(np.float32)[cell]
     person_dim = rng.standard_normal((n, len(layout.dim_codes)), dtype=np.float32)
     person_dim *= np.float32(model.SD_RESPONDENT_DIM)
     item_dim = layout.item_dim
@@ -139,11 +138,19 @@ def generate_wave(
     start, end = fieldwork_window(wave_code, wave_index)
     submitted = _submission_times(rng, n, start)
 
-    _speeders(rng, numeric, durations, label == 1, layout)
-    _straightliners(rng, numeric, durations, label == 2, layout)
-    duplicate_of = _duplicates(
-        rng, label == 3, counts, numeric, priorities, texts, grid_index, durations, submitted, layout
+    quality.speeders(rng, numeric, durations, label == 1, layout)
+    quality.straightliners(rng, numeric, durations, label == 2, layout)
+    duplicate_of = quality.duplicates(
+        rng,
+        label == 3,
+        comm,
+        copy=(numeric, priorities, grid_index, cell),
+        texts=texts,
+        durations=durations,
+        submitted=submitted,
+        nudge_columns=np.array([layout.column[c] for c in layout.main_codes]),
     )
+    label[(label == 3) & (duplicate_of < 0)] = 0  # a community with nobody to copy
     submitted = np.minimum(submitted, end - np.timedelta64(1, "s"))
     return SyntheticWave(
         code=wave_code,
@@ -321,97 +328,6 @@ def _submission_times(rng: np.random.Generator, n: int, start: np.datetime64) ->
     return start + seconds.astype("timedelta64[s]")
 
 
-def _likert_columns(layout: Layout) -> np.ndarray:
-    return np.array([layout.column[c] for c in layout.likert_points if c in layout.column])
-
-
-def _speeders(
-    rng: np.random.Generator,
-    numeric: np.ndarray,
-    durations: np.ndarray,
-    mask: np.ndarray,
-    layout: Layout,
-) -> None:
-    """Short durations; half of their likert and rating answers are random."""
-    rows = np.flatnonzero(mask)
-    durations[rows] = np.exp(rng.normal(np.log(110.0), 0.3, len(rows)))
-    for code, (low, high) in [
-        *((c, (1, p)) for c, p in layout.likert_points.items()),
-        *layout.rating_range.items(),
-    ]:
-        col = layout.column[code]
-        noisy = rows[rng.random(len(rows)) < 0.5]
-        numeric[noisy, col] = rng.integers(low, high + 1, len(noisy))
-
-
-def _straightliners(
-    rng: np.random.Generator,
-    numeric: np.ndarray,
-    durations: np.ndarray,
-    mask: np.ndarray,
-    layout: Layout,
-) -> None:
-    """The same answer on every likert item, reverse keys ignored (mostly all 5s)."""
-    rows = np.flatnonzero(mask)
-    value = np.array([5, 4, 3, 1], dtype=np.int16)[
-        np.searchsorted([0.55, 0.85, 0.95], rng.random(len(rows)))
-    ]
-    cols = _likert_columns(layout)
-    numeric[np.ix_(rows, cols)] = value[:, None]
-    durations[rows] = np.exp(rng.normal(np.log(220.0), 0.35, len(rows)))
-
-
-def _duplicates(
-    rng: np.random.Generator,
-    mask: np.ndarray,
-    counts: np.ndarray,
-    numeric: np.ndarray,
-    priorities: np.ndarray,
-    texts: dict[int, str],
-    grid_index: np.ndarray,
-    durations: np.ndarray,
-    submitted: np.ndarray,
-    layout: Layout,
-) -> np.ndarray:
-    """Copy another (non-duplicate) respondent of the same community, minutes later.
-
-    Up to two index answers move by one point. Returns ``duplicate_of`` (−1 for originals).
-    """
-    n = len(mask)
-    duplicate_of = np.full(n, -1, dtype=np.int64)
-    rows = np.flatnonzero(mask)
-    if len(rows) == 0:
-        return duplicate_of
-    comm = np.repeat(np.arange(len(counts)), counts)
-    originals = np.flatnonzero(~mask)
-    per_comm = np.bincount(comm[originals], minlength=len(counts))
-    first = np.cumsum(per_comm) - per_comm
-    c = comm[rows]
-    ok = per_comm[c] > 0
-    rows, c = rows[ok], c[ok]
-    source = originals[first[c] + (rng.random(len(rows)) * per_comm[c]).astype(np.int64)]
-    duplicate_of[rows] = source
-    numeric[rows] = numeric[source]
-    priorities[rows] = priorities[source]
-    grid_index[rows] = grid_index[source]
-    for row, src in zip(rows.tolist(), source.tolist(), strict=True):
-        if src in texts:
-            texts[row] = texts[src]
-    durations[rows] = durations[source] * rng.uniform(0.5, 1.0, len(rows))
-    submitted[rows] = submitted[source] + rng.integers(60, 3600, len(rows)).astype(
-        "timedelta64[s]"
-    )
-    main_cols = np.array([layout.column[code] for code in layout.main_codes])
-    for _ in range(2):
-        cols = main_cols[rng.integers(0, len(main_cols), len(rows))]
-        current = numeric[rows, cols]
-        step = np.where(rng.random(len(rows)) < 0.5, -1, 1)
-        moved = np.clip(current + step, 1, 5)
-        keep = (current >= 1) & (current <= 5) & (rng.random(len(rows)) < 0.5)
-        numeric[rows, cols] = np.where(keep, moved, current)
-    return duplicate_of
-
-
 def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
     """Version-4 UUID strings from the generator's bytes (deterministic), vectorised."""
     raw = rng.integers(0, 256, (n, 16), dtype=np.uint8)
@@ -425,4 +341,3 @@ def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
     for lo, hi, dst in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
         out[:, dst : dst + hi - lo] = digits[:, lo:hi]
     return out.view("S36").ravel().astype("U36")
-

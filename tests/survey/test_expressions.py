@@ -156,9 +156,7 @@ numbers = st.one_of(
     st.integers(min_value=-(10**12), max_value=10**12),
     st.floats(allow_nan=False, allow_infinity=False, width=64),
 )
-operands = st.one_of(
-    numbers.map(Literal), strings.map(Literal), codes.map(Ref), st.just(Current())
-)
+operands = st.one_of(numbers.map(Literal), strings.map(Literal), codes.map(Ref), st.just(Current()))
 
 
 def _extend(children: st.SearchStrategy[ex.Expr]) -> st.SearchStrategy[ex.Expr]:
@@ -189,7 +187,7 @@ def test_evaluate_is_total(expr: ex.Expr, answers: dict[str, Any]) -> None:
 
 
 garbage_alphabet = st.sampled_from(
-    list("${}()'\".,-=!<>aAnd orsel ct0123456789_ \t\n") + ["and", "or", "not(", "${a}", "é", "中"]
+    [*"${}()'\".,-=!<>aAnd orsel ct0123456789_ \t\n", "and", "or", "not(", "${a}", "é", "中"]
 )
 
 

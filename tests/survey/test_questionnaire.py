@@ -135,7 +135,9 @@ def test_framework_dict(q: Questionnaire) -> None:
         "label": {"zh": "组织引领", "en": "organisational leadership"},
         "children": [{"code": "D1.1"}, {"code": "D1.2"}],
     }
-    leaves = [leaf["code"] for d in tree["children"] for s in d["children"] for leaf in s["children"]]
+    leaves = [
+        leaf["code"] for d in tree["children"] for s in d["children"] for leaf in s["children"]
+    ]
     assert leaves == [i["code"] for i in fw["items"]]
     json.dumps(fw)  # plain data
 

@@ -31,9 +31,13 @@ def count_responses(engine: Engine) -> int:
 
 def submit(engine: Engine, answers: dict[str, Any], client_id: str, **kw: Any) -> Any:
     with Session(engine) as session:
-        return submit_response(session=session, wave_code=kw.get("wave", "W1"),
-                               community_code=kw.get("community", "C1"),
-                               client_id=client_id, answers=answers)
+        return submit_response(
+            session=session,
+            wave_code=kw.get("wave", "W1"),
+            community_code=kw.get("community", "C1"),
+            client_id=client_id,
+            answers=answers,
+        )
 
 
 def test_migrations_build_exactly_the_models(engine: Engine) -> None:
@@ -41,7 +45,8 @@ def test_migrations_build_exactly_the_models(engine: Engine) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diff == []
     assert {"response", "community", "wave", "score_snapshot"} <= set(
-        inspect(engine).get_table_names())
+        inspect(engine).get_table_names()
+    )
 
 
 def test_new_submission_then_identical_retry_then_changed_answers(engine: Engine) -> None:
@@ -90,9 +95,17 @@ def test_failure_inside_the_transaction_leaves_no_row(engine: Engine) -> None:
     with pytest.raises(RuntimeError), session_scope(engine) as session:
         wave = session.exec(select(Wave)).one()
         assert wave.id is not None
-        session.add(Response(client_id=new_client_id(), wave_id=wave.id, community_id=1,
-                             questionnaire_id=wave.questionnaire_id, payload_hash="x",
-                             answers=answers, numeric=encode_numeric(q, answers)))
+        session.add(
+            Response(
+                client_id=new_client_id(),
+                wave_id=wave.id,
+                community_id=1,
+                questionnaire_id=wave.questionnaire_id,
+                payload_hash="x",
+                answers=answers,
+                numeric=encode_numeric(q, answers),
+            )
+        )
         session.flush()
         raise RuntimeError("injected failure after the first insert")
     assert count_responses(engine) == 0
@@ -137,7 +150,15 @@ def test_numeric_vector_round_trip() -> None:
     assert decoded.shape == (3, len(slots))
     for position, slot in enumerate(slots):
         value = answers.get(slot.code)
-        expected = -1 if value is None else (
-            int(slot.option in value) if slot.kind == "multi_choice"
-            else q.option_index(slot.code, value) if slot.kind == "single_choice" else value)
+        expected = (
+            -1
+            if value is None
+            else (
+                int(slot.option in value)
+                if slot.kind == "multi_choice"
+                else q.option_index(slot.code, value)
+                if slot.kind == "single_choice"
+                else value
+            )
+        )
         assert np.all(decoded[:, position] == expected), slot
