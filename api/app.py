@@ -9,9 +9,24 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.csrf import CsrfCookie
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routers import health, pages, rankings, responses
+from api.routers import (
+    auth,
+    exports,
+    health,
+    official_pages,
+    officials_api,
+    pages,
+    rankings,
+    research,
+    responses,
+    survey_admin,
+    survey_form,
+    waves,
+    weight_models,
+)
 from api.settings import Settings, get_settings
 from survey.db import make_engine
 from survey.migrate import upgrade
@@ -39,7 +54,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CsrfCookie)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, responses, rankings, pages):
+    for module in (
+        health,
+        responses,
+        rankings,
+        pages,
+        auth,
+        waves,
+        exports,
+        survey_form,
+        survey_admin,
+        weight_models,
+        research,
+        officials_api,
+        official_pages,
+    ):
         app.include_router(module.router)
     return app

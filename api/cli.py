@@ -37,6 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default=None)
     demo.add_argument("--port", type=int, default=None)
     demo.add_argument("--no-serve", action="store_true", help="prepare the data, then exit")
+
+    from api.commands_staff import add_parsers
+
+    add_parsers(sub)
+    from api.commands_survey import add_parsers as add_survey_parsers
+
+    add_survey_parsers(sub)
+    from api.commands_import import add_parsers as add_import_parsers
+
+    add_import_parsers(sub)
     return parser
 
 
@@ -55,6 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands.serve(settings, host=args.host, port=args.port)
     if args.command == "demo":
         return commands.demo(settings, args)
+    if args.command in ("user", "token"):
+        return commands.staff(settings, args)
+    if args.command in ("invitations", "posters", "drafts"):
+        from api.commands_survey import run
+
+        return run(settings, args)
+    if args.command == "import":
+        from api.commands_import import run as run_import
+
+        return run_import(settings, args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -58,7 +58,8 @@ def score(settings: Settings, args: argparse.Namespace) -> int:
             session=session,
             wave_code=args.wave,
             model_name=args.model,
-            bootstrap=args.bootstrap if args.bootstrap is not None
+            bootstrap=args.bootstrap
+            if args.bootstrap is not None
             else settings.bootstrap_replicates,
             actor="cli",
         )
@@ -69,13 +70,27 @@ def score(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def staff(settings: Settings, args: argparse.Namespace) -> int:
+    from api.commands_staff import run
+
+    engine = _engine(settings)
+    try:
+        return run(engine, args)
+    finally:
+        engine.dispose()
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
     return 0
 
 
@@ -105,9 +120,17 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
             ).first()
             if scored is None:
                 started = time.perf_counter()
-                compute_snapshot(session=session, wave_code=wave.code, model_name=None,
-                                 bootstrap=settings.bootstrap_replicates, actor="demo")
+                compute_snapshot(
+                    session=session,
+                    wave_code=wave.code,
+                    model_name=None,
+                    bootstrap=settings.bootstrap_replicates,
+                    actor="demo",
+                )
                 print(f"  scored wave {wave.code} in {time.perf_counter() - started:.1f} s")
+    from api.commands_staff import demo_user_lines, seed_demo_users
+
+    staff_lines = demo_user_lines(seed_demo_users(engine))
     engine.dispose()
     host = args.host or settings.host
     port = args.port or settings.port
@@ -116,6 +139,8 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
     print(f"  首页 Home:        http://{host}:{port}/")
     print(f"  排名 Rankings:    http://{host}:{port}/api/v1/waves/{latest}/rankings")
     print(f"  API 文档 Docs:    http://{host}:{port}/docs")
+    print(f"  登录 Sign in:     http://{host}:{port}/login")
+    print("\n".join(staff_lines))
     print()
     if args.no_serve:
         return 0

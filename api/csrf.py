@@ -50,7 +50,12 @@ def csrf_token(request: Request, settings: Settings) -> tuple[str, str]:
     if not nonce or len(nonce) != _NONCE_LENGTH:  # anything else was not issued by us
         nonce = secrets.token_urlsafe(32)
         request.state.csrf_new_nonce = nonce
-    return _serializer(settings).dumps(nonce), nonce
+    return signed_token(settings, nonce), nonce
+
+
+def signed_token(settings: Settings, nonce: str) -> str:
+    """The form token for a browser holding ``nonce`` in its cookie."""
+    return _serializer(settings).dumps(nonce)
 
 
 def _cookie_header(nonce: str, secure: bool) -> str:
@@ -66,8 +71,14 @@ def _cookie_header(nonce: str, secure: bool) -> str:
 
 
 def set_csrf_cookie(response: Response, request: Request, nonce: str) -> None:
-    response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
 
 
 @pass_context
@@ -112,14 +123,16 @@ def csrf_valid(request: Request, settings: Settings, token: str | None) -> bool:
     return isinstance(signed, str) and secrets.compare_digest(signed, nonce)
 
 
-def check_csrf(request: Request, settings: SettingsDep,
-               csrf_token: Annotated[str | None, Form()] = None) -> None:
+def check_csrf(
+    request: Request, settings: SettingsDep, csrf_token: Annotated[str | None, Form()] = None
+) -> None:
     """Dependency for state-changing form posts: 403 unless the form's token matches."""
     if not csrf_valid(request, settings, csrf_token):
         raise HTTPException(
             status_code=403,
             detail="表单已过期或来源无效,请刷新页面后重试 / form expired or invalid "
-                   "(CSRF check failed); reload the page and try again")
+            "(CSRF check failed); reload the page and try again",
+        )
 
 
 CsrfChecked = Annotated[None, Depends(check_csrf)]

@@ -25,10 +25,14 @@ TOP_LEVEL_FIELDS = {"wave", "community", "client_id", "started_at", "answers"}
 def problem_list(error: AnswerValidationError) -> list[dict[str, object]]:
     items = []
     for problem in error.problems:
-        loc = ["body", problem.field] if problem.field in TOP_LEVEL_FIELDS else [
-            "body", "answers", problem.field]
-        items.append({"loc": loc, "msg": f"{problem.field}: {problem.message}",
-                      "type": "value_error"})
+        loc = (
+            ["body", problem.field]
+            if problem.field in TOP_LEVEL_FIELDS
+            else ["body", "answers", problem.field]
+        )
+        items.append(
+            {"loc": loc, "msg": f"{problem.field}: {problem.message}", "type": "value_error"}
+        )
     return items
 
 

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from api.csrf import csrf_input
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.globals["csrf_input"] = csrf_input  # {{ csrf_input() }} inside every POST form

@@ -192,7 +192,11 @@ def aggregate_tree(item_means: np.ndarray, fw: Framework, spec: TreeSpec) -> Tre
     sub = combine(item_means, fw.sub_of_item, spec.item_w, S, spec.geo_sub, spec.min_coverage)
     dim = combine(sub, fw.dim_of_sub, spec.sub_w, D, spec.geo_dim, spec.min_coverage)
     overall = combine(
-        dim, np.zeros(D, dtype=np.intp), spec.dim_w, 1, np.array([spec.geo_overall]),
+        dim,
+        np.zeros(D, dtype=np.intp),
+        spec.dim_w,
+        1,
+        np.array([spec.geo_overall]),
         spec.min_coverage,
     )[..., 0]
     return TreeScores(sub, dim, overall)
@@ -203,7 +207,12 @@ def equal_spec(fw: Framework, min_coverage: float = 0.5) -> TreeSpec:
     S = len(fw.subdimension_codes)
     D = len(fw.dimension_codes)
     return TreeSpec(
-        np.ones(fw.n_items), np.ones(S), np.ones(D), np.zeros(S, bool), np.zeros(D, bool), False,
+        np.ones(fw.n_items),
+        np.ones(S),
+        np.ones(D),
+        np.zeros(S, bool),
+        np.zeros(D, bool),
+        False,
         min_coverage,
     )
 
@@ -231,8 +240,9 @@ def effective_weights(fw: Framework, spec: TreeSpec) -> np.ndarray:
     return wi * ws[fw.sub_of_item] * wd[fw.dim_of_item]
 
 
-def _jacobian(V: np.ndarray, parent: np.ndarray, w: np.ndarray, out: np.ndarray,
-              geometric: np.ndarray) -> np.ndarray:
+def _jacobian(
+    V: np.ndarray, parent: np.ndarray, w: np.ndarray, out: np.ndarray, geometric: np.ndarray
+) -> np.ndarray:
     # d parent / d child (m, c, P) for one level, matching `combine`.
     ok = ~np.isnan(V)
     A = _level_matrix(parent, w, out.shape[-1])
@@ -255,8 +265,13 @@ def node_gradients(
     del S
     J1 = _jacobian(item_means, fw.sub_of_item, spec.item_w, scores.sub, spec.geo_sub)
     J2 = _jacobian(scores.sub, fw.dim_of_sub, spec.sub_w, scores.dim, spec.geo_dim)
-    J3 = _jacobian(scores.dim, np.zeros(D, dtype=np.intp), spec.dim_w, scores.overall[:, None],
-                   np.array([spec.geo_overall]))
+    J3 = _jacobian(
+        scores.dim,
+        np.zeros(D, dtype=np.intp),
+        spec.dim_w,
+        scores.overall[:, None],
+        np.array([spec.geo_overall]),
+    )
     g_dim = J1 @ J2
     g_all = g_dim @ J3
     return np.concatenate([g_all, g_dim], axis=2)

@@ -22,8 +22,6 @@ from scoring.framework import Framework
 from scoring.rank import nan_quantiles, nan_std, rank_min
 from scoring.rescale import overall_satisfaction_index
 
-
-
 #: Replicate multipliers: a byte-resolution Poisson(1). Category counts out of 256 for the values
 #: 0..5 are chosen so that the mean and the variance are exactly 1 (what the bootstrap variance
 #: depends on); the probabilities are within 0.004 of Poisson(1) and the third central moment is
@@ -130,7 +128,7 @@ def bootstrap(
     True
     """
     rng = np.random.default_rng(random_state)
-    n, p = S.shape
+    _n, p = S.shape
     q = 0 if outcomes is None else outcomes.shape[1]
     D = len(fw.dimension_codes)
     w = np.asarray(weights, dtype=float)

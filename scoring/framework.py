@@ -66,10 +66,14 @@ class Framework:
             return self.dimension_codes
         if code in self.dimension_codes:
             d = self.dimension_codes.index(code)
-            return tuple(s for s, dd in zip(self.subdimension_codes, self.dim_of_sub) if dd == d)
+            return tuple(
+                s for s, dd in zip(self.subdimension_codes, self.dim_of_sub, strict=True) if dd == d
+            )
         if code in self.subdimension_codes:
             s = self.subdimension_codes.index(code)
-            return tuple(i for i, ss in zip(self.item_codes, self.sub_of_item) if ss == s)
+            return tuple(
+                i for i, ss in zip(self.item_codes, self.sub_of_item, strict=True) if ss == s
+            )
         raise ScoringError(f"unknown node code {code!r}")
 
     @classmethod
@@ -211,11 +215,13 @@ class Framework:
             "version": self.version,
             "items": [
                 {"code": c, "points": int(k), "reverse": bool(r)}
-                for c, k, r in zip(self.item_codes, self.points, self.reverse)
+                for c, k, r in zip(self.item_codes, self.points, self.reverse, strict=True)
             ],
             "outcomes": [
                 {"code": c, "low": float(lo), "high": float(hi)}
-                for c, lo, hi in zip(self.outcome_codes, self.outcome_low, self.outcome_high)
+                for c, lo, hi in zip(
+                    self.outcome_codes, self.outcome_low, self.outcome_high, strict=True
+                )
             ],
             "tree": {"code": self.root_code, "children": tree_children},
         }

@@ -98,6 +98,8 @@ def topsis(
     Normalise columns (``"vector"``: x/‖x‖₂, default; ``"minmax"`` by direction; ``"max"``;
     ``"sum"``), weight them, take the ideal (best per column: max for benefit, min for cost)
     and anti-ideal, Euclidean distances ``D⁺``, ``D⁻`` and ``C = D⁻ / (D⁺ + D⁻)``.
+    Cost columns keep their normalised values and take the minimum as ideal; this equals
+    pymcdm's reflection (``1 − r``) for vector, min-max and max normalisation.
 
     A batch of weight vectors (draws × n) is evaluated at once: because weights are
     non-negative the weighted ideal is ``w_j × ideal_j``, so ``D²`` is a matrix product
@@ -116,12 +118,17 @@ def topsis(
     N, dd = _normalise(A, d, normalisation)
     best = np.where(dd > 0, N.max(axis=0), N.min(axis=0))
     worst = np.where(dd > 0, N.min(axis=0), N.max(axis=0))
-    W2T = (W**2).T  # (n, draws)
-    dp = np.sqrt(np.clip(((N - best) ** 2) @ W2T, 0.0, None)).T  # (draws, m)
-    dm = np.sqrt(np.clip(((N - worst) ** 2) @ W2T, 0.0, None)).T
+    W2 = W**2  # (draws, n)
+    dp = W2 @ ((N - best) ** 2).T  # (draws, m)
+    dm = W2 @ ((N - worst) ** 2).T
+    np.maximum(dp, 0.0, out=dp)
+    np.sqrt(dp, out=dp)
+    np.maximum(dm, 0.0, out=dm)
+    np.sqrt(dm, out=dm)
     tot = dp + dm
     with np.errstate(invalid="ignore", divide="ignore"):
-        C = np.where(tot > 0, dm / np.where(tot > 0, tot, 1.0), np.nan)
+        C = np.divide(dm, tot, out=np.full_like(tot, np.nan), where=tot > 0)
+    del tot
     if single:
         C, dp, dm = C[0], dp[0], dm[0]
     return TopsisResult(

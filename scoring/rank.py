@@ -28,18 +28,40 @@ def rank_min(values: np.ndarray) -> np.ndarray:
     [[2.0, 1.0], [1.0, 2.0]]
     """
     v = np.asarray(values, dtype=float)
-    # Sorting −v puts the best first and NaN last.
-    order = np.argsort(-v, axis=-1, kind="stable")
-    s = np.take_along_axis(-v, order, axis=-1)
-    k = np.arange(v.shape[-1])
-    new_run = np.ones(s.shape, dtype=bool)
-    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
-    start = np.maximum.accumulate(np.where(new_run, k, 0), axis=-1)
-    ranks_sorted = (start + 1).astype(float)
-    ranks_sorted[np.isnan(s)] = np.nan
-    out = np.empty_like(ranks_sorted)
-    np.put_along_axis(out, order, ranks_sorted, axis=-1)
+    order, rank_sorted = sorted_ranks(v)
+    out = np.empty_like(rank_sorted)
+    np.put_along_axis(out, order, rank_sorted, axis=-1)
     return out
+
+
+def sorted_ranks(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, ranks)``: ascending ``argsort`` of ``v`` along the last axis and the ``min``
+    rank (highest = 1, NaN → NaN) of each element in that order.
+
+    Callers that only need rank counts (Monte Carlo histograms) skip the scatter back.
+    """
+    # Ascending quicksort (NaN last) is several times faster than a stable sort; ties are
+    # resolved below, so the order inside a run of equal values does not matter.
+    order = np.argsort(v, axis=-1)
+    s = np.take_along_axis(v, order, axis=-1)
+    n = v.shape[-1]
+    k = np.arange(n)
+    # rank = 1 + #values strictly greater = valid − (last index of this value's run).
+    tie = s[..., 1:] == s[..., :-1]
+    if tie.any():
+        run_end = np.full(s.shape, n, dtype=np.intp)
+        last = np.ones(s.shape, dtype=bool)
+        last[..., :-1] = ~tie
+        np.copyto(run_end, k, where=last)
+        run_end = np.flip(np.minimum.accumulate(np.flip(run_end, axis=-1), axis=-1), axis=-1)
+    else:  # continuous scores rarely tie: every element ends its own run
+        run_end = np.broadcast_to(k, s.shape)
+    nan = np.isnan(s)
+    valid = n - nan.sum(axis=-1, keepdims=True)
+    ranks = (valid - run_end).astype(float)
+    if nan.any():
+        ranks[nan] = np.nan
+    return order, ranks
 
 
 def nan_std(a: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -114,7 +136,7 @@ def publication(
     flagged = ~suppressed & (n_valid < flag_n)
     reason: list[str | None] = [
         SUPPRESSED_REASON[lang] if s else NO_SCORE_REASON[lang] if ns else None
-        for s, ns in zip(small, no_score)
+        for s, ns in zip(small, no_score, strict=True)
     ]
     note: list[str | None] = [FLAG_NOTE[lang] if f else None for f in flagged]
     rank = rank_min(np.where(suppressed, np.nan, index))

@@ -124,7 +124,7 @@ def positive_indicator(X: np.ndarray, points: np.ndarray, reverse: np.ndarray) -
     points = np.asarray(points)
     rev = np.asarray(reverse, dtype=bool)
     # Keyed answer ≥ k − 1  ⇔  raw ≥ k − 1 (normal) or raw ≤ 2 (reverse); NaN compares False.
-    out = X >= points - 1
+    out = np.greater_equal(X, points - 1)
     if rev.any():
         out[:, rev] = X[:, rev] <= 2
     return out
@@ -142,7 +142,7 @@ def rescale_outcomes(Y: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.nda
     low = np.asarray(low, dtype=float)
     high = np.asarray(high, dtype=float)
     with np.errstate(invalid="ignore"):
-        if np.any((Y < low) | (Y > high)):
+        if np.any(np.less(Y, low) | np.greater(Y, high)):
             raise ScoringError("outcome answer outside its scale")
     return (Y - low) * (100.0 / (high - low))
 

@@ -93,7 +93,9 @@ class WaveResult:
             }
             for d, c in enumerate(self.dimension_codes)
         }
-        subs = {c: {"score": _f(self.sub_score[i, s])} for s, c in enumerate(self.subdimension_codes)}
+        subs = {
+            c: {"score": _f(self.sub_score[i, s])} for s, c in enumerate(self.subdimension_codes)
+        }
         items = {
             c: {
                 "score": _f(self.item_score[i, j]),
@@ -148,10 +150,10 @@ class WaveResult:
                 "items": list(self.item_codes),
             },
             "dimension_weights": {
-                c: _f(w) for c, w in zip(self.dimension_codes, self.dimension_weights)
+                c: _f(w) for c, w in zip(self.dimension_codes, self.dimension_weights, strict=True)
             },
             "effective_item_weights": {
-                c: _f(w) for c, w in zip(self.item_codes, self.effective_item_weights)
+                c: _f(w) for c, w in zip(self.item_codes, self.effective_item_weights, strict=True)
             },
             "weights_info": self.weights_info,
             "n_ranked": int((~self.suppressed).sum()),
@@ -173,8 +175,10 @@ class WaveResult:
 
         def nested(key: str, codes: tuple[str, ...], field_: str) -> np.ndarray:
             return np.array(
-                [[np.nan if r[key][c][field_] is None else r[key][c][field_] for c in codes]
-                 for r in rows],
+                [
+                    [np.nan if r[key][c][field_] is None else r[key][c][field_] for c in codes]
+                    for r in rows
+                ],
                 dtype=float,
             ).reshape(len(rows), len(codes))
 

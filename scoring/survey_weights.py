@@ -125,7 +125,7 @@ def rake(
     keys = []
     shares = []
     uncovered = np.zeros(m, dtype=np.int64)
-    for coord, target, size in zip(coords, _targets(margins, shape), shape):
+    for coord, target, size in zip(coords, _targets(margins, shape), shape, strict=True):
         key = np.where(raked, group * size + coord, m * size)  # last slot collects the rest
         present = np.bincount(key, minlength=m * size + 1)[:-1].reshape(m, size) > 0
         uncovered += ((target > 0) & ~present).sum(axis=1)
@@ -145,7 +145,7 @@ def rake(
     for _round in range(trim_rounds + 1):
         for _ in range(max_iter):
             iterations += 1
-            for key, share, size in zip(keys, shares, shape):
+            for key, share, size in zip(keys, shares, shape, strict=True):
                 target = share * np.repeat(n_raked, size)
                 current = np.bincount(key, w, minlength=m * size + 1)[:-1]
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -156,18 +156,36 @@ def rake(
                 break
         if trim is None:
             break
-        mean_w = _group_mean(w, group, raked, m)
-        low, high = lo * mean_w[group], hi * mean_w[group]
-        out = raked & ((w < low * (1 - 1e-9)) | (w > high * (1 + 1e-9)))
-        if not out.any():
+        w, clipped = _trim(w, group, raked, m, lo, hi)
+        if not clipped.any():
             break
-        trimmed += np.bincount(group[out], minlength=m)
-        w = np.where(raked, np.clip(w, low, high), w)
+        trimmed += np.bincount(group[clipped], minlength=m)
+        if _round == trim_rounds:
+            break  # bounds win over margins; the gap is reported as not converged
     err = _gap(w, keys, shares, shape, n_raked, m)
-    mean_w = _group_mean(w, group, raked, m)
-    w = np.where(raked, w / np.where(mean_w > 0, mean_w, 1.0)[group], 1.0)
+    # Mean 1 within each community, for raked rows and (separately) for the rest, which keep
+    # their base weights: unknown cells, or communities without margins.
+    mean_r = _group_mean(w, group, raked, m)
+    mean_u = _group_mean(w, group, ~raked, m)
+    w = w / np.where(raked, mean_r[group], mean_u[group])
     deff, n_eff = kish(w, group, m)
     return RakingResult(w, err <= tol, iterations, err, uncovered, trimmed, deff, n_eff)
+
+
+def _trim(
+    w: np.ndarray, group: np.ndarray, raked: np.ndarray, m: int, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
+    # Clip to [lo, hi] × the community mean. Clipping moves the mean, so repeat until the
+    # weights sit within the bounds of their own mean (a few passes in practice).
+    clipped = np.zeros(w.shape, dtype=bool)
+    for _ in range(100):
+        mean_w = _group_mean(w, group, raked, m)[group]
+        out = raked & ((w < lo * mean_w * (1 - 1e-9)) | (w > hi * mean_w * (1 + 1e-9)))
+        if not out.any():
+            break
+        clipped |= out
+        w = np.where(raked, np.clip(w, lo * mean_w, hi * mean_w), w)
+    return w, clipped
 
 
 def _group_mean(w: np.ndarray, group: np.ndarray, mask: np.ndarray, m: int) -> np.ndarray:
@@ -177,10 +195,17 @@ def _group_mean(w: np.ndarray, group: np.ndarray, mask: np.ndarray, m: int) -> n
         return np.where(cnt > 0, tot / cnt, 1.0)
 
 
-def _gap(w, keys, shares, shape, n_raked, m) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _gap(
+    w: np.ndarray,
+    keys: list[np.ndarray],
+    shares: list[np.ndarray],
+    shape: tuple[int, ...],
+    n_raked: np.ndarray,
+    m: int,
+) -> np.ndarray:
     # Relative gap per community, over categories with a positive target.
     err = np.zeros(m)
-    for key, share, size in zip(keys, shares, shape):
+    for key, share, size in zip(keys, shares, shape, strict=True):
         target = share * np.repeat(n_raked, size)
         current = np.bincount(key, w, minlength=m * size + 1)[:-1]
         with np.errstate(invalid="ignore", divide="ignore"):

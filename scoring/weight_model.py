@@ -9,6 +9,7 @@ to (:meth:`WeightModel.freeze`) before it is used for trends.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -126,13 +127,19 @@ class WeightModel:
         >>> builtin_model("expert-v0").validate(fw)
         """
         if self.preset not in PRESETS:
-            raise WeightModelError(f"unknown rescaling preset {self.preset!r}; use one of {PRESETS}")
+            raise WeightModelError(
+                f"unknown rescaling preset {self.preset!r}; use one of {PRESETS}"
+            )
         for key, method in self.aggregation.items():
             if method not in AGGREGATIONS:
-                raise WeightModelError(f"aggregation {key!r}: {method!r} is not one of {AGGREGATIONS}")
+                raise WeightModelError(
+                    f"aggregation {key!r}: {method!r} is not one of {AGGREGATIONS}"
+                )
             nodes = (framework.root_code, *framework.dimension_codes, *framework.subdimension_codes)
             if key not in AGG_LEVELS and key not in nodes:
-                raise WeightModelError(f"aggregation key {key!r} is neither a level nor a node code")
+                raise WeightModelError(
+                    f"aggregation key {key!r} is neither a level nor a node code"
+                )
         if not 0 < self.min_coverage <= 1:
             raise WeightModelError("min_coverage must be in (0, 1]")
         if not 0 < self.ci_level < 1:
@@ -142,14 +149,27 @@ class WeightModel:
         if self.trend_threshold < 0:
             raise WeightModelError("trend_threshold must be ≥ 0")
         bounds = [b for _, b in self.grade_bands[:-1]]
-        if not self.grade_bands or self.grade_bands[-1][1] is not None or bounds != sorted(
-            bounds, reverse=True
-        ) or any(b is None for b in bounds):
+        if (
+            not self.grade_bands
+            or self.grade_bands[-1][1] is not None
+            or bounds != sorted(bounds, reverse=True)
+            or any(b is None for b in bounds)
+        ):
             raise WeightModelError("grade_bands: descending lower bounds, the last one None")
-        _check_partial(self.subdimension_weights, framework.subdimension_codes,
-                       framework.dim_of_sub, framework.dimension_codes, "sub-dimension")
-        _check_partial(self.item_weights, framework.item_codes, framework.sub_of_item,
-                       framework.subdimension_codes, "item")
+        _check_partial(
+            self.subdimension_weights,
+            framework.subdimension_codes,
+            framework.dim_of_sub,
+            framework.dimension_codes,
+            "sub-dimension",
+        )
+        _check_partial(
+            self.item_weights,
+            framework.item_codes,
+            framework.sub_of_item,
+            framework.subdimension_codes,
+            "item",
+        )
         if self.outcome_weights:
             _check_numbers(self.outcome_weights, framework.outcome_codes, "outcome")
         _validate_spec(self.dimension_spec(), framework.dimension_codes)
@@ -188,8 +208,13 @@ class WeightModel:
             min_coverage=self.min_coverage,
         )
 
-    def freeze(self, resolved_weights: dict[str, float] | np.ndarray,
-               framework: Framework | None = None, *, version: str | None = None) -> WeightModel:
+    def freeze(
+        self,
+        resolved_weights: dict[str, float] | np.ndarray,
+        framework: Framework | None = None,
+        *,
+        version: str | None = None,
+    ) -> WeightModel:
         """A copy whose dimension weights are fixed numbers (the original spec kept in
         ``frozen_from``), so the published index no longer moves with the set of communities.
 
@@ -203,11 +228,15 @@ class WeightModel:
         if not isinstance(resolved_weights, dict):
             if framework is None:
                 raise WeightModelError("freeze needs the framework to name an array of weights")
-            resolved_weights = dict(zip(framework.dimension_codes, map(float, resolved_weights)))
+            resolved_weights = dict(
+                zip(framework.dimension_codes, map(float, resolved_weights), strict=True)
+            )
         out = WeightModel.from_dict(self.to_dict())
         out.frozen_from = copy.deepcopy(self.dimension_spec())
-        out.dimension_weights = {"method": "fixed",
-                                 "weights": {k: float(v) for k, v in resolved_weights.items()}}
+        out.dimension_weights = {
+            "method": "fixed",
+            "weights": {k: float(v) for k, v in resolved_weights.items()},
+        }
         if version is not None:
             out.version = version
         return out
@@ -243,7 +272,7 @@ def _check_numbers(d: dict[str, Any], codes: tuple[str, ...], what: str) -> np.n
     if missing:
         raise WeightModelError(f"{what} weights missing for: {', '.join(missing)}")
     w = np.array([d[c] for c in codes], dtype=float)
-    bad = [c for c, v in zip(codes, w) if not np.isfinite(v) or v < 0]
+    bad = [c for c, v in zip(codes, w, strict=True) if not np.isfinite(v) or v < 0]
     if bad:
         raise WeightModelError(f"{what} weight(s) negative or not finite: {', '.join(bad)}")
     if w.sum() <= 0:
@@ -251,8 +280,13 @@ def _check_numbers(d: dict[str, Any], codes: tuple[str, ...], what: str) -> np.n
     return w
 
 
-def _check_partial(d: dict[str, float], codes: tuple[str, ...], parent: np.ndarray,
-                   parent_codes: tuple[str, ...], what: str) -> None:
+def _check_partial(
+    d: dict[str, float],
+    codes: tuple[str, ...],
+    parent: np.ndarray,
+    parent_codes: tuple[str, ...],
+    what: str,
+) -> None:
     if not d:
         return
     w = _check_numbers(d, codes, what)
@@ -273,12 +307,17 @@ def _validate_spec(spec: dict[str, Any], codes: tuple[str, ...]) -> None:
     elif method == "ahp":
         matrix = spec.get("matrix")
         if matrix is None or np.shape(matrix) != (len(codes), len(codes)):
-            raise WeightModelError(f"AHP matrix must be {len(codes)}×{len(codes)} (one row per "
-                                   f"dimension: {', '.join(codes)})")
-        weighting.ahp_weights(matrix, ri_table=spec.get("ri_table", "saaty"),
-                              max_cr=spec.get("max_cr", 0.1),
-                              accept_inconsistent=spec.get("accept_inconsistent", False),
-                              labels=list(codes))
+            raise WeightModelError(
+                f"AHP matrix must be {len(codes)}×{len(codes)} (one row per "
+                f"dimension: {', '.join(codes)})"
+            )
+        weighting.ahp_weights(
+            matrix,
+            ri_table=spec.get("ri_table", "saaty"),
+            max_cr=spec.get("max_cr", 0.1),
+            accept_inconsistent=spec.get("accept_inconsistent", False),
+            labels=list(codes),
+        )
     elif method == "combined":
         for part in ("subjective", "objective"):
             if not isinstance(spec.get(part), dict):
@@ -288,8 +327,9 @@ def _validate_spec(spec: dict[str, Any], codes: tuple[str, ...]) -> None:
             raise WeightModelError("combined alpha must be in [0, 1]")
 
 
-def _resolve(spec: dict[str, Any], codes: tuple[str, ...], X: np.ndarray | None,
-             y: np.ndarray | None) -> tuple[np.ndarray, dict[str, Any]]:
+def _resolve(
+    spec: dict[str, Any], codes: tuple[str, ...], X: np.ndarray | None, y: np.ndarray | None
+) -> tuple[np.ndarray, dict[str, Any]]:
     from scoring import weighting
 
     method = spec.get("method")
@@ -300,18 +340,25 @@ def _resolve(spec: dict[str, Any], codes: tuple[str, ...], X: np.ndarray | None,
         w = _check_numbers(spec.get("weights") or {}, codes, "dimension")
         return w / w.sum(), {"method": "fixed"}
     if method == "ahp":
-        r = weighting.ahp_weights(spec["matrix"], ri_table=spec.get("ri_table", "saaty"),
-                                  max_cr=spec.get("max_cr", 0.1),
-                                  accept_inconsistent=spec.get("accept_inconsistent", False),
-                                  labels=list(codes))
+        r = weighting.ahp_weights(
+            spec["matrix"],
+            ri_table=spec.get("ri_table", "saaty"),
+            max_cr=spec.get("max_cr", 0.1),
+            accept_inconsistent=spec.get("accept_inconsistent", False),
+            labels=list(codes),
+        )
         return np.asarray(r.weights, dtype=float), {"method": "ahp", **r.to_dict()}
     if method == "combined":
         ws, info_s = _resolve(spec["subjective"], codes, X, y)
         wo, info_o = _resolve(spec["objective"], codes, X, y)
-        w = weighting.combine_weights(ws, wo, alpha=spec.get("alpha", 0.5),
-                                      method=spec.get("combine", "linear"))
-        return np.asarray(w, dtype=float), {"method": "combined", "subjective": info_s,
-                                            "objective": info_o}
+        w = weighting.combine_weights(
+            ws, wo, alpha=spec.get("alpha", 0.5), method=spec.get("combine", "linear")
+        )
+        return np.asarray(w, dtype=float), {
+            "method": "combined",
+            "subjective": info_s,
+            "objective": info_o,
+        }
     if X is None:
         raise WeightModelError(f"method {method!r} needs the community-level matrix")
     X = np.asarray(X, dtype=float)
@@ -320,12 +367,20 @@ def _resolve(spec: dict[str, Any], codes: tuple[str, ...], X: np.ndarray | None,
         if y is None:
             raise WeightModelError("derived weights need the overall satisfaction outcome")
         rows &= ~np.isnan(y)
-        r = weighting.derived_importance(X[rows], np.asarray(y)[rows],
-                                         method=spec.get("estimator", "ridge"))
-        return np.asarray(r.importances, dtype=float), {"method": "derived", "r2": r.r2,
-                                                        "n_communities": int(rows.sum())}
-    fn = {"entropy": weighting.entropy_weights, "critic": weighting.critic_weights,
-          "pca": weighting.pca_weights}.get(str(method))
+        di = weighting.derived_importance(
+            X[rows], np.asarray(y)[rows], method=spec.get("estimator", "ridge")
+        )
+        return np.asarray(di.importances, dtype=float), {
+            "method": "derived",
+            "r2": di.r2,
+            "n_communities": int(rows.sum()),
+        }
+    methods: dict[str, Callable[..., Any]] = {
+        "entropy": weighting.entropy_weights,
+        "critic": weighting.critic_weights,
+        "pca": weighting.pca_weights,
+    }
+    fn = methods.get(str(method))
     if fn is None:
         raise WeightModelError(f"unknown weighting method {method!r}")
     if rows.sum() < 2:
@@ -343,8 +398,9 @@ def builtin_model(name: str) -> WeightModel:
     'ahp'
     """
     if name == "equal":
-        return WeightModel(name="equal", version="1",
-                           description="Equal weights at every level (等权重).")
+        return WeightModel(
+            name="equal", version="1", description="Equal weights at every level (等权重)."
+        )
     if name == "expert-v0":
         return WeightModel(
             name="expert-v0",

@@ -46,8 +46,13 @@ def load_wave_matrix(*, session: Session, wave_code: str) -> WaveMatrix:
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     slots = numeric_layout(questionnaire)
     rows = session.exec(
-        select(Response.id, Response.community_id, Response.duration_s, Response.numeric,
-               Response.quality_flags)
+        select(
+            Response.id,
+            Response.community_id,
+            Response.duration_s,
+            Response.numeric,
+            Response.quality_flags,
+        )
         .where(Response.wave_id == wave.id)
         .order_by(Response.id)  # type: ignore[arg-type]
     ).all()
@@ -61,7 +66,12 @@ def load_wave_matrix(*, session: Session, wave_code: str) -> WaveMatrix:
     for cid, i in position.items():
         lookup[cid] = i
     return _assemble(
-        wave.code, questionnaire, slots, raw, lookup[community_ids], communities,
+        wave.code,
+        questionnaire,
+        slots,
+        raw,
+        lookup[community_ids],
+        communities,
         durations=np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=float),
         response_ids=np.array([r[0] for r in rows], dtype=np.int64),
         flags=[list(r[4] or []) for r in rows],
@@ -121,7 +131,9 @@ def _na_code(questionnaire: Any, code: str) -> float:
     return np.nan if scale.na_code is None else float(scale.na_code)
 
 
-def _strata(questionnaire: Any, slots: tuple[Any, ...], raw: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def _strata(
+    questionnaire: Any, slots: tuple[Any, ...], raw: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
     """Age band × gender cell per respondent, for raking to the community's margins."""
     names = [s.name for s in slots]
     if AGE_CODE not in names or GENDER_CODE not in names:

@@ -33,8 +33,10 @@ class SeedReport:
     responses: int
 
     def __str__(self) -> str:
-        return (f"{self.streets} streets, {self.communities} communities, {self.waves} waves, "
-                f"{self.responses} responses")
+        return (
+            f"{self.streets} streets, {self.communities} communities, {self.waves} waves, "
+            f"{self.responses} responses"
+        )
 
 
 def margin_labels(questionnaire: Questionnaire) -> list[str]:
@@ -53,14 +55,17 @@ def packed_vectors(questionnaire: Questionnaire, wave: Any) -> np.ndarray:
     out = np.full((wave.numeric.shape[0], len(slots)), NO_ANSWER, dtype=DTYPE)
     for position, slot in enumerate(slots):
         if slot.kind == "multi_choice" and priority and slot.code == priority.code:
-            out[:, position] = wave.priorities[:, priority_options.index(slot.option)]
+            out[:, position] = wave.priorities[:, priority_options.index(str(slot.option))]
         elif slot.code in column:
             out[:, position] = wave.numeric[:, column[slot.code]]
     return out
 
 
-def seed_database(engine: Engine, district: Any, *, questionnaire: Questionnaire | None = None,
-                  close_all_but_last: bool = True) -> SeedReport:
+def register_district(engine: Engine, district: Any, *,
+                      questionnaire: Questionnaire | None = None,
+                      close_all_but_last: bool = True) -> tuple[list[Wave], list[int]]:
+    """Streets, communities, the questionnaire and the waves of ``district``, without responses
+    (what a paper import or a benchmark needs first); returns the waves and community ids."""
     questionnaire = questionnaire or load_default()
     labels = margin_labels(questionnaire)
     with session_scope(engine) as session:
@@ -83,14 +88,28 @@ def seed_database(engine: Engine, district: Any, *, questionnaire: Questionnaire
             session.add(wave_row)
             session.flush()
             wave_rows.append(wave_row)
+    return wave_rows, community_ids
+
+
+def seed_database(engine: Engine, district: Any, *, questionnaire: Questionnaire | None = None,
+                  close_all_but_last: bool = True) -> SeedReport:
+    questionnaire = questionnaire or load_default()
+    wave_rows, community_ids = register_district(
+        engine, district, questionnaire=questionnaire, close_all_but_last=close_all_but_last)
     total = 0
     for wave, wave_row in zip(district.waves, wave_rows, strict=True):
         total += _insert_wave(engine, questionnaire, wave, wave_row, community_ids, district)
     return SeedReport(len(district.streets), len(district.communities), len(district.waves), total)
 
 
-def _insert_wave(engine: Engine, questionnaire: Questionnaire, wave: Any, wave_row: Wave,
-                 community_ids: list[int], district: Any) -> int:
+def _insert_wave(
+    engine: Engine,
+    questionnaire: Questionnaire,
+    wave: Any,
+    wave_row: Wave,
+    community_ids: list[int],
+    district: Any,
+) -> int:
     vectors = packed_vectors(questionnaire, wave)
     codes = np.asarray([district.communities[i].code for i in range(len(community_ids))])
     ids = np.asarray(community_ids)[wave.community_index]
@@ -104,22 +123,26 @@ def _insert_wave(engine: Engine, questionnaire: Questionnaire, wave: Any, wave_r
                 answers = wave.answers_dict(i)
                 at = submitted[i].replace(tzinfo=UTC)
                 duration = float(wave.durations_s[i])
-                rows.append({
-                    "client_id": wave.client_ids[i],
-                    "wave_id": wave_row.id,
-                    "community_id": int(ids[i]),
-                    "questionnaire_id": wave_row.questionnaire_id,
-                    "started_at": at - timedelta(seconds=duration),
-                    "submitted_at": at,
-                    "duration_s": duration,
-                    "channel": "synthetic",
-                    "payload_hash": payload_hash(
-                        wave=wave.code, community=str(codes[wave.community_index[i]]),
-                        answers=answers),
-                    "quality_flags": [],
-                    "answers": answers,
-                    "numeric": vectors[i].tobytes(),
-                })
+                rows.append(
+                    {
+                        "client_id": wave.client_ids[i],
+                        "wave_id": wave_row.id,
+                        "community_id": int(ids[i]),
+                        "questionnaire_id": wave_row.questionnaire_id,
+                        "started_at": at - timedelta(seconds=duration),
+                        "submitted_at": at,
+                        "duration_s": duration,
+                        "channel": "synthetic",
+                        "payload_hash": payload_hash(
+                            wave=wave.code,
+                            community=str(codes[wave.community_index[i]]),
+                            answers=answers,
+                        ),
+                        "quality_flags": [],
+                        "answers": answers,
+                        "numeric": vectors[i].tobytes(),
+                    }
+                )
             conn.execute(insert(table), rows)
     return n
 
@@ -133,4 +156,3 @@ def write_csv(district: Any, folder: Path) -> list[Path]:
         wave.to_csv(path)
         paths.append(path)
     return paths
-

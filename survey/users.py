@@ -113,6 +113,20 @@ def create_user(
     return user
 
 
+def set_password(*, session: Session, username: str, password: str, actor: str) -> User:
+    """Replace a password; the session cookies of that user stop working (see api/auth.py)."""
+    user = get_user(session=session, username=username)
+    if user is None:
+        raise NotFoundError(f"no user {username!r}")
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.add(AuditEvent(actor=actor, action="set_password", target=username))
+    session.commit()
+    session.refresh(user)
+    return user
+
+
 def get_user(*, session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username)).first()
 

@@ -20,8 +20,15 @@ def seed_minimal(engine: Engine, *, wave_status: str = "open") -> None:
     with session_scope(engine) as session:
         street = upsert_street(session=session, code="S1", name="测试街道")
         for code, name in (("C1", "一号社区"), ("C2", "二号社区")):
-            upsert_community(session=session, code=code, name=name, street=street,
-                             housing_type="商品房小区", population=1000, margins=MARGINS)
+            upsert_community(
+                session=session,
+                code=code,
+                name=name,
+                street=street,
+                housing_type="商品房小区",
+                population=1000,
+                margins=MARGINS,
+            )
         record = store_questionnaire(session=session, questionnaire=load_default())
         assert record.id is not None
         session.add(Wave(code="W1", questionnaire_id=record.id, status=wave_status))
@@ -35,8 +42,9 @@ def adult_option(q: Questionnaire, code: str) -> str:
     raise AssertionError(f"{code} has no adult option")
 
 
-def complete_answers(q: Questionnaire | None = None, *, likert: int = 4, rating: int = 7
-                     ) -> dict[str, Any]:
+def complete_answers(
+    q: Questionnaire | None = None, *, likert: int = 4, rating: int = 7
+) -> dict[str, Any]:
     """Every required item answered with a valid value, as a resident would submit it."""
     q = q or load_default()
     answers: dict[str, Any] = {}

@@ -24,11 +24,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def meihao(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def meihao(
+    *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run the ``meihao`` command in a subprocess and fail loudly with its output."""
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], cwd=REPO, env=env, capture_output=True,
-        text=True, timeout=timeout, check=False)
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if result.returncode != 0:
         raise AssertionError(f"meihao {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -36,8 +44,13 @@ def meihao(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEIHAO_")}
-    env.update({"MEIHAO_DATABASE_URL": database_url, "MEIHAO_SECRET_KEY": "test-secret",
-                "MEIHAO_BOOTSTRAP_REPLICATES": "200"})
+    env.update(
+        {
+            "MEIHAO_DATABASE_URL": database_url,
+            "MEIHAO_SECRET_KEY": "test-secret",
+            "MEIHAO_BOOTSTRAP_REPLICATES": "200",
+        }
+    )
     if "MEIHAO_REQUIRE_ALL" in os.environ:
         env["MEIHAO_REQUIRE_ALL"] = os.environ["MEIHAO_REQUIRE_ALL"]
     env.update(extra)
@@ -54,13 +67,18 @@ class LiveServer:
         return httpx.Client(base_url=self.url, timeout=30, **kw)  # type: ignore[arg-type]
 
 
-def start_server(env: dict[str, str], port: int | None = None, log: Path | None = None
-                 ) -> LiveServer:
+def start_server(
+    env: dict[str, str], port: int | None = None, log: Path | None = None
+) -> LiveServer:
     port = port or free_port()
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO, env=env, stdout=out, stderr=out)
+        cwd=REPO,
+        env=env,
+        stdout=out,
+        stderr=out,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -175,7 +175,7 @@ def score_domain(
     Dot plots encode position, not length, so starting above 0 is honest and keeps close
     communities apart; the axis labels show where it starts. Bars always start at 0.
     """
-    finite = [v for v in values if is_number(v)]
+    finite = [float(v) for v in values if v is not None and not math.isnan(v)]
     if not finite:
         return (0.0, 100.0)
     low = math.floor(min(finite) / floor_step) * floor_step - floor_step

@@ -19,13 +19,15 @@ class ResponseCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{
-                "wave": "2026Q2",
-                "community": "CH01-001",
-                "client_id": "0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10",
-                "answers": {"D1.1": 4, "D1.2": 5, "D2.5": 2, "O1": 8, "age_band": "60-69"},
-                "started_at": "2026-05-12T09:30:00+08:00",
-            }]
+            "examples": [
+                {
+                    "wave": "2026Q2",
+                    "community": "CH01-001",
+                    "client_id": "0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10",
+                    "answers": {"D1.1": 4, "D1.2": 5, "D2.5": 2, "O1": 8, "age_band": "60-69"},
+                    "started_at": "2026-05-12T09:30:00+08:00",
+                }
+            ]
         },
     )
 

@@ -7,8 +7,9 @@ from typing import Any
 SUPPRESSED_LAST = 10**9
 
 
-def ranking_rows(results: dict[str, Any], *, street: str | None = None,
-                 housing_type: str | None = None) -> list[dict[str, Any]]:
+def ranking_rows(
+    results: dict[str, Any], *, street: str | None = None, housing_type: str | None = None
+) -> list[dict[str, Any]]:
     """One row per community, ranked; suppressed communities last, without score or rank."""
     meta = {m["code"]: m for m in results.get("community_meta", [])}
     rows = []
@@ -19,25 +20,31 @@ def ranking_rows(results: dict[str, Any], *, street: str | None = None,
         if housing_type is not None and info.get("housing_type") != housing_type:
             continue
         suppressed = bool(community.get("suppressed"))
-        rows.append({
-            "community": community["code"],
-            "name": info.get("name", community["code"]),
-            "street": info.get("street"),
-            "street_name": info.get("street_name"),
-            "housing_type": info.get("housing_type"),
-            "n": community.get("n"),
-            "rank": None if suppressed else community.get("rank"),
-            "rank_low": None if suppressed else community.get("rank_low"),
-            "rank_high": None if suppressed else community.get("rank_high"),
-            "score": None if suppressed else community.get("index"),
-            "ci_low": None if suppressed else community.get("ci_low"),
-            "ci_high": None if suppressed else community.get("ci_high"),
-            "grade": None if suppressed else community.get("grade"),
-            "suppressed": suppressed,
-            "suppression_reason": community.get("suppression_reason"),
-            "dimensions": {} if suppressed else {
-                code: d.get("score") for code, d in (community.get("dimensions") or {}).items()},
-        })
-    rows.sort(key=lambda r: (r["rank"] if r["rank"] is not None else SUPPRESSED_LAST,
-                             r["community"]))
+        rows.append(
+            {
+                "community": community["code"],
+                "name": info.get("name", community["code"]),
+                "street": info.get("street"),
+                "street_name": info.get("street_name"),
+                "housing_type": info.get("housing_type"),
+                "n": community.get("n"),
+                "rank": None if suppressed else community.get("rank"),
+                "rank_low": None if suppressed else community.get("rank_low"),
+                "rank_high": None if suppressed else community.get("rank_high"),
+                "score": None if suppressed else community.get("index"),
+                "ci_low": None if suppressed else community.get("ci_low"),
+                "ci_high": None if suppressed else community.get("ci_high"),
+                "grade": None if suppressed else community.get("grade"),
+                "suppressed": suppressed,
+                "suppression_reason": community.get("suppression_reason"),
+                "dimensions": {}
+                if suppressed
+                else {
+                    code: d.get("score") for code, d in (community.get("dimensions") or {}).items()
+                },
+            }
+        )
+    rows.sort(
+        key=lambda r: (r["rank"] if r["rank"] is not None else SUPPRESSED_LAST, r["community"])
+    )
     return rows

@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
+from api.research_bridge import to_survey_data
 from api.services.weight_models import load_weight_model
 from scoring.data import SurveyData
 from scoring.framework import Framework
+from scoring.weight_model import WeightModel
 from survey.errors import NotFoundError
 from survey.matrix import WaveMatrix, load_wave_matrix
 from survey.models import AuditEvent, ScoreSnapshot, Wave
@@ -20,56 +22,104 @@ RANDOM_STATE = 20260501
 
 
 def survey_data(matrix: WaveMatrix) -> SurveyData:
-    n_genders = 2
-    cells = matrix.margins.shape[1]
-    return SurveyData(
-        X=matrix.X,
-        codes=tuple(matrix.codes),
-        group_index=matrix.community_index,
-        group_codes=tuple(matrix.community_codes),
-        strata=matrix.strata,
-        margins=matrix.margins if cells else None,
-        margin_shape=(cells // n_genders, n_genders) if cells else None,
-        durations=matrix.durations,
-        priorities=matrix.priorities,
-    )
+    # One definition for snapshots and notebooks: equal data give equal fingerprints.
+    return to_survey_data(matrix)
 
 
 def community_metadata(matrix: WaveMatrix) -> list[dict[str, Any]]:
-    counts = np.bincount(matrix.community_index, minlength=len(matrix.community_codes))
+    """Names, street, housing type and who answered, per community.
+
+    ``sample_cells`` counts respondents per age band × gender cell (``strata_labels`` order,
+    stored once in the results) and ``population_cells`` the population margins, so a
+    scorecard can compare who answered with who lives there without reading responses.
+    """
+    m = len(matrix.community_codes)
+    counts = np.bincount(matrix.community_index, minlength=m)
+    cells = len(matrix.stratum_labels)
+    known = matrix.strata >= 0
+    sample = np.bincount(
+        matrix.community_index[known] * max(cells, 1) + matrix.strata[known],
+        minlength=m * max(cells, 1),
+    ).reshape(m, max(cells, 1))[:, :cells]
     return [
-        {"code": code, "name": name, "street": street, "street_name": matrix.street_names[street],
-         "housing_type": housing, "responses": int(k)}
-        for code, name, street, housing, k in zip(
-            matrix.community_codes, matrix.community_names, matrix.community_streets,
-            matrix.housing_types, counts, strict=True)
+        {
+            "code": code,
+            "name": name,
+            "street": street,
+            "street_name": matrix.street_names[street],
+            "housing_type": housing,
+            "responses": int(k),
+            "sample_cells": [int(v) for v in sample[i]],
+            "population_cells": [float(v) for v in matrix.margins[i]] if cells else [],
+        }
+        for i, (code, name, street, housing, k) in enumerate(
+            zip(
+                matrix.community_codes,
+                matrix.community_names,
+                matrix.community_streets,
+                matrix.housing_types,
+                counts,
+                strict=True,
+            )
+        )
     ]
 
 
-def compute_snapshot(*, session: Session, wave_code: str, model_name: str | None,
-                     bootstrap: int, actor: str) -> ScoreSnapshot:
-    """Score ``wave_code`` with a weight model and store the result with its provenance."""
+def score_results(
+    *,
+    session: Session,
+    wave: Wave,
+    model: WeightModel,
+    bootstrap: int,
+    random_state: int = RANDOM_STATE,
+) -> dict[str, Any]:
+    """The ``results`` a snapshot stores: a pure function of the wave's responses, the model,
+    ``bootstrap`` and ``random_state`` (recomputing reproduces them bit for bit)."""
     from scoring.pipeline import score_wave  # the heavy numerics load only when scoring
 
-    wave = get_wave(session=session, code=wave_code)
-    model = load_weight_model(session=session, name=model_name or wave.default_model)
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     matrix = load_wave_matrix(session=session, wave_code=wave.code)
     framework = Framework.from_dict(questionnaire.framework_dict())
-    result = score_wave(survey_data(matrix), framework, model, bootstrap=bootstrap,
-                        random_state=RANDOM_STATE)
+    result = score_wave(
+        survey_data(matrix), framework, model, bootstrap=bootstrap, random_state=random_state
+    )
     results = result.to_dict()
     results["community_meta"] = community_metadata(matrix)
+    results["strata_labels"] = list(matrix.stratum_labels)
     results["wave"] = wave.code
+    return results
+
+
+def compute_snapshot(
+    *, session: Session, wave_code: str, model_name: str | None, bootstrap: int, actor: str
+) -> ScoreSnapshot:
+    """Score ``wave_code`` with a weight model and store the result with its provenance."""
+    wave = get_wave(session=session, code=wave_code)
+    model = load_weight_model(session=session, name=model_name or wave.default_model)
+    results = score_results(session=session, wave=wave, model=model, bootstrap=bootstrap)
     assert wave.id is not None
     snapshot = ScoreSnapshot(
-        wave_id=wave.id, model_name=model.name, model_version=model.version,
-        data_hash=results["provenance"]["data_hash"], results=results)
+        wave_id=wave.id,
+        model_name=model.name,
+        model_version=int(model.version),
+        # The engine names it data_sha256; older snapshots called it data_hash.
+        data_hash=results["provenance"].get("data_hash") or results["provenance"]["data_sha256"],
+        results=results,
+    )
     session.add(snapshot)
-    session.add(AuditEvent(actor=actor, action="score_wave", target=wave.code,
-                           detail={"model": model.name, "model_version": model.version,
-                                   "bootstrap": bootstrap,
-                                   "data_hash": snapshot.data_hash}))
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="score_wave",
+            target=wave.code,
+            detail={
+                "model": model.name,
+                "model_version": model.version,
+                "bootstrap": bootstrap,
+                "data_hash": snapshot.data_hash,
+            },
+        )
+    )
     session.commit()
     session.refresh(snapshot)
     return snapshot
@@ -85,5 +135,6 @@ def latest_snapshot(*, session: Session, wave: Wave, model_name: str | None) -> 
     if snapshot is None:
         raise NotFoundError(
             f"wave {wave.code} has not been scored with weight model {name!r} yet; "
-            f"run `meihao score --wave {wave.code} --model {name}`")
+            f"run `meihao score --wave {wave.code} --model {name}`"
+        )
     return snapshot

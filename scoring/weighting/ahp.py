@@ -49,12 +49,6 @@ RI_TABLES: dict[str, dict[int, float]] = {
         16: 1.5078, 17: 1.5153, 18: 1.5262, 19: 1.5313, 20: 1.5371, 25: 1.5619, 30: 1.5772,
         40: 1.5976, 50: 1.6102, 60: 1.6178, 70: 1.6237, 80: 1.6277, 90: 1.6213, 100: 1.6339,
     },
-    # Tummala & Ling (1998), Theory and Decision 44:221-230 (simulated mean RI).
-    # NOTE: transcribed from secondary sources; check against the paper before citing.
-    "tummala_ling": {
-        1: 0.0, 2: 0.0, 3: 0.500, 4: 0.834, 5: 1.046, 6: 1.178, 7: 1.267, 8: 1.326,
-        9: 1.369, 10: 1.406, 11: 1.433, 12: 1.456, 13: 1.474, 14: 1.491, 15: 1.501,
-    },
 }
 # fmt: on
 
@@ -259,7 +253,7 @@ def ahp_weights(
         ``a_ij`` = how much more important criterion i is than j (Saaty 1–9 scale), positive,
         ``a_ii = 1`` and ``a_ji = 1/a_ij`` within relative tolerance ``rtol`` (so 0.33 for 1/3
         is accepted).
-    ri_table : {"saaty", "saaty2005", "donegan_dodd", "tummala_ling"}
+    ri_table : {"saaty", "saaty2005", "donegan_dodd"}
         Random-index table for ``CR = CI / RI(n)``; stored with the result.
     max_cr : float
         Judgements with ``CR ≥ max_cr`` raise :class:`InconsistentJudgementsError`, which names

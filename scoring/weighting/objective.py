@@ -168,6 +168,11 @@ def critic_weights(X: ArrayLike, *, directions: ArrayLike | None = None) -> Floa
         rho = np.corrcoef(R[:, varies], rowvar=False)
         C[varies] = sd[varies] * (1.0 - rho).sum(axis=1)
     C = np.clip(C, 0.0, None)
+    if C.sum() <= 1e-12 * max(float(sd.max()), 1.0):
+        raise ScoringError(
+            "CRITIC weights are undefined: the varying columns are perfectly correlated "
+            "(no conflict between criteria); drop duplicated indicators"
+        )
     return C / C.sum()
 
 

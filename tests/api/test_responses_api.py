@@ -13,8 +13,13 @@ from tests.factories import complete_answers, new_client_id
 
 
 def body(**overrides: Any) -> dict[str, Any]:
-    payload = {"wave": "W1", "community": "C1", "client_id": new_client_id(),
-               "answers": complete_answers(), "started_at": "2026-05-01T08:00:00+08:00"}
+    payload = {
+        "wave": "W1",
+        "community": "C1",
+        "client_id": new_client_id(),
+        "answers": complete_answers(),
+        "started_at": "2026-05-01T08:00:00+08:00",
+    }
     payload.update(overrides)
     return payload
 
@@ -106,8 +111,9 @@ def test_closed_wave_is_409(client: TestClient) -> None:
         (b"[1, 2]", {"content-type": "application/json"}),
     ],
 )
-def test_malformed_bodies_are_4xx(client: TestClient, content: bytes, headers: dict[str, str]
-                                  ) -> None:
+def test_malformed_bodies_are_4xx(
+    client: TestClient, content: bytes, headers: dict[str, str]
+) -> None:
     response = client.post("/api/v1/responses", content=content, headers=headers)
     assert 400 <= response.status_code < 500
     assert stored(client) == 0

@@ -16,10 +16,17 @@ pytestmark = pytest.mark.e2e
 def test_submit_score_and_rank_through_the_real_server(tmp_path: Path) -> None:
     env = server_env(f"sqlite:///{tmp_path}/e2e.db")
     meihao("seed", "--streets", "2", "--communities", "4", "--respondents", "35", env=env)
-    with running_server(env, log=tmp_path / "server.log") as server, server.client() as client:
+    meihao("user", "create", "--username", "admin1", "--role", "admin", "--scope-level",
+           "district", "--password", "correct horse battery", env=env)
+    token = meihao("token", "create", "--username", "admin1", env=env).stdout.split()[-1]
+    auth = {"Authorization": f"Bearer {token}"}
+    with running_server(env, log=tmp_path / "server.log") as server, server.client(
+        headers=auth
+    ) as client:
         home = client.get("/")
         assert home.status_code == 200 and "2026Q2" in home.text
         rankings_url = "/api/v1/waves/2026Q2/rankings"
+        assert httpx.get(server.url + rankings_url).status_code == 401
         before = client.get(rankings_url)
         assert before.status_code == 404 and "meihao score" in before.json()["detail"]
 
@@ -29,8 +36,12 @@ def test_submit_score_and_rank_through_the_real_server(tmp_path: Path) -> None:
         target = codes[0]
         posted = []
         for likert in (5, 5, 5, 5, 5):
-            payload = {"wave": "2026Q2", "community": target, "client_id": new_client_id(),
-                       "answers": complete_answers(likert=likert, rating=10)}
+            payload = {
+                "wave": "2026Q2",
+                "community": target,
+                "client_id": new_client_id(),
+                "answers": complete_answers(likert=likert, rating=10),
+            }
             response = client.post("/api/v1/responses", json=payload)
             assert response.status_code == 201, response.text
             posted.append(response.json()["id"])
@@ -62,12 +73,17 @@ def test_bad_requests_through_the_real_server(tmp_path: Path) -> None:
     meihao("seed", "--streets", "1", "--communities", "2", "--respondents", "5", env=env)
     with running_server(env) as server, server.client() as client:
         code = _community_codes(tmp_path)[0]
-        good = {"wave": "2026Q2", "community": code, "client_id": new_client_id(),
-                "answers": complete_answers()}
+        good = {
+            "wave": "2026Q2",
+            "community": code,
+            "client_id": new_client_id(),
+            "answers": complete_answers(),
+        }
         assert client.post("/api/v1/responses", json={**good, "wave": "1990Q1"}).status_code == 404
         assert client.post("/api/v1/responses", json={**good, "wave": "2025Q2"}).status_code == 409
-        bad = client.post("/api/v1/responses",
-                          json={**good, "answers": {**good["answers"], "D1.1": 0}})
+        bad = client.post(
+            "/api/v1/responses", json={**good, "answers": {**good["answers"], "D1.1": 0}}
+        )
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "D1.1"
         with pytest.raises(httpx.HTTPStatusError):
             client.get("/api/v1/waves/nope/rankings").raise_for_status()

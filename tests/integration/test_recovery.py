@@ -27,8 +27,9 @@ def test_equal_weight_index_recovers_true_order(sqlite_url: str) -> None:
     with Session(engine) as session:
         matrix = load_wave_matrix(session=session, wave_code="2026Q2")
     framework = Framework.from_dict(load_default().framework_dict())
-    result = score_wave(survey_data(matrix), framework, builtin_model("equal"), bootstrap=0,
-                        random_state=1)
+    result = score_wave(
+        survey_data(matrix), framework, builtin_model("equal"), bootstrap=0, random_state=1
+    )
     rows = {c["code"]: c for c in result.to_dict()["communities"]}
     estimated = np.array([rows[c.code]["index"] for c in district.communities], dtype=float)
     truth = district.truth.index[0]

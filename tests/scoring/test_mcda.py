@@ -168,7 +168,7 @@ def test_fuzzy_batch_and_membership() -> None:
     Rw = fuzzy_membership(X, sample_weight=w)
     sel = ~np.isnan(X[:, 0])
     assert Rw[0, 0] == pytest.approx(w[sel & (X[:, 0] == 5)].sum() / w[sel].sum())
-    with pytest.raises(ScoringError, match="integers 1..5"):
+    with pytest.raises(ScoringError, match=r"integers 1\.\.5"):
         fuzzy_membership([[0, 1]])
     with pytest.raises(ScoringError, match="missing memberships"):
         fuzzy_evaluation([0.25] * 4, R)

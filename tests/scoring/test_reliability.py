@@ -91,7 +91,7 @@ def test_kmo_bartlett_against_factor_analyzer() -> None:
         assert o == pytest.approx(overall, abs=1e-10)
         np.testing.assert_allclose(p, per, atol=1e-10)
         chi2, pval = fa.calculate_bartlett_sphericity(X)
-        c, df, pv = bartlett_sphericity(X)
+        c, _df, pv = bartlett_sphericity(X)
         assert c == pytest.approx(chi2, rel=1e-10) and pv == pytest.approx(pval, rel=1e-8)
 
 

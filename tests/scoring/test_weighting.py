@@ -213,7 +213,7 @@ def _drivers(n: int = 400, seed: int = 10) -> tuple[np.ndarray, np.ndarray]:
 
 def test_relative_weights_sum_to_r2_and_match_ols_for_orthogonal() -> None:
     X, y = _drivers()
-    eps, r2 = relative_weights(X, y)
+    _eps, r2 = relative_weights(X, y)
     Z = (X - X.mean(0)) / X.std(0)
     zy = (y - y.mean()) / y.std()
     beta, *_ = np.linalg.lstsq(Z, zy, rcond=None)

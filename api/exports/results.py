@@ -1,0 +1,210 @@
+"""Rankings and scorecards of a stored snapshot as tables (no recomputation).
+
+Suppressed communities keep their code, name and n but no score, interval, percentage, rank or
+grade, and say why (样本不足 ...), exactly as the JSON and the pages do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from api.exports.cells import Row, Table
+from survey.questionnaire import Questionnaire
+
+DEFAULT_REASON = "样本不足"
+
+
+def one_decimal(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def rank_interval(low: Any, high: Any) -> str | None:
+    if low is None or high is None:
+        return None
+    low_i, high_i = int(low), int(high)
+    return str(low_i) if low_i == high_i else f"{low_i}–{high_i}"
+
+
+def dimension_labels(questionnaire: Questionnaire) -> dict[str, str]:
+    labels = {d.code: d.label.zh for d in questionnaire.dimensions}
+    labels.update({s.code: s.label.zh for d in questionnaire.dimensions for s in d.subdimensions})
+    return labels
+
+
+RANKING_HEADER = [
+    "排名 rank",
+    "排名区间 rank interval",
+    "社区代码 community code",
+    "社区 community",
+    "街道代码 street code",
+    "街道 street",
+    "小区类型 housing type",
+    "样本量 n",
+    "指数 index (0–100)",
+    "区间下限 CI low",
+    "区间上限 CI high",
+    "等级 grade",
+]
+
+
+def rankings_table(
+    rows: list[dict[str, Any]], dimension_codes: list[str], labels: dict[str, str]
+) -> Table:
+    """``rows`` are :func:`api.services.rankings.ranking_rows` rows, already scope-filtered."""
+    header = [
+        *RANKING_HEADER,
+        *(f"{code} {labels.get(code, '')}".strip() for code in dimension_codes),
+        "备注 note",
+    ]
+
+    def body() -> Iterator[Row]:
+        for r in rows:
+            suppressed = r["suppressed"]
+            yield [
+                r["rank"],
+                rank_interval(r["rank_low"], r["rank_high"]),
+                r["community"],
+                r["name"],
+                r["street"],
+                r["street_name"],
+                r["housing_type"],
+                r["n"],
+                one_decimal(r["score"]),
+                one_decimal(r["ci_low"]),
+                one_decimal(r["ci_high"]),
+                r["grade"],
+                *(
+                    None if suppressed else one_decimal(r["dimensions"].get(c))
+                    for c in dimension_codes
+                ),
+                (r["suppression_reason"] or DEFAULT_REASON) if suppressed else None,
+            ]
+
+    return Table("排名 rankings", header, body())
+
+
+SCORECARD_HEADER = [
+    "社区代码 community code",
+    "社区 community",
+    "街道 street",
+    "层级 level",
+    "代码 code",
+    "指标 indicator",
+    "indicator (en)",
+    "得分 score (0–100)",
+    "区间下限 CI low",
+    "区间上限 CI high",
+    "样本量 n",
+    "满意比例% % positive",
+    "不了解比例% % don't know",
+    "等级 grade",
+    "排名 rank",
+    "备注 note",
+]
+
+
+def _indicator_rows(questionnaire: Questionnaire) -> list[tuple[str, str, str, str]]:
+    """(level, code, zh, en) in reading order: dimensions, their sub-dimensions, their items."""
+    out: list[tuple[str, str, str, str]] = []
+    for d in questionnaire.dimensions:
+        out.append(("一级指标 dimension", d.code, d.label.zh, d.label.en or ""))
+        for s in d.subdimensions:
+            out.append(("二级指标 sub-dimension", s.code, s.label.zh, s.label.en or ""))
+            for item in questionnaire.subdimension_items(s.code):
+                out.append(("三级指标 item", item.code, item.label.zh, item.label.en or ""))
+    return out
+
+
+def scorecards_table(
+    results: dict[str, Any], questionnaire: Questionnaire, community_codes: set[str]
+) -> Table:
+    """Every indicator of every community in ``community_codes`` (long format)."""
+    meta = {m["code"]: m for m in results.get("community_meta", [])}
+    indicators = _indicator_rows(questionnaire)
+    dims = {d.code for d in questionnaire.dimensions}
+
+    def body() -> Iterator[Row]:
+        for c in results["communities"]:
+            if c["code"] not in community_codes:
+                continue
+            info = meta.get(c["code"], {})
+            head = [c["code"], info.get("name", c["code"]), info.get("street_name")]
+            if c.get("suppressed"):
+                reason = c.get("suppression_reason") or DEFAULT_REASON
+                yield [
+                    *head,
+                    "总指数 overall",
+                    "overall",
+                    "总指数",
+                    "Overall",
+                    None,
+                    None,
+                    None,
+                    c.get("n"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    reason,
+                ]
+                continue
+            rank = None if c.get("rank") is None else int(c["rank"])
+            yield [
+                *head,
+                "总指数 overall",
+                "overall",
+                "总指数",
+                "Overall",
+                one_decimal(c.get("index")),
+                one_decimal(c.get("ci_low")),
+                one_decimal(c.get("ci_high")),
+                c.get("n"),
+                None,
+                None,
+                c.get("grade"),
+                rank,
+                c.get("note"),
+            ]
+            yield [
+                *head,
+                "总体满意指数 OSI",
+                "OSI",
+                "总体满意指数(O1–O3)",
+                "Overall satisfaction index (O1–O3)",
+                one_decimal(c.get("osi")),
+                one_decimal(c.get("osi_ci_low")),
+                one_decimal(c.get("osi_ci_high")),
+                c.get("n"),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ]
+            for level, code, zh, en in indicators:
+                if code in dims:
+                    node = (c.get("dimensions") or {}).get(code) or {}
+                elif code in (c.get("subdimensions") or {}):
+                    node = c["subdimensions"][code] or {}
+                else:
+                    node = (c.get("items") or {}).get(code) or {}
+                dk = node.get("dk_rate")
+                yield [
+                    *head,
+                    level,
+                    code,
+                    zh,
+                    en,
+                    one_decimal(node.get("score")),
+                    one_decimal(node.get("ci_low")),
+                    one_decimal(node.get("ci_high")),
+                    node.get("n"),
+                    one_decimal(node.get("pct_positive")),
+                    None if dk is None else one_decimal(100 * dk),
+                    None,
+                    None,
+                    None,
+                ]
+
+    return Table("记分卡 scorecards", SCORECARD_HEADER, body())

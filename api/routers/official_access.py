@@ -1,0 +1,72 @@
+"""Who may see which officials' figures (built on ``api.scope``), shared by JSON and pages.
+
+- A community's figures (scorecard, trend): the community must be in the reader's scope;
+  otherwise 404, as if it did not exist (``ensure_community``).
+- A street's page (its communities one by one): ``ensure_street`` (community officials: 404).
+- A street's *aggregate* (its mean, no community named): district readers, that street's
+  officials, and officials of a community in that street, who see it on their own scorecard
+  anyway as "街道平均".
+- District aggregates (district mean, distribution of scores, how often each priority comes
+  up) name no community and are open to every staff reader; lists that name communities are
+  filtered to the scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException
+from sqlmodel import Session, select
+
+from api.scope import Scope, ensure_community
+from survey.models import Community, Street, User
+
+
+def street_code_of(session: Session, community: Community) -> str | None:
+    return session.exec(select(Street.code).where(Street.id == community.street_id)).first()
+
+
+def require_community(user: User, session: Session, community: Community) -> str | None:
+    """404 unless the user may see the community; returns its street code."""
+    street = street_code_of(session, community)
+    ensure_community(user, community.code, street)
+    return street
+
+
+def _own_community_street(user: User, session: Session) -> str | None:
+    scope = Scope.of(user)
+    if scope.level != "community":
+        return None
+    return session.exec(
+        select(Street.code).join(Community).where(Community.code == scope.code)
+    ).first()
+
+
+def street_aggregate_allowed(user: User, session: Session, street: str) -> bool:
+    scope = Scope.of(user)
+    if scope.allows_street(street):
+        return True
+    return scope.level == "community" and _own_community_street(user, session) == street
+
+
+def require_street_aggregate(user: User, session: Session, street: str) -> None:
+    if not street_aggregate_allowed(user, session, street):
+        raise HTTPException(status_code=404, detail=f"no street with code {street!r}")
+
+
+def allowed_communities(user: User, meta: dict[str, dict[str, Any]]) -> set[str] | None:
+    """Codes the user may see by name (None: all of them)."""
+    scope = Scope.of(user)
+    if scope.is_district:
+        return None
+    return {c for c, m in meta.items() if scope.allows_community(c, m.get("street"))}
+
+
+def allowed_streets(user: User, session: Session) -> set[str] | None:
+    scope = Scope.of(user)
+    if scope.is_district:
+        return None
+    if scope.level == "street":
+        return {scope.code}
+    own = _own_community_street(user, session)
+    return set() if own is None else {own}

@@ -1,0 +1,350 @@
+"""Response models of the officials' JSON API (scorecard, trends, district summary).
+
+Numbers are 0–100 scores (unrounded; pages print one decimal); ``null`` means "not published"
+(suppressed, or not scored with this model), and the accompanying ``note`` or
+``suppression_reason`` says why. Labels come as ``{"zh": ..., "en": ...}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Local = dict[str, str]
+
+
+class Figure(BaseModel):
+    score: float | None = Field(description="0–100; null when not published")
+    ci_low: float | None = None
+    ci_high: float | None = None
+    se: float | None = None
+    grade: str | None = Field(default=None, description="优/良/中/差")
+
+
+class RankInfo(BaseModel):
+    rank: int | None = Field(description="第 k 名 (ties share the smallest rank)")
+    of: int = Field(description="共 N 个社区: communities with a published score")
+    rank_low: int | None = Field(description="rank interval (5th percentile of bootstrap ranks)")
+    rank_high: int | None
+
+
+class Change(BaseModel):
+    from_wave: str | None
+    to_wave: str
+    delta: float | None = Field(description="Δ = this wave − previous wave")
+    ci_low: float | None
+    ci_high: float | None
+    se: float | None
+    p_value: float | None = None
+    label: str | None = Field(description="显著提升 / 基本持平 / 显著下降 (scoring.trend)")
+    label_en: str | None
+    significant: bool
+    direction: int = Field(description="1 rise, −1 fall, 0 about the same")
+    note: Local | None = Field(description="why there is no Δ (other model, suppressed...)")
+
+
+class TrendPoint(BaseModel):
+    wave: str
+    score: float | None
+    ci_low: float | None
+    ci_high: float | None
+    se: float | None
+    n: int | None
+    suppressed: bool
+    note: Local | None
+    model_key: str | None
+
+
+class Aggregate(BaseModel):
+    index: float | None
+    ci_low: float | None
+    ci_high: float | None
+    grade: str | None
+    communities: int = Field(description="published communities averaged")
+    responses: int
+    suppressed: bool
+
+
+class Comparison(BaseModel):
+    street: Aggregate | None
+    district: Aggregate | None
+    housing_type: Aggregate | None
+    method: Local
+
+
+class DimensionRow(BaseModel):
+    code: str
+    label: Local
+    weight: float | None
+    score: float | None
+    ci_low: float | None
+    ci_high: float | None
+    street_mean: float | None
+    district_mean: float | None
+    housing_mean: float | None
+
+
+class PriorityPoint(BaseModel):
+    code: str
+    label: Local
+    importance: float
+    performance: float | None
+    quadrant: int = Field(description="0 重点改进, 1 继续保持, 2 次要改进, 3 可能过度, −1 none")
+    quadrant_label: Local | None
+
+
+class Priorities(BaseModel):
+    importance_method: str | None
+    importance_cut: float
+    performance_cut: float
+    improve_first: list[PriorityPoint]
+    strengths: list[PriorityPoint]
+    stated_top: list[PriorityPoint]
+    points: list[PriorityPoint]
+
+
+class ItemRow(BaseModel):
+    code: str
+    label: Local
+    dimension: str | None
+    subdimension: str | None
+    reverse: bool
+    score: float | None
+    pct_positive: float | None = Field(description="percent (0–100) answering 4 or 5")
+    dk_rate: float | None = Field(description="share (0–1) answering 不了解/不适用")
+    n: int | None
+
+
+class Share(BaseModel):
+    value: str
+    label: Local
+    sample_share: float
+    population_share: float | None
+
+
+class Composition(BaseModel):
+    has_population: bool
+    age_band: list[Share]
+    gender: list[Share]
+
+
+class CommunityInfo(BaseModel):
+    code: str
+    name: str
+    street: str | None
+    street_name: str | None
+    housing_type: str | None
+
+
+SCORECARD_EXAMPLE: dict[str, Any] = {
+    "wave": "2026Q2",
+    "model": "equal",
+    "model_version": 1,
+    "model_key": "equal@1",
+    "preset": "ptm",
+    "ci_level": 0.9,
+    "min_n": 30,
+    "community": {
+        "code": "CH02-001",
+        "name": "太平园社区",
+        "street": "CH02",
+        "street_name": "双桥子街道",
+        "housing_type": "老旧院落/企业职工生活区",
+    },
+    "n": 55,
+    "suppressed": False,
+    "suppression_reason": None,
+    "overall": {"score": 76.8, "ci_low": 74.5, "ci_high": 79.3, "se": 1.47, "grade": "中"},
+    "rank": {"rank": 3, "of": 12, "rank_low": 2, "rank_high": 5},
+    "change": {
+        "from_wave": "2025Q4",
+        "to_wave": "2026Q2",
+        "delta": -1.2,
+        "ci_low": -4.7,
+        "ci_high": 2.3,
+        "label": "基本持平",
+        "significant": False,
+        "direction": 0,
+    },
+}
+
+
+class Scorecard(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [SCORECARD_EXAMPLE]})
+
+    wave: str
+    model: str
+    model_version: int
+    model_key: str
+    computed_at: datetime
+    preset: str | None
+    ci_level: float
+    min_n: int
+    community: CommunityInfo
+    n: int | None = Field(description="valid responses (shown even when suppressed)")
+    responses: int | None
+    n_eff: float | None
+    suppressed: bool
+    suppression_reason: str | None = Field(description="样本不足 when below min_n")
+    note: str | None = Field(description="样本较少,仅供参考 below flag_n")
+    overall: Figure
+    osi: Figure
+    rank: RankInfo
+    change: Change | None
+    trend: list[TrendPoint]
+    trend_street: list[TrendPoint]
+    trend_district: list[TrendPoint]
+    changes: list[Change]
+    comparison: Comparison
+    dimensions: list[DimensionRow]
+    priorities: Priorities | None
+    items: list[ItemRow]
+    composition: Composition | None
+
+
+class TrendReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "equal",
+                    "ci_level": 0.9,
+                    "threshold": 3.0,
+                    "waves": ["2025Q2", "2025Q4"],
+                    "points": [
+                        {
+                            "wave": "2025Q2",
+                            "score": 68.1,
+                            "ci_low": 65.5,
+                            "ci_high": 71.0,
+                            "se": 1.76,
+                            "n": 64,
+                            "suppressed": False,
+                            "note": None,
+                            "model_key": "equal@1",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    model: str
+    ci_level: float
+    threshold: float
+    waves: list[str]
+    points: list[TrendPoint]
+    changes: list[Change]
+
+
+class CommunityTrend(TrendReport):
+    community: str
+
+
+class StreetTrend(TrendReport):
+    street: str
+    method: Local
+
+
+class TrendRow(BaseModel):
+    points: list[TrendPoint]
+    last_change: Change | None
+
+
+class CommunityTrendRow(TrendRow):
+    code: str
+    name: str | None
+    street: str | None
+    street_name: str | None
+
+
+class StreetTrendRow(TrendRow):
+    street: str
+    street_name: str
+
+
+class DistrictTrend(TrendReport):
+    method: Local
+    streets: list[StreetTrendRow]
+    communities: list[CommunityTrendRow]
+
+
+class Band(BaseModel):
+    band: str
+    low: float
+    high: float
+    count: int
+
+
+class ChangedCommunity(BaseModel):
+    code: str
+    name: str | None
+    street: str | None
+    street_name: str | None
+    before: float | None
+    after: float | None
+    delta: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    q: float | None = Field(description="Benjamini–Hochberg adjusted p-value")
+    label: str | None
+
+
+class Changes(BaseModel):
+    from_wave: str | None
+    fdr: float
+    compared: int
+    threshold: float | None = None
+    rises: list[ChangedCommunity]
+    falls: list[ChangedCommunity]
+    note: Local | None
+
+
+class CommonPriority(BaseModel):
+    code: str
+    label: Local
+    communities: int
+
+
+class CommonPriorities(BaseModel):
+    improve_first: list[CommonPriority]
+    stated_top: list[CommonPriority]
+
+
+class DistrictSummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "wave": "2026Q2",
+                    "model": "equal",
+                    "communities": 83,
+                    "published": 81,
+                    "suppressed": 2,
+                    "responses": 14950,
+                    "district": {"index": 71.7, "ci_low": 70.8, "ci_high": 72.5, "grade": "中"},
+                    "distribution": [{"band": "70–79.9", "low": 70, "high": 80, "count": 40}],
+                }
+            ]
+        }
+    )
+
+    wave: str
+    model: str
+    model_version: int
+    model_key: str
+    preset: str | None
+    computed_at: datetime
+    ci_level: float
+    communities: int
+    published: int
+    suppressed: int
+    responses: int
+    district: dict[str, float | str | None]
+    method: Local
+    distribution: list[Band]
+    changes: Changes
+    priorities: CommonPriorities

@@ -1,0 +1,128 @@
+"""Officials' JSON API: community scorecards, trends and the district summary.
+
+Everything is read from stored snapshots (never recomputed) and limited to the reader's scope
+(``api/routers/official_access.py``). ``model`` chooses the weight model; by default a wave's
+own default model, and for trends the latest wave's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from api.auth import CurrentUser
+from api.deps import CommunityDep, SessionDep, WaveDep
+from api.routers.official_access import (
+    allowed_communities,
+    allowed_streets,
+    require_community,
+    require_street_aggregate,
+)
+from api.routers.official_models import (
+    CommunityTrend,
+    DistrictSummary,
+    DistrictTrend,
+    Scorecard,
+    StreetTrend,
+)
+from api.services.district_summary import build_summary
+from api.services.scorecard import build_scorecard
+from api.services.snapshot_store import wave_results
+from api.services.trends import community_trend, district_trend, street_trend
+from survey.registry import get_street
+
+router = APIRouter(prefix="/api/v1", tags=["officials"])
+
+ModelQuery = Query(
+    default=None,
+    max_length=64,
+    description="weight model name (default: the wave's default model; for trends, the "
+    "latest wave's)",
+)
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "unknown (or out-of-scope) wave, community, street or model"}
+}
+
+
+@router.get(
+    "/waves/{wave}/communities/{community}/scorecard",
+    response_model=Scorecard,
+    responses=NOT_FOUND,
+    summary="A community's scorecard",
+)
+def get_scorecard(
+    wave: WaveDep,
+    community: CommunityDep,
+    session: SessionDep,
+    user: CurrentUser,
+    model: str | None = ModelQuery,
+) -> Any:
+    """Index with interval and grade, rank and rank interval, change since the previous wave,
+    dimensions against street/district/same-housing averages, trend, priorities, items and
+    who answered. A suppressed community (below ``min_n``) has every figure null."""
+    require_community(user, session, community)
+    return build_scorecard(session=session, wave=wave, community=community.code, model_name=model)
+
+
+@router.get(
+    "/communities/{community}/trend",
+    response_model=CommunityTrend,
+    responses=NOT_FOUND,
+    summary="A community's index across waves",
+)
+def get_community_trend(
+    community: CommunityDep,
+    session: SessionDep,
+    user: CurrentUser,
+    model: str | None = ModelQuery,
+) -> Any:
+    require_community(user, session, community)
+    return community_trend(session=session, community=community.code, model_name=model)
+
+
+@router.get(
+    "/streets/{street}/trend",
+    response_model=StreetTrend,
+    responses=NOT_FOUND,
+    summary="A street's aggregate index across waves",
+)
+def get_street_trend(
+    street: str, session: SessionDep, user: CurrentUser, model: str | None = ModelQuery
+) -> Any:
+    found = get_street(session=session, code=street)
+    require_street_aggregate(user, session, found.code)
+    return street_trend(session=session, street=found.code, model_name=model)
+
+
+@router.get("/district/trend", response_model=DistrictTrend, summary="The district across waves")
+def get_district_trend(
+    session: SessionDep, user: CurrentUser, model: str | None = ModelQuery
+) -> Any:
+    """The district series, and one row per street and community within the reader's scope."""
+    report = district_trend(session=session, model_name=model)
+    meta = {r["code"]: {"street": r["street"]} for r in report["communities"]}
+    keep = allowed_communities(user, meta)
+    streets = allowed_streets(user, session)
+    if keep is not None:
+        report["communities"] = [r for r in report["communities"] if r["code"] in keep]
+    if streets is not None:
+        report["streets"] = [r for r in report["streets"] if r["street"] in streets]
+    return report
+
+
+@router.get(
+    "/waves/{wave}/summary",
+    response_model=DistrictSummary,
+    responses=NOT_FOUND,
+    summary="District summary of a wave",
+)
+def get_summary(
+    wave: WaveDep, session: SessionDep, user: CurrentUser, model: str | None = ModelQuery
+) -> Any:
+    """Distribution of scores, significant rises and falls since the previous wave
+    (Benjamini–Hochberg across communities), and the most common priorities."""
+    view = wave_results(session=session, wave=wave, model_name=model)
+    return build_summary(
+        session=session, wave=wave, model_name=model, allowed=allowed_communities(user, view.meta)
+    )

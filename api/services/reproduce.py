@@ -1,0 +1,73 @@
+"""Reproducing a stored snapshot: recompute it from its own provenance and compare.
+
+A snapshot stores the full model definition, the bootstrap size and the random seed it was
+computed with (``results["provenance"]``), so even a retired model's numbers can be
+regenerated. The comparison is of the canonical JSON text (sorted keys), i.e. bit for bit on
+every float; ``computed_at`` is a column of the row, not part of the results.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session
+
+from api.services.snapshots import score_results
+from scoring.weight_model import WeightModel
+from survey.errors import NotFoundError
+from survey.models import ScoreSnapshot, Wave
+
+MAX_LISTED = 20
+
+
+def canonical_json(results: dict[str, Any]) -> str:
+    return json.dumps(results, sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+
+def differences(a: Any, b: Any, path: str = "", out: list[str] | None = None) -> list[str]:
+    """Paths where two JSON documents differ (at most ``MAX_LISTED``), for a readable report."""
+    out = [] if out is None else out
+    if len(out) >= MAX_LISTED:
+        return out
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            differences(a.get(key), b.get(key), f"{path}/{key}", out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            differences(x, y, f"{path}/{i}", out)
+    elif a != b or type(a) is not type(b):
+        out.append(path or "/")
+    return out
+
+
+def reproduce_snapshot(*, session: Session, snapshot_id: int) -> dict[str, Any]:
+    """Recompute snapshot ``snapshot_id`` and say whether the results are identical."""
+    snapshot = session.get(ScoreSnapshot, snapshot_id)
+    if snapshot is None:
+        raise NotFoundError(f"no score snapshot {snapshot_id}")
+    wave = session.get(Wave, snapshot.wave_id)
+    assert wave is not None  # the foreign key guarantees it
+    provenance = snapshot.results.get("provenance") or {}
+    model = WeightModel.from_dict(provenance["model_definition"])
+    results = score_results(
+        session=session,
+        wave=wave,
+        model=model,
+        bootstrap=int(provenance.get("bootstrap") or 0),
+        random_state=int(provenance["random_state"]),
+    )
+    # Through JSON once, as the database column stores it (tuples → lists and so on).
+    recomputed = json.loads(canonical_json(results))
+    stored = json.loads(canonical_json(snapshot.results))
+    same = canonical_json(recomputed) == canonical_json(stored)
+    return {
+        "snapshot": snapshot.id,
+        "wave": wave.code,
+        "model": snapshot.model_name,
+        "model_version": snapshot.model_version,
+        "data_hash": snapshot.data_hash,
+        "recomputed_data_hash": results["provenance"].get("data_sha256"),
+        "identical": same,
+        "differences": [] if same else differences(stored, recomputed),
+    }

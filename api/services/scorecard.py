@@ -1,0 +1,236 @@
+"""A community's scorecard, assembled from stored snapshots only (no recomputation).
+
+It answers the officials' four questions (DOMAIN.md, "Reporting conventions"): how are we
+doing (index, interval, grade, rank and rank interval), compared with whom (street, district
+and same-housing-type averages), what changed (Δ since the previous wave with a label, and
+the trend), and what to fix first (importance–performance quadrants). Every figure of a
+suppressed community is left out, with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from api.services.labels import Labels, labels_for_wave
+from api.services.published import ci_level, min_n, model_key, preset, public_row
+from api.services.snapshot_store import ResultsView, wave_results
+from api.services.street_level import AGGREGATION_METHOD, aggregates
+from api.services.trends import (
+    changes,
+    community_points,
+    district_points,
+    level_of,
+    street_points,
+    threshold_of,
+    wave_views,
+)
+from scoring.priorities import QUADRANTS, importance_performance
+from survey.errors import NotFoundError
+from survey.models import Wave
+
+
+def _dimensions(
+    view: ResultsView,
+    row: dict[str, Any] | None,
+    street: str | None,
+    housing: str | None,
+    labels: Labels,
+) -> list[dict[str, Any]]:
+    agg = aggregates(view)
+    street_dims = (agg["streets"].get(street) or {}).get("dimensions") or {}
+    housing_dims = (agg["housing"].get(housing) or {}).get("dimensions") or {}
+    district_dims = agg["district"].get("dimensions") or {}
+    weights = view.results.get("dimension_weights") or {}
+    out = []
+    for code in (view.results.get("codes") or {}).get("dimensions") or []:
+        d = ((row or {}).get("dimensions") or {}).get(code) or {}
+        out.append(
+            {
+                "code": code,
+                "label": labels.dimensions.get(code, {"zh": code, "en": code}),
+                "weight": weights.get(code),
+                "score": d.get("score"),
+                "ci_low": d.get("ci_low"),
+                "ci_high": d.get("ci_high"),
+                "street_mean": street_dims.get(code),
+                "district_mean": district_dims.get(code),
+                "housing_mean": housing_dims.get(code),
+            }
+        )
+    return out
+
+
+def _items(view: ResultsView, row: dict[str, Any] | None, labels: Labels) -> list[dict[str, Any]]:
+    items = (row or {}).get("items") or {}
+    out = []
+    for code in (view.results.get("codes") or {}).get("items") or []:
+        it = items.get(code) or {}
+        info = labels.items.get(code, {})
+        out.append(
+            {
+                "code": code,
+                "label": {"zh": info.get("zh", code), "en": info.get("en", code)},
+                "dimension": info.get("dimension"),
+                "subdimension": info.get("subdimension"),
+                "reverse": bool(info.get("reverse")),
+                "score": it.get("score"),
+                "pct_positive": it.get("pct_positive"),
+                "dk_rate": it.get("dk_rate"),
+                "n": it.get("n"),
+            }
+        )
+    return out
+
+
+def _priorities(
+    view: ResultsView, row: dict[str, Any] | None, labels: Labels
+) -> dict[str, Any] | None:
+    district = view.results.get("priorities") or {}
+    mine = (row or {}).get("priorities")
+    importance: dict[str, float] = district.get("importance") or {}
+    cut = district.get("performance_cut")
+    if not mine or not importance or cut is None:
+        return None
+    codes = list(importance)
+    subs = (row or {}).get("subdimensions") or {}
+    perf = [[(subs.get(c) or {}).get("score") for c in codes]]
+    perf_arr = [[float("nan") if v is None else float(v) for v in perf[0]]]
+    # The engine's own quadrant rule with the stored crosshairs: the chart places every
+    # sub-dimension exactly where the stored priority lists say it is.
+    ipa = importance_performance([importance[c] for c in codes], perf_arr, performance_cut=cut)
+    points = []
+    for j, code in enumerate(codes):
+        q = int(ipa.quadrant[0, j])
+        points.append(
+            {
+                "code": code,
+                "label": labels.subdimensions.get(code, {"zh": code, "en": code}),
+                "importance": importance[code],
+                "performance": perf[0][j],
+                "quadrant": q,
+                "quadrant_label": {"zh": QUADRANTS[q][0], "en": QUADRANTS[q][1]}
+                if q >= 0
+                else None,
+            }
+        )
+    by_code = {p["code"]: p for p in points}
+    return {
+        "importance_method": district.get("importance_method"),
+        "importance_cut": float(ipa.importance_cut.ravel()[0]),
+        "performance_cut": cut,
+        "improve_first": [by_code[c] for c in mine.get("improve_first", []) if c in by_code],
+        "strengths": [by_code[c] for c in mine.get("keep_up", []) if c in by_code],
+        "stated_top": [by_code[c] for c in mine.get("stated_top", []) if c in by_code],
+        "points": points,
+    }
+
+
+def _composition(view: ResultsView, code: str, labels: Labels) -> dict[str, Any] | None:
+    """Who answered against who lives there, by age band and by gender (shares)."""
+    meta = view.meta.get(code) or {}
+    cells = view.results.get("strata_labels") or []
+    sample = meta.get("sample_cells") or []
+    population = meta.get("population_cells") or []
+    if not cells or len(sample) != len(cells):
+        return None
+    out: dict[str, Any] = {"has_population": sum(population) > 0 if population else False}
+    for pos, name in ((0, "age_band"), (1, "gender")):
+        groups: dict[str, list[float]] = {}
+        for k, label in enumerate(cells):
+            key = label.split("|")[pos]
+            acc = groups.setdefault(key, [0.0, 0.0])
+            acc[0] += sample[k]
+            acc[1] += population[k] if len(population) == len(cells) else 0.0
+        s_total = sum(a[0] for a in groups.values()) or 1.0
+        p_total = sum(a[1] for a in groups.values())
+        opts = labels.options.get(name, {})
+        out[name] = [
+            {
+                "value": key,
+                "label": opts.get(key, {"zh": key, "en": key}),
+                "sample_share": a[0] / s_total,
+                "population_share": a[1] / p_total if p_total > 0 else None,
+            }
+            for key, a in groups.items()
+        ]
+    return out
+
+
+def build_scorecard(
+    *, session: Session, wave: Wave, community: str, model_name: str | None
+) -> dict[str, Any]:
+    view = wave_results(session=session, wave=wave, model_name=model_name)
+    row = public_row(view, community)
+    meta = view.meta.get(community)
+    if row is None or meta is None:
+        raise NotFoundError(f"community {community!r} is not in wave {wave.code}'s results")
+    labels = labels_for_wave(session=session, wave=wave)
+    published = not row.get("suppressed")
+    agg = aggregates(view)
+    street, housing = meta.get("street"), meta.get("housing_type")
+    _, views = wave_views(session=session, model_name=view.ref.model_name, upto=wave)
+    points = community_points(views, community)
+    trend_changes = changes(points, threshold=threshold_of(views), level=level_of(views))
+    return {
+        "wave": wave.code,
+        "model": view.ref.model_name,
+        "model_version": view.ref.model_version,
+        "model_key": model_key(view),
+        "computed_at": view.ref.computed_at,
+        "preset": preset(view),
+        "ci_level": ci_level(view),
+        "min_n": min_n(view),
+        "community": {
+            k: meta.get(k) for k in ("code", "name", "street", "street_name", "housing_type")
+        },
+        "n": row.get("n"),
+        "responses": meta.get("responses"),
+        "n_eff": row.get("n_eff") if published else None,
+        "suppressed": not published,
+        "suppression_reason": row.get("suppression_reason"),
+        "note": row.get("note") if published else None,
+        "overall": {
+            "score": row.get("index"),
+            "ci_low": row.get("ci_low"),
+            "ci_high": row.get("ci_high"),
+            "se": row.get("se"),
+            "grade": row.get("grade"),
+        },
+        "osi": {
+            "score": row.get("osi"),
+            "ci_low": row.get("osi_ci_low"),
+            "ci_high": row.get("osi_ci_high"),
+        },
+        "rank": {
+            "rank": row.get("rank"),
+            "of": view.n_ranked,
+            "rank_low": row.get("rank_low"),
+            "rank_high": row.get("rank_high"),
+        },
+        "change": trend_changes[-1] if trend_changes else None,
+        "trend": points,
+        "trend_street": street_points(views, street) if street else [],
+        "trend_district": district_points(views),
+        "changes": trend_changes,
+        "comparison": {
+            "street": _slim(agg["streets"].get(street)),
+            "district": _slim(agg["district"]),
+            "housing_type": _slim(agg["housing"].get(housing)),
+            "method": AGGREGATION_METHOD,
+        },
+        "dimensions": _dimensions(view, row if published else None, street, housing, labels),
+        "priorities": _priorities(view, row, labels) if published else None,
+        "items": _items(view, row, labels) if published else [],
+        "composition": _composition(view, community, labels) if published else None,
+    }
+
+
+def _slim(agg: dict[str, Any] | None) -> dict[str, Any] | None:
+    if agg is None:
+        return None
+    return {
+        k: agg.get(k)
+        for k in ("index", "ci_low", "ci_high", "grade", "communities", "responses", "suppressed")
+    }

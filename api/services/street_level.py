@@ -1,0 +1,189 @@
+"""Street, district and housing-type aggregates of a snapshot's community scores.
+
+Method (stated in every output as ``AGGREGATION_METHOD``): the **n-weighted mean** of the
+published community figures, each community weighted by its valid responses, so the
+aggregate reads as "the average respondent of the street". Its standard error treats the
+communities as independent samples, ``SE = √Σ (n_i/N)² SE_i²``, and the interval is normal
+at the snapshot's level.
+
+Suppression: a community below ``min_n`` has no figure in the snapshot, and even if one were
+there, :func:`~api.services.published.published_rows` drops it, so no aggregate depends on
+a suppressed value and none can be recovered by subtracting visible figures from a total
+(tests/api/test_suppression.py checks this by planting a value and comparing every output).
+An aggregate over no published community is itself suppressed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from api.services.published import ci_level, grade_bands, grade_of, published_rows
+from api.services.snapshot_store import ResultsView
+from scoring.rank import nan_quantiles, rank_min
+
+AGGREGATION_METHOD = {
+    "zh": "按有效样本量加权的已发布社区平均(样本不足的社区不计入)",
+    "en": "n-weighted mean of the published communities (suppressed communities left out)",
+}
+RANK_DRAWS = 2000
+RANK_SEED = 20260501
+
+
+def _aggregate(
+    rows: list[dict[str, Any]],
+    dimension_codes: list[str],
+    z: float,
+    bands: list[tuple[str, float | None]],
+) -> dict[str, Any]:
+    n = np.array([float(r.get("n") or 0) for r in rows])
+    total = float(n.sum())
+    if not rows or total <= 0:
+        return {
+            "suppressed": True,
+            "index": None,
+            "ci_low": None,
+            "ci_high": None,
+            "se": None,
+            "grade": None,
+            "dimensions": {},
+            "communities": len(rows),
+            "responses": 0,
+        }
+    w = n / total
+    index = np.array([float(r["index"]) for r in rows])
+    se = np.array([float(r.get("se") or 0.0) for r in rows])
+    mean = float(w @ index)
+    agg_se = float(np.sqrt((w**2) @ (se**2)))
+    dims: dict[str, float | None] = {}
+    for code in dimension_codes:
+        vals = [
+            (wi, (r.get("dimensions") or {}).get(code, {}).get("score"))
+            for wi, r in zip(w, rows, strict=True)
+        ]
+        ok = [(wi, v) for wi, v in vals if v is not None]
+        weight = sum(wi for wi, _v in ok)
+        dims[code] = sum(wi * v for wi, v in ok) / weight if weight > 0 else None
+    return {
+        "suppressed": False,
+        "index": mean,
+        "se": agg_se,
+        "ci_low": mean - z * agg_se,
+        "ci_high": mean + z * agg_se,
+        "grade": grade_of(mean, bands),
+        "dimensions": dims,
+        "communities": len(rows),
+        "responses": int(total),
+    }
+
+
+def _groups(view: ResultsView, key: str) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in published_rows(view):
+        value = (view.meta.get(row["code"]) or {}).get(key)
+        if value is not None:
+            groups[str(value)].append(row)
+    return groups
+
+
+def _all_members(view: ResultsView, key: str) -> dict[str, list[str]]:
+    members: dict[str, list[str]] = defaultdict(list)
+    for code in view.rows:
+        value = (view.meta.get(code) or {}).get(key)
+        if value is not None:
+            members[str(value)].append(code)
+    return members
+
+
+def aggregates(view: ResultsView) -> dict[str, Any]:
+    """``{"district": agg, "streets": {code: agg}, "housing": {type: agg}}``, memoised."""
+    result: dict[str, Any] = view.memo("aggregates", lambda: _build(view))
+    return result
+
+
+def _build(view: ResultsView) -> dict[str, Any]:
+    dims = list((view.results.get("codes") or {}).get("dimensions") or [])
+    z = float(stats.norm.ppf(0.5 + ci_level(view) / 2))
+    bands = grade_bands(view)
+    members = _all_members(view, "street")
+    streets = {}
+    for code, rows in _groups(view, "street").items():
+        streets[code] = _aggregate(rows, dims, z, bands)
+    for code, codes in members.items():
+        agg = streets.setdefault(code, _aggregate([], dims, z, bands))
+        agg["communities_total"] = len(codes)
+        agg["responses_total"] = int(sum(int(view.rows[c].get("n") or 0) for c in codes))
+        agg["suppressed_communities"] = len(codes) - agg["communities"]
+    housing = {
+        k: _aggregate(rows, dims, z, bands) for k, rows in _groups(view, "housing_type").items()
+    }
+    district = _aggregate(published_rows(view), dims, z, bands)
+    district["communities_total"] = len(view.rows)
+    _rank_streets(streets)
+    return {
+        "district": district,
+        "streets": streets,
+        "housing": housing,
+        "method": AGGREGATION_METHOD,
+    }
+
+
+def _rank_streets(streets: dict[str, dict[str, Any]]) -> None:
+    """Street ranks (``min`` ties) and 5–95% rank intervals by simulation.
+
+    The snapshot holds no bootstrap replicates, so street rank intervals draw each street's
+    mean from its normal approximation (fixed seed, so pages are stable between reads).
+    """
+    codes = [c for c, a in streets.items() if not a["suppressed"]]
+    for agg in streets.values():
+        agg.update(rank=None, rank_low=None, rank_high=None)
+    if not codes:
+        return
+    mean = np.array([streets[c]["index"] for c in codes])
+    se = np.array([streets[c]["se"] or 0.0 for c in codes])
+    rank = rank_min(mean)
+    draws = np.random.default_rng(RANK_SEED).normal(mean, se, size=(RANK_DRAWS, len(codes)))
+    low, high = nan_quantiles(rank_min(draws), [0.05, 0.95], axis=0)
+    for i, code in enumerate(codes):
+        streets[code].update(
+            rank=int(rank[i]), rank_low=int(np.floor(low[i])), rank_high=int(np.ceil(high[i]))
+        )
+    for agg in streets.values():
+        agg["n_ranked"] = len(codes)
+
+
+def street_rows(view: ResultsView, *, allowed: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Street ranking rows (best first; suppressed streets last), optionally limited."""
+    agg = aggregates(view)
+    names = {m.get("street"): m.get("street_name") for m in view.meta.values()}
+    keep = None if allowed is None else set(allowed)
+    rows = []
+    for code, a in agg["streets"].items():
+        if keep is not None and code not in keep:
+            continue
+        rows.append(
+            {
+                "street": code,
+                "street_name": names.get(code) or code,
+                "communities": a.get("communities_total", a["communities"]),
+                "communities_published": a["communities"],
+                "n": a.get("responses_total", a["responses"]),
+                "n_published": a["responses"],
+                "score": a["index"],
+                "ci_low": a["ci_low"],
+                "ci_high": a["ci_high"],
+                "grade": a["grade"],
+                "rank": a["rank"],
+                "rank_low": a["rank_low"],
+                "rank_high": a["rank_high"],
+                "suppressed": a["suppressed"],
+                "suppression_reason": "样本不足" if a["suppressed"] else None,
+                "dimensions": a["dimensions"],
+            }
+        )
+    rows.sort(key=lambda r: (r["rank"] if r["rank"] is not None else 10**9, r["street"]))
+    return rows

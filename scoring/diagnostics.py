@@ -1,0 +1,100 @@
+"""Per-wave diagnostics attached to a result: reliability per dimension and priorities.
+
+Thin glue over :mod:`scoring.reliability` and :mod:`scoring.priorities`: it only shapes their
+inputs from the pipeline's arrays and their outputs into JSON-safe dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scoring import priorities as pri
+from scoring import reliability as rel
+from scoring.aggregate import ItemStats
+from scoring.data import SurveyData
+from scoring.errors import ScoringError
+from scoring.framework import Framework
+from scoring.weighting import derived_importance
+
+
+def respondent_subscores(S: np.ndarray, fw: Framework) -> np.ndarray:
+    """Each respondent's sub-dimension scores (mean of answered items), (n, S)."""
+    A = np.zeros((fw.n_items, len(fw.subdimension_codes)))
+    A[np.arange(fw.n_items), fw.sub_of_item] = 1.0
+    ok = ~np.isnan(S)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.where(ok, S, 0.0) @ A) / (ok @ A)
+
+
+def wave_diagnostics(
+    data: SurveyData,
+    fw: Framework,
+    S: np.ndarray,
+    Q: np.ndarray | None,
+    weights: np.ndarray,
+    sub_scores: np.ndarray,
+    stats: ItemStats,
+    outcome_weights: np.ndarray | None,
+    suppressed: np.ndarray,
+) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any] | None] | None]:
+    """Reliability report, district priorities and each community's priority lists."""
+    Xi = data.columns(fw.item_codes)
+    blocks = {
+        d: [fw.item_codes[j] for j in np.flatnonzero(fw.dim_of_item == k)]
+        for k, d in enumerate(fw.dimension_codes)
+    }
+    reverse = [c for c, r in zip(fw.item_codes, fw.reverse, strict=True) if r]
+    points = int(fw.points[0]) if np.all(fw.points == fw.points[0]) else 5
+    report = rel.reliability_report(Xi, fw.item_codes, blocks, reverse=reverse, points=points)
+    reliability = {k: v.to_dict() for k, v in report.items()}
+    if Q is None:
+        return reliability, None, None
+
+    # Derived importance: correlation of each sub-dimension with the OSI across respondents.
+    y = _row_mean(Q)
+    try:
+        imp = derived_importance(respondent_subscores(S, fw), y, method="correlation")
+    except ScoringError as exc:
+        return reliability, {"error": str(exc)}, None
+    perf = np.where(suppressed[:, None], np.nan, sub_scores)
+    ipa = pri.importance_performance(imp.importances, perf)
+    sat_items = stats.pct_positive if stats.pct_positive is not None else stats.mean
+    A = np.zeros((fw.n_items, len(fw.subdimension_codes)))
+    A[np.arange(fw.n_items), fw.sub_of_item] = 1.0
+    ok = ~np.isnan(sat_items)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sat = (np.where(ok, sat_items, 0.0) @ A) / (ok @ A) / 100.0
+    stated = None
+    if data.priorities is not None and data.priorities.shape[1] == len(fw.subdimension_codes):
+        stated = pri.stated_importance_shares(
+            data.priorities, data.group_index, n_groups=data.m, sample_weight=weights
+        )
+        is_res = pri.importance_satisfaction(stated, np.clip(sat, 0.0, 1.0))
+    subs = np.array(fw.subdimension_codes, dtype=object)
+    rows: list[dict[str, Any] | None] = []
+    for i in range(data.m):  # building per-community JSON: output-sized, not data-sized
+        quad = ipa.quadrant[i]
+        first = np.flatnonzero(quad == 0)
+        first = first[np.argsort(perf[i, first])]
+        row: dict[str, Any] = {
+            "improve_first": subs[first].tolist(),
+            "keep_up": subs[np.flatnonzero(quad == 1)].tolist(),
+        }
+        if stated is not None:
+            row["stated_top"] = subs[is_res.order[i, :3]].tolist()
+        rows.append(row)
+    district = {
+        "importance_method": "correlation with the OSI across respondents",
+        "importance": dict(zip(fw.subdimension_codes, map(float, imp.importances), strict=True)),
+        "performance_cut": float(np.nanmean(perf)) if np.isfinite(perf).any() else None,
+    }
+    return reliability, district, rows
+
+
+def _row_mean(Q: np.ndarray) -> np.ndarray:
+    ok = ~np.isnan(Q)
+    k = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k > 0, np.where(ok, Q, 0.0).sum(axis=1) / k, np.nan)

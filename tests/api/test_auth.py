@@ -1,0 +1,428 @@
+"""Staff sign-in, sessions, bearer tokens, roles, scopes, throttling and wave closing."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import itsdangerous.timed
+import pytest
+from fastapi import Depends
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+import api.services.waves as wave_service
+from api.auth import SESSION_COOKIE, CurrentUser, require_role, session_cookie_value
+from api.settings import Settings
+from scoring.errors import ScoringError
+from survey.db import make_engine
+from survey.migrate import upgrade
+from survey.models import AuditEvent, ScoreSnapshot, User, Wave
+from survey.responses import submit_response
+from survey.users import authenticate, resolve_token, set_password
+from tests.api.staff import PASSWORD, bearer, seed_staff, session_cookie, store_snapshot
+from tests.factories import complete_answers, new_client_id, seed_minimal
+
+
+@pytest.fixture
+def staff_client(client: TestClient) -> TestClient:
+    seed_staff(engine_of(client))
+    return client
+
+
+def engine_of(client: TestClient) -> Engine:
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    return engine
+
+
+def csrf_from(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the form has no CSRF field"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD, next_url: str = "/") -> Any:
+    form = client.get("/login")
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "next": next_url,
+            "csrf_token": csrf_from(form.text),
+        },
+        follow_redirects=False,
+    )
+
+
+def cookie_header(cookie: dict[str, str]) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookie.items())}
+
+
+def audit(client: TestClient, action: str) -> list[AuditEvent]:
+    with Session(engine_of(client)) as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
+
+
+def test_login_sets_a_signed_httponly_session_and_redirects_to_next(
+    staff_client: TestClient,
+) -> None:
+    page = staff_client.get("/login?next=/api/v1/me")
+    assert page.status_code == 200
+    assert "工作人员登录" in page.text and "Staff sign-in" in page.text
+    assert 'name="next" value="/api/v1/me"' in page.text
+    response = login(staff_client, "researcher", next_url="/api/v1/me")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/api/v1/me"
+    cookie = next(
+        v
+        for k, v in response.headers.multi_items()
+        if k == "set-cookie" and v.startswith(SESSION_COOKIE)
+    )
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=28800" in cookie
+    me = staff_client.get("/api/v1/me")
+    assert me.json() == {
+        "username": "researcher",
+        "role": "researcher",
+        "scope_level": "district",
+        "scope_code": "",
+    }
+    assert [e.actor for e in audit(staff_client, "login")] == ["researcher"]
+
+
+def test_login_needs_the_csrf_token(staff_client: TestClient) -> None:
+    response = staff_client.post(
+        "/login", data={"username": "admin", "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    forged = staff_client.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert forged.status_code == 403
+    assert SESSION_COOKIE not in staff_client.cookies
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example", "/\\evil", "/login?next=/x"]
+)
+def test_next_never_leaves_the_site(staff_client: TestClient, target: str) -> None:
+    response = login(staff_client, "admin", next_url=target)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_wrong_password_shows_the_form_again(staff_client: TestClient) -> None:
+    response = login(staff_client, "admin", password="wrong-password-1")
+    assert response.status_code == 400
+    assert "用户名或密码错误" in response.text
+    assert SESSION_COOKIE not in staff_client.cookies
+    assert staff_client.get("/api/v1/me").status_code == 401
+    empty = login(staff_client, "", password="")
+    assert empty.status_code == 400
+
+
+def test_failed_logins_are_throttled_per_username(staff_client: TestClient) -> None:
+    for _ in range(10):
+        assert login(staff_client, "admin", password="wrong-password-1").status_code == 400
+    blocked = login(staff_client, "admin")  # even the right password is refused now
+    assert blocked.status_code == 429
+    assert 1 <= int(blocked.headers["retry-after"]) <= 15 * 60 + 1
+    assert "分钟后再试" in blocked.text
+    api = staff_client.post("/api/v1/tokens", json={"username": "admin", "password": PASSWORD})
+    assert api.status_code == 429 and "retry-after" in api.headers
+    assert login(staff_client, "researcher").status_code == 303  # other accounts unaffected
+    assert len(audit(staff_client, "login_failed")) == 10
+
+
+def test_anonymous_api_gets_401_and_pages_redirect_to_login(staff_client: TestClient) -> None:
+    api = staff_client.get("/api/v1/me")
+    assert api.status_code == 401 and api.headers["www-authenticate"] == "Bearer"
+
+    def staff_page(user: CurrentUser) -> dict[str, str]:
+        return {"hello": user.username}
+
+    staff_client.app.add_api_route("/staff-page", staff_page)  # type: ignore[attr-defined]
+    page = staff_client.get("/staff-page?x=1", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/login?next=%2Fstaff-page%3Fx%3D1"
+
+
+def test_sessions_expire_are_tamper_proof_and_end_with_a_password_change(
+    staff_client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = engine_of(staff_client)
+    valid = cookie_header(session_cookie(engine, settings, "district"))
+    assert staff_client.get("/api/v1/me", headers=valid).status_code == 200
+    tampered = {"Cookie": valid["Cookie"][:-2] + "xx"}
+    assert staff_client.get("/api/v1/me", headers=tampered).status_code == 401
+    other_key = Settings(database_url=settings.database_url, secret_key="another-secret")
+    forged = cookie_header(session_cookie(engine, other_key, "district"))
+    assert staff_client.get("/api/v1/me", headers=forged).status_code == 401
+
+    now = time.time()
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: now - 8 * 3600 - 5)
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.username == "district")).one()
+        old = cookie_header({SESSION_COOKIE: session_cookie_value(settings, user)})
+    monkeypatch.undo()
+    assert staff_client.get("/api/v1/me", headers=old).status_code == 401
+
+    with Session(engine) as session:
+        set_password(
+            session=session, username="district", password="a-new-password-456", actor="test"
+        )
+    assert staff_client.get("/api/v1/me", headers=valid).status_code == 401
+
+
+def test_logout_clears_the_session(staff_client: TestClient) -> None:
+    csrf = csrf_from(staff_client.get("/login").text)  # the browser's nonce is reused below
+    assert login(staff_client, "admin").status_code == 303
+    assert staff_client.get("/api/v1/me").status_code == 200
+    page = staff_client.get("/login?next=/x", follow_redirects=False)  # signed in: skip form
+    assert page.status_code == 303 and page.headers["location"] == "/x"
+    refused = staff_client.post("/logout", follow_redirects=False)
+    assert refused.status_code == 403
+    done = staff_client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert staff_client.get("/api/v1/me").status_code == 401
+
+
+def test_tokens_for_notebooks(staff_client: TestClient) -> None:
+    issued = staff_client.post(
+        "/api/v1/tokens", json={"username": "researcher", "password": PASSWORD, "name": "nb"}
+    )
+    assert issued.status_code == 201, issued.text
+    token = issued.json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert staff_client.get("/api/v1/me", headers=headers).json()["username"] == "researcher"
+
+    wrong = staff_client.post(
+        "/api/v1/tokens", json={"username": "researcher", "password": "not-the-password"}
+    )
+    assert wrong.status_code == 401
+    assert staff_client.post("/api/v1/tokens", json={}).status_code == 401
+    assert staff_client.post("/api/v1/tokens", json={"days": 0}).status_code == 422
+
+    other = bearer(engine_of(staff_client), "district")
+    token_id = issued.json()["id"]
+    assert staff_client.delete(f"/api/v1/tokens/{token_id}", headers=other).status_code == 404
+    assert staff_client.delete("/api/v1/tokens/99999999999999", headers=headers).status_code == 422
+    assert staff_client.delete(f"/api/v1/tokens/{token_id}", headers=headers).status_code == 204
+    revoked = staff_client.get("/api/v1/me", headers=headers)
+    assert revoked.status_code == 401
+    assert 'error="invalid_token"' in revoked.headers["www-authenticate"]
+
+
+def test_a_signed_in_browser_gets_a_token_only_with_a_json_body(
+    staff_client: TestClient,
+) -> None:
+    assert login(staff_client, "researcher").status_code == 303
+    form_post = staff_client.post("/api/v1/tokens", data={"name": "x"})
+    assert form_post.status_code == 422  # a cross-site HTML form cannot send JSON
+    issued = staff_client.post("/api/v1/tokens", json={"name": "laptop"})
+    assert issued.status_code == 201 and issued.json()["username"] == "researcher"
+
+
+def test_require_role_names_the_allowed_roles(staff_client: TestClient) -> None:
+    def admin_only(user: Annotated[User, Depends(require_role("admin"))]) -> dict[str, str]:
+        return {"ok": user.username}
+
+    staff_client.app.add_api_route("/api/v1/admin-only", admin_only)  # type: ignore[attr-defined]
+    engine = engine_of(staff_client)
+    refused = staff_client.get("/api/v1/admin-only", headers=bearer(engine, "researcher"))
+    assert refused.status_code == 403
+    assert "仅限" in refused.json()["detail"] and "admin" in refused.json()["detail"]
+    ok = staff_client.get("/api/v1/admin-only", headers=bearer(engine, "admin"))
+    assert ok.json() == {"ok": "admin"}
+
+
+@pytest.mark.parametrize(
+    ("who", "visible"),
+    [
+        ("admin", ["C1", "C3", "C2"]),
+        ("researcher", ["C1", "C3", "C2"]),
+        ("district", ["C1", "C3", "C2"]),
+        ("street", ["C1", "C2"]),
+        ("other_street", ["C3"]),
+        ("community", ["C1"]),
+    ],
+)
+def test_rankings_are_filtered_to_the_scope(
+    staff_client: TestClient, who: str, visible: list[str]
+) -> None:
+    store_snapshot(engine_of(staff_client))
+    response = staff_client.get(
+        "/api/v1/waves/W1/rankings", headers=bearer(engine_of(staff_client), who)
+    )
+    assert response.status_code == 200
+    rows = response.json()["communities"]
+    assert [r["community"] for r in rows] == visible
+    c3 = [r for r in rows if r["community"] == "C3"]
+    if c3:
+        assert c3[0]["rank"] == 2  # district ranks, even for the street official of S2
+
+
+def submit_some(engine: Engine, n: int) -> None:
+    rng = random.Random(7)
+    with Session(engine) as session:
+        for i in range(n):
+            community = ("C1", "C2")[i % 2]
+            answers = complete_answers(likert=rng.randint(2, 5), rating=rng.randint(3, 9))
+            submit_response(
+                session=session,
+                wave_code="W1",
+                community_code=community,
+                client_id=new_client_id(),
+                answers=answers,
+            )
+
+
+def test_recomputing_a_snapshot_is_for_researchers_and_audited(staff_client: TestClient) -> None:
+    engine = engine_of(staff_client)
+    submit_some(engine, 100)
+    official = staff_client.post("/api/v1/waves/W1/snapshots", headers=bearer(engine, "district"))
+    assert official.status_code == 403
+    created = staff_client.post("/api/v1/waves/W1/snapshots", headers=bearer(engine, "researcher"))
+    assert created.status_code == 201, created.text
+    assert [e.actor for e in audit(staff_client, "score_wave")] == ["researcher"]
+
+
+def test_closing_a_wave_rescores_it_and_audits_both(staff_client: TestClient) -> None:
+    engine = engine_of(staff_client)
+    submit_some(engine, 100)
+    assert (
+        staff_client.post(
+            "/api/v1/waves/W1/close", headers=bearer(engine, "researcher")
+        ).status_code
+        == 403
+    )
+    closed = staff_client.post("/api/v1/waves/W1/close", headers=bearer(engine, "admin"))
+    assert closed.status_code == 200, closed.text
+    body = closed.json()
+    assert body["status"] == "closed" and body["snapshot"]["model"] == "equal"
+    with Session(engine) as session:
+        assert session.exec(select(Wave)).one().status == "closed"
+        assert len(session.exec(select(ScoreSnapshot)).all()) == 1
+    assert [e.actor for e in audit(staff_client, "close_wave")] == ["admin"]
+    assert [e.actor for e in audit(staff_client, "score_wave")] == ["admin"]
+    late = staff_client.post(
+        "/api/v1/responses",
+        json={
+            "wave": "W1",
+            "community": "C1",
+            "client_id": new_client_id(),
+            "answers": complete_answers(),
+        },
+    )
+    assert late.status_code == 409
+    again = staff_client.post("/api/v1/waves/W1/close", headers=bearer(engine, "admin"))
+    assert again.status_code == 409
+
+
+def test_a_wave_whose_scoring_fails_stays_open(
+    staff_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(**_: Any) -> ScoreSnapshot:
+        raise ScoringError("no community has enough responses")
+
+    monkeypatch.setattr(wave_service, "compute_snapshot", failing)
+    engine = engine_of(staff_client)
+    response = staff_client.post("/api/v1/waves/W1/close", headers=bearer(engine, "admin"))
+    assert response.status_code == 422
+    assert "enough responses" in response.json()["detail"]
+    with Session(engine) as session:
+        assert session.exec(select(Wave)).one().status == "open"
+    assert audit(staff_client, "close_wave") == []
+
+
+@pytest.fixture
+def cli_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    from api.settings import get_settings
+
+    monkeypatch.setenv("MEIHAO_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    seed_minimal(engine)
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def test_cli_creates_users_and_tokens(cli_db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli import main
+
+    assert (
+        main(
+            [
+                "user",
+                "create",
+                "--username",
+                "jd",
+                "--role",
+                "official",
+                "--scope-level",
+                "street",
+                "--scope-code",
+                "S1",
+                "--password",
+                PASSWORD,
+            ]
+        )
+        == 0
+    )
+    assert "created official 'jd' (scope: street S1)" in capsys.readouterr().out
+    assert (
+        main(["user", "create", "--username", "x", "--role", "admin", "--password", "short"]) == 1
+    )
+    assert "at least 10" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "user",
+                "create",
+                "--username",
+                "y",
+                "--role",
+                "official",
+                "--scope-level",
+                "community",
+                "--scope-code",
+                "NOPE",
+                "--password",
+                PASSWORD,
+            ]
+        )
+        == 1
+    )
+    assert "no community with code 'NOPE'" in capsys.readouterr().err
+    assert main(["token", "create", "--username", "jd", "--name", "nb"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    with Session(cli_db) as session:
+        user = resolve_token(session=session, token=token)
+        assert user is not None and user.username == "jd"
+    assert main(["token", "create", "--username", "ghost"]) == 1
+    assert main(["user", "password", "--username", "jd", "--password", "another-pass-99"]) == 0
+
+
+def test_demo_seeds_one_account_per_role_once(cli_db: Engine) -> None:
+    from api.commands_staff import demo_user_lines, seed_demo_users
+
+    created = seed_demo_users(cli_db)
+    assert [(u, what) for u, what, _ in created] == [
+        ("admin", "admin (district)"),
+        ("researcher", "researcher (district)"),
+        ("district", "official (district)"),
+        ("street", "official (street S1)"),
+        ("community", "official (community C1)"),
+    ]
+    password = created[0][2]
+    assert len(password) >= 10 and password in demo_user_lines(created)[0]
+    with Session(cli_db) as session:
+        assert authenticate(session=session, username="community", password=password)
+        assert password not in str(session.exec(select(User.password_hash)).all())
+    assert seed_demo_users(cli_db) == []  # never again once accounts exist

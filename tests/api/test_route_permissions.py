@@ -1,0 +1,254 @@
+"""Every route × every kind of caller → the expected status (RELIABILITY.md, Access and abuse).
+
+The routes come from the app itself, so a route without a rule in ``RULES`` fails the test:
+whoever adds a route must say who may call it. Each rule names an access policy and the status an
+allowed caller gets for the request the rule describes (chosen so that it changes nothing that
+later requests depend on). Denied callers get, by policy:
+
+- no staff login (anonymous, or a resident with the survey's cookies): 401 on ``/api/``,
+  303 to ``/login?next=...`` on pages;
+- a signed-in user whose role may not: 403;
+- an official asking for a community or street outside their scope: 404, as if it did not exist.
+
+Form posts carry a valid CSRF token for every caller, so the table tests access, not CSRF.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from api.csrf import CSRF_COOKIE, signed_token
+from api.settings import Settings
+from survey.access import format_code, open_link_token
+from tests.api.staff import seed_staff, session_cookie, store_snapshot
+
+CALLERS = (
+    "anonymous",
+    "resident",
+    "admin",
+    "researcher",
+    "district",
+    "street",
+    "other_street",
+    "community",
+)
+STAFF_CALLERS = CALLERS[2:]
+
+# Policies: who gets the rule's ``ok`` status; everyone else is denied as described above.
+PUBLIC = "public"  # everyone, residents included
+STAFF = "staff"  # any signed-in staff user, whatever the scope
+COMMUNITY_C1 = "community C1"  # staff whose scope includes community C1 (street S1)
+STREET_S1 = "street S1"  # staff who may see street S1's communities one by one
+STREET_S1_AGGREGATE = "street S1 aggregate"  # also C1's community official (own street's mean)
+RESEARCH = "research"  # admins and researchers
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Rule:
+    policy: str
+    ok: int
+    path: str = ""  # the concrete URL; default: the route's path with PATH_VALUES filled in
+    query: str = ""
+    body: dict[str, Any] | None = None  # JSON for /api/, form fields (plus CSRF) for pages
+    overrides: dict[str, int] = field(default_factory=dict)  # caller → status, when it differs
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    # framework and health
+    ("GET", "/openapi.json"): Rule(PUBLIC, 200),
+    ("GET", "/docs"): Rule(PUBLIC, 200),
+    ("GET", "/docs/oauth2-redirect"): Rule(PUBLIC, 200),
+    ("GET", "/redoc"): Rule(PUBLIC, 200),
+    ("GET", "/static"): Rule(PUBLIC, 200, path="/static/meihao.css"),
+    ("GET", "/healthz"): Rule(PUBLIC, 200),
+    ("GET", "/api/v1/ping"): Rule(PUBLIC, 200),
+    ("GET", "/"): Rule(PUBLIC, 200),
+    # residents
+    ("POST", "/api/v1/responses"): Rule(PUBLIC, 422),  # an empty body: rejected, nothing stored
+    ("GET", "/s/{token}"): Rule(PUBLIC, 200),
+    # a page post without a client id: the page is shown again with the problem (nothing saved)
+    ("POST", "/s/{token}"): Rule(PUBLIC, 400),
+    ("POST", "/s/{token}/draft"): Rule(PUBLIC, 400),
+    ("GET", "/i"): Rule(PUBLIC, 200),
+    ("GET", "/i/{code}"): Rule(PUBLIC, 200),
+    ("POST", "/i/{code}"): Rule(PUBLIC, 400),
+    ("POST", "/i/{code}/draft"): Rule(PUBLIC, 400),
+    # signing in
+    ("GET", "/login"): Rule(PUBLIC, 200, overrides={c: 303 for c in STAFF_CALLERS}),
+    ("POST", "/login"): Rule(PUBLIC, 400),  # no username or password
+    ("POST", "/logout"): Rule(PUBLIC, 303),
+    ("POST", "/api/v1/tokens"): Rule(STAFF, 201),  # a signed-in user gets a token
+    ("DELETE", "/api/v1/tokens/{token_id}"): Rule(STAFF, 404),  # no such token of theirs
+    ("GET", "/api/v1/me"): Rule(STAFF, 200),
+    # results for officials (within their scope)
+    ("GET", "/api/v1/waves"): Rule(STAFF, 200),
+    ("GET", "/api/v1/waves/{wave}/rankings"): Rule(STAFF, 200),
+    ("GET", "/api/v1/waves/{wave}/summary"): Rule(STAFF, 200),
+    ("GET", "/api/v1/waves/{wave}/communities/{community}/scorecard"): Rule(COMMUNITY_C1, 200),
+    ("GET", "/api/v1/communities/{community}/trend"): Rule(COMMUNITY_C1, 200),
+    ("GET", "/api/v1/streets/{street}/trend"): Rule(STREET_S1_AGGREGATE, 200),
+    ("GET", "/api/v1/district/trend"): Rule(STAFF, 200),
+    ("GET", "/api/v1/waves/{wave}/exports/rankings.{fmt}"): Rule(STAFF, 200),
+    ("GET", "/api/v1/waves/{wave}/exports/scorecards.{fmt}"): Rule(STAFF, 200),
+    ("GET", "/waves/{wave}"): Rule(STAFF, 200),
+    ("GET", "/waves/{wave}/communities/{community}"): Rule(COMMUNITY_C1, 200),
+    ("GET", "/waves/{wave}/streets/{street}"): Rule(STREET_S1, 200),
+    ("GET", "/trends"): Rule(STAFF, 200),
+    ("GET", "/trends/communities/{community}"): Rule(COMMUNITY_C1, 200),
+    ("GET", "/trends/streets/{street}"): Rule(STREET_S1_AGGREGATE, 200),
+    # research
+    ("GET", "/api/v1/waves/{wave}/exports/responses.{fmt}"): Rule(RESEARCH, 200),
+    ("GET", "/api/v1/waves/{wave}/exports/codebook.{fmt}"): Rule(RESEARCH, 200),
+    ("GET", "/api/v1/waves/{wave}/reference"): Rule(RESEARCH, 200),
+    ("GET", "/api/v1/weight-models"): Rule(STAFF, 200),
+    ("GET", "/api/v1/weight-models/{name}"): Rule(STAFF, 200),
+    ("GET", "/api/v1/weight-models/{name}/{version}"): Rule(STAFF, 200),
+    ("POST", "/api/v1/weight-models"): Rule(RESEARCH, 422),  # an empty model is refused
+    ("PUT", "/api/v1/weight-models/{name}/{version}"): Rule(RESEARCH, 409),  # immutable
+    ("POST", "/api/v1/weight-models/{name}/{version}/retire"): Rule(
+        RESEARCH, 404, path="/api/v1/weight-models/nope/1/retire"
+    ),
+    ("PUT", "/api/v1/waves/{wave}/default-model"): Rule(RESEARCH, 422),
+    ("GET", "/api/v1/waves/{wave}/compare"): Rule(RESEARCH, 422),  # needs ?a= and ?b=
+    ("POST", "/api/v1/snapshots/{snapshot_id}/reproduce"): Rule(
+        RESEARCH, 404, path="/api/v1/snapshots/999999/reproduce"
+    ),
+    ("POST", "/api/v1/waves/{wave}/snapshots"): Rule(RESEARCH, 404, query="model=nope"),
+    # administration
+    ("POST", "/api/v1/waves/{wave}/close"): Rule(ADMIN, 404, path="/api/v1/waves/NOPE/close"),
+    ("GET", "/admin/waves/{wave}/posters"): Rule(ADMIN, 200),
+    ("GET", "/admin/waves/{wave}/posters/{community}"): Rule(ADMIN, 200),
+    ("GET", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 200),
+    ("POST", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 422),
+}
+
+
+def expected(rule: Rule, caller: str, url: str) -> int:
+    if caller in rule.overrides:
+        return rule.overrides[caller]
+    if rule.policy == PUBLIC:
+        return rule.ok
+    if caller in ("anonymous", "resident"):
+        return 401 if url.startswith("/api/") else 303
+    if rule.policy == ADMIN:
+        return rule.ok if caller == "admin" else 403
+    if rule.policy == RESEARCH:
+        return rule.ok if caller in ("admin", "researcher") else 403
+    out_of_scope = {
+        STAFF: set(),
+        COMMUNITY_C1: {"other_street"},
+        STREET_S1: {"other_street", "community"},
+        STREET_S1_AGGREGATE: {"other_street"},
+    }[rule.policy]
+    return 404 if caller in out_of_scope else rule.ok
+
+
+def app_routes(client: TestClient) -> list[tuple[str, str]]:
+    found = set()
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        methods = route.methods or {"GET"}  # a mount (static files) has none
+        for method in methods - {"HEAD"}:
+            found.add((method, str(route.path)))
+    return sorted(found, key=lambda mp: (mp[1], mp[0]))
+
+
+@pytest.fixture
+def world(client: TestClient, settings: Settings) -> dict[str, Any]:
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    seed_staff(engine)
+    store_snapshot(engine)
+    from survey.access import create_invitations
+    from survey.db import session_scope
+    from survey.registry import get_community, get_wave
+
+    with session_scope(engine) as session:
+        code = create_invitations(
+            session=session,
+            wave=get_wave(session=session, code="W1"),
+            community=get_community(session=session, code="C1"),
+            count=1,
+        )[0]
+    token = open_link_token(secret=settings.secret_key, wave_code="W1", community_code="C1")
+    nonce = secrets.token_urlsafe(32)
+    cookies: dict[str, dict[str, str]] = {"anonymous": {}}
+    resident = TestClient(client.app)
+    assert resident.get(f"/s/{token}").status_code == 200
+    cookies["resident"] = dict(resident.cookies)
+    for caller in STAFF_CALLERS:
+        cookies[caller] = {**session_cookie(engine, settings, caller), CSRF_COOKIE: nonce}
+    cookies["anonymous"] = {CSRF_COOKIE: nonce}
+    cookies["resident"][CSRF_COOKIE] = nonce
+    return {
+        "engine": engine,
+        "cookies": cookies,
+        "csrf": signed_token(settings, nonce),
+        "values": {
+            "wave": "W1",
+            "community": "C1",
+            "street": "S1",
+            "token": token,
+            "code": format_code(code),
+            "fmt": "csv",
+            "name": "equal",
+            "version": "1",
+            "token_id": "999999",
+            "snapshot_id": "999999",
+        },
+    }
+
+
+def request_for(route: tuple[str, str], rule: Rule, values: dict[str, str]) -> str:
+    url = rule.path or route[1].format(**values)
+    return f"{url}?{rule.query}" if rule.query else url
+
+
+def test_every_route_has_a_rule(client: TestClient) -> None:
+    missing = [
+        f"{method} {path}" for method, path in app_routes(client) if (method, path) not in RULES
+    ]
+    assert not missing, "routes without an access rule in RULES:\n  " + "\n  ".join(missing)
+    stale = [f"{m} {p}" for m, p in RULES if (m, p) not in set(app_routes(client))]
+    assert not stale, "rules for routes that no longer exist:\n  " + "\n  ".join(stale)
+
+
+def test_route_by_caller_statuses(client: TestClient, world: dict[str, Any]) -> None:
+    wrong: list[str] = []
+    for route in app_routes(client):
+        rule = RULES.get(route)
+        if rule is None:
+            continue  # reported by test_every_route_has_a_rule
+        url = request_for(route, rule, world["values"])
+        method = route[0]
+        for caller in CALLERS:
+            caller_client = TestClient(client.app, cookies=world["cookies"][caller])
+            kwargs: dict[str, Any] = {"follow_redirects": False}
+            if method in ("POST", "PUT", "DELETE"):
+                if url.startswith("/api/"):
+                    if method != "DELETE":
+                        kwargs["json"] = rule.body or {}
+                else:
+                    kwargs["data"] = {**(rule.body or {}), "csrf_token": world["csrf"]}
+            response = caller_client.request(method, url, **kwargs)
+            want = expected(rule, caller, url)
+            got = response.status_code
+            redirect = response.headers.get("location", "")
+            if (
+                got == want == 303
+                and rule.policy != PUBLIC
+                and not redirect.startswith("/login?next=")
+            ):
+                got = -303  # redirected, but not to the login page
+            if got != want:
+                wrong.append(
+                    f"{method} {url} as {caller}: expected {want}, got {got} "
+                    f"{response.text[:120]!r}"
+                )
+    assert not wrong, f"{len(wrong)} unexpected statuses:\n  " + "\n  ".join(wrong)
