@@ -63,7 +63,9 @@ class MeihaoClient:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()
@@ -88,13 +90,18 @@ class MeihaoClient:
         return list(self._request("GET", "/api/v1/waves"))
 
     def rankings(self, wave: str, model: str | None = None) -> dict[str, Any]:
-        return dict(self._request("GET", f"/api/v1/waves/{wave}/rankings",
-                                  params=self._params(model=model)))
+        return dict(
+            self._request("GET", f"/api/v1/waves/{wave}/rankings", params=self._params(model=model))
+        )
 
     def scorecard(self, wave: str, community: str, model: str | None = None) -> dict[str, Any]:
-        return dict(self._request(
-            "GET", f"/api/v1/waves/{wave}/communities/{community}/scorecard",
-            params=self._params(model=model)))
+        return dict(
+            self._request(
+                "GET",
+                f"/api/v1/waves/{wave}/communities/{community}/scorecard",
+                params=self._params(model=model),
+            )
+        )
 
     def reference(self, wave: str) -> dict[str, Any]:
         """Communities, margins and questionnaire of a wave (no responses)."""
@@ -126,8 +133,9 @@ class MeihaoClient:
 
     # -- weight models ----------------------------------------------------------------------
     def weight_models(self, status: str | None = None) -> list[dict[str, Any]]:
-        return list(self._request("GET", "/api/v1/weight-models",
-                                  params=self._params(status=status)))
+        return list(
+            self._request("GET", "/api/v1/weight-models", params=self._params(status=status))
+        )
 
     def weight_model(self, name: str, version: int | None = None) -> dict[str, Any]:
         path = f"/api/v1/weight-models/{name}" + ("" if version is None else f"/{version}")
@@ -145,16 +153,19 @@ class MeihaoClient:
 
     def score(self, wave: str, model: str | None = None) -> dict[str, Any]:
         """Compute and store a snapshot of the wave with the model (default: the wave's)."""
-        return dict(self._request("POST", f"/api/v1/waves/{wave}/snapshots",
-                                  params=self._params(model=model)))
+        return dict(
+            self._request(
+                "POST", f"/api/v1/waves/{wave}/snapshots", params=self._params(model=model)
+            )
+        )
 
     def set_default_model(self, wave: str, name: str) -> dict[str, Any]:
-        return dict(self._request("PUT", f"/api/v1/waves/{wave}/default-model",
-                                  json={"model": name}))
+        return dict(
+            self._request("PUT", f"/api/v1/waves/{wave}/default-model", json={"model": name})
+        )
 
     def compare_models(self, wave: str, a: str, b: str) -> dict[str, Any]:
-        return dict(self._request("GET", f"/api/v1/waves/{wave}/compare",
-                                  params={"a": a, "b": b}))
+        return dict(self._request("GET", f"/api/v1/waves/{wave}/compare", params={"a": a, "b": b}))
 
     def reproduce(self, snapshot_id: int) -> dict[str, Any]:
         """Recompute a stored snapshot on the server; ``identical`` is a bitwise check."""

@@ -18,16 +18,24 @@ SHOWN_PROBLEMS = 20
 
 def add_parsers(sub: Any) -> None:
     paper = sub.add_parser(
-        "import", help="import paper questionnaires from a CSV or XLSX file",
+        "import",
+        help="import paper questionnaires from a CSV or XLSX file",
         description="Validate every row against the wave's questionnaire; nothing is imported "
-                    "when a row has a problem, unless --skip-invalid is given.")
+        "when a row has a problem, unless --skip-invalid is given.",
+    )
     paper.add_argument("file", help="a .csv (UTF-8) or .xlsx file in the paper-import format")
     paper.add_argument("--wave", required=True, help="wave code, e.g. 2026Q2")
-    paper.add_argument("--skip-invalid", action="store_true",
-                       help="import the valid rows and leave out the rows with problems")
+    paper.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid rows and leave out the rows with problems",
+    )
     paper.add_argument("--report", metavar="CSV", help="write every problem to this CSV file")
-    paper.add_argument("--dry-run", action="store_true",
-                       help="validate and report, but write nothing to the database")
+    paper.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and report, but write nothing to the database",
+    )
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -39,8 +47,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
-        report = import_paper(engine=engine, path=args.file, wave_code=args.wave,
-                              skip_invalid=args.skip_invalid, dry_run=args.dry_run)
+        report = import_paper(
+            engine=engine,
+            path=args.file,
+            wave_code=args.wave,
+            skip_invalid=args.skip_invalid,
+            dry_run=args.dry_run,
+        )
     except (ImportFileError, NotFoundError, ConflictError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

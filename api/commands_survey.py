@@ -15,7 +15,7 @@ from survey.migrate import upgrade
 DEV_SECRET = "dev-only-change-me"
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     inv = sub.add_parser("invitations", help="make single-use invitation codes for a community")
     inv.add_argument("--wave", required=True, help="wave code, e.g. 2026Q2")
     inv.add_argument("--community", required=True, help="community code")

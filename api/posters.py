@@ -42,7 +42,10 @@ class Slip:
 
 def qr_svg(url: str, *, scale: int = 8, title: str = "") -> Markup:
     """The QR code of ``url`` as inline SVG (error correction M: survives a crease or a smudge)."""
-    svg = segno.make(url, error="m").svg_inline(scale=scale, border=2, title=title or None)
+    # omitsize: a viewBox instead of fixed pixels, so the print style sheet sets the size.
+    svg = segno.make(url, error="m").svg_inline(
+        scale=scale, border=2, title=title or None, omitsize=True
+    )
     return Markup(svg)
 
 

@@ -98,14 +98,22 @@ def score(
     from scoring.pipeline import score_wave
 
     seed = RANDOM_STATE if random_state is None else random_state
-    return score_wave(to_survey_data(data), framework_of(data), as_model(model),
-                      bootstrap=bootstrap, random_state=seed, **kwargs)
+    return score_wave(
+        to_survey_data(data),
+        framework_of(data),
+        as_model(model),
+        bootstrap=bootstrap,
+        random_state=seed,
+        **kwargs,
+    )
 
 
 def dimension_blocks(framework: Framework) -> dict[str, list[str]]:
     """Item codes per dimension (the blocks for reliability and straight-lining)."""
-    return {d: [c for c, k in zip(framework.item_codes, framework.dim_of_item, strict=True)
-                if k == j] for j, d in enumerate(framework.dimension_codes)}
+    return {
+        d: [c for c, k in zip(framework.item_codes, framework.dim_of_item, strict=True) if k == j]
+        for j, d in enumerate(framework.dimension_codes)
+    }
 
 
 def quality_flags(data: ResearchData, *, duplicates: bool = True) -> quality.QualityFlags:
@@ -115,8 +123,7 @@ def quality_flags(data: ResearchData, *, duplicates: bool = True) -> quality.Qua
     sd = to_survey_data(data)
     Xi = sd.columns(fw.item_codes)
     answered = (~np.isnan(Xi)).sum(axis=1)
-    blocks = [np.flatnonzero(fw.dim_of_item == d).tolist()
-              for d in range(len(fw.dimension_codes))]
+    blocks = [np.flatnonzero(fw.dim_of_item == d).tolist() for d in range(len(fw.dimension_codes))]
     dup = quality.near_duplicate_flags(Xi, sd.group_index).flags if duplicates else None
     return quality.QualityFlags(
         speeder=quality.speeder_flags(data.durations, answered),

@@ -87,7 +87,9 @@ def run(runs: int) -> dict[str, Any]:
     model = builtin_model("expert-v0")
 
     def subject() -> Any:
-        return score_wave(data, fw, model, bootstrap=0, node_se="none", diagnostics=False)
+        return score_wave(
+            data, fw, model, bootstrap=0, node_se="none", diagnostics=False, fingerprint=False
+        )
 
     res = subject()
     ref_index, ref_rank = pandas_reference(data, fw, res.dimension_weights)
@@ -100,6 +102,14 @@ def run(runs: int) -> dict[str, Any]:
         ref_runs=min(runs, 3),
     )
     scan = [time_once(lambda: data.X.sum()) for _ in range(max(runs, 3))]
+    # Provenance hashing (sha256 of the inputs, in a background thread) is not part of the
+    # computation P1 defines; its cost is recorded separately.
+    hashed = [
+        time_once(
+            lambda: score_wave(data, fw, model, bootstrap=0, node_se="none", diagnostics=False)
+        )
+        for _ in range(min(runs, 2))
+    ]
     s = summary(subj)
     scan_s = float(np.median(scan))
     return {
@@ -109,6 +119,7 @@ def run(runs: int) -> dict[str, Any]:
         "ratio": float(np.median(ref)) / s["median_s"],
         "scan_median_s": scan_s,
         "vs_scan": s["median_s"] / scan_s,
+        "with_fingerprint_median_s": float(np.median(hashed)),
         "note": f"subject/X.sum()={s['median_s'] / scan_s:.1f}x (target ≤20x)",
         "params": {
             **CITY,
@@ -116,6 +127,8 @@ def run(runs: int) -> dict[str, Any]:
             "runs": runs,
             "ref_runs": min(runs, 3),
             "model": model.key,
+            "subject": "score_wave(bootstrap=0, node_se='none', diagnostics=False, "
+            "fingerprint=False)",
             "machine": machine(),
         },
     }

@@ -39,6 +39,7 @@ class ItemStats:
     dk_rate: np.ndarray
     pct_positive: np.ndarray | None
     n_rows: np.ndarray
+    n_answering: np.ndarray  # respondents with at least one answered item
 
 
 def item_stats(
@@ -75,18 +76,23 @@ def item_stats(
     """
     n, p = S.shape
     w = np.asarray(weights, dtype=float)
-    # Row chunks keep the temporaries in cache; each chunk adds its community sums.
+    # Row chunks keep the temporaries in cache; each chunk adds its community sums. The
+    # indicator of a chunk is built directly in CSC form (one entry per respondent column), which
+    # costs nothing whatever the row order.
     sums = np.zeros((7 if positive is not None else 6, m, p))
+    answering = np.zeros(m)
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
-        g, wc, Sc = group[a:b], w[a:b], S[a:b]
-        ok = ~np.isnan(Sc)
+        g, wc = group[a:b], w[a:b]
+        ok = np.isnan(S[a:b])
+        np.logical_not(ok, out=ok)
         M = ok.astype(float)
-        S0 = np.where(ok, Sc, 0.0)
-        cols = np.arange(b - a)
-        G1 = sparse.csr_matrix((np.ones(b - a), (g, cols)), shape=(m, b - a))
-        Gw = sparse.csr_matrix((wc, (g, cols)), shape=(m, b - a))
-        Gw2 = sparse.csr_matrix((wc * wc, (g, cols)), shape=(m, b - a))
+        answering += np.bincount(g, ok.any(axis=1), minlength=m)
+        S0 = np.where(ok, S[a:b], 0.0)
+        cols = np.arange(b - a + 1)
+        G1 = sparse.csc_matrix((np.ones(b - a), g, cols), shape=(m, b - a))
+        Gw = sparse.csc_matrix((wc, g, cols), shape=(m, b - a))
+        Gw2 = sparse.csc_matrix((wc * wc, g, cols), shape=(m, b - a))
         sums[0] += Gw @ S0
         sums[1] += Gw @ M
         sums[2] += G1 @ M
@@ -108,7 +114,7 @@ def item_stats(
         pct = None
         if positive is not None:
             pct = np.where(wsum > 0, sums[6] / wsum * 100.0, np.nan)
-    return ItemStats(mean, se, n_item, wsum, dk, pct, n_rows)
+    return ItemStats(mean, se, n_item, wsum, dk, pct, n_rows, answering.astype(np.int64))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,12 @@ from scoring.rescale import overall_satisfaction_index
 #: drawing n × B multipliers is the bootstrap's main cost.
 _COUNTS = (94, 95, 46, 16, 4, 1)
 _TABLE = np.repeat(np.arange(len(_COUNTS), dtype=np.float32), _COUNTS)
+_PAIRS = (
+    np.stack([_TABLE[np.arange(65536) & 255], _TABLE[np.arange(65536) >> 8]], axis=1)
+    .astype(np.float32)
+    .view(np.uint64)
+    .ravel()
+)
 
 
 def poisson_weights(
@@ -46,10 +52,13 @@ def poisson_weights(
     (1.0, 1.0, 5)
     """
     size = int(np.prod(shape))
-    raw = rng.bit_generator.random_raw((size + 7) // 8).view(np.uint8)[:size]
-    buf = np.empty(size, dtype=np.float32) if out is None else out.reshape(-1)[:size]
-    np.take(_TABLE, raw, out=buf, mode="clip")  # "clip": no bounds-check pass (bytes < 256)
-    return buf.reshape(shape)
+    half = (size + 1) // 2
+    raw = rng.bit_generator.random_raw((half + 3) // 4).view(np.uint16)[:half]
+    buf = np.empty(2 * half, dtype=np.float32) if out is None else out.reshape(-1)[: 2 * half]
+    # Two multipliers per lookup: each 16-bit draw indexes a table of (table[lo], table[hi])
+    # pairs, halving the gathers (the bootstrap's hot spot). "clip": no bounds-check pass.
+    np.take(_PAIRS, raw, out=buf.view(np.uint64), mode="clip")
+    return buf[:size].reshape(shape)
 
 
 @dataclass(frozen=True)

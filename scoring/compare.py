@@ -64,8 +64,13 @@ class RankComparison:
                     "score_delta": _f(sb - sa),
                 }
                 for c, ra, rb, s, sa, sb in zip(
-                    self.codes, self.rank_a, self.rank_b, self.shift, self.score_a,
-                    self.score_b, strict=True,
+                    self.codes,
+                    self.rank_a,
+                    self.rank_b,
+                    self.shift,
+                    self.score_a,
+                    self.score_b,
+                    strict=True,
                 )
             ],
         }

@@ -23,9 +23,13 @@ def respondent_subscores(S: np.ndarray, fw: Framework) -> np.ndarray:
     """Each respondent's sub-dimension scores (mean of answered items), (n, S)."""
     A = np.zeros((fw.n_items, len(fw.subdimension_codes)))
     A[np.arange(fw.n_items), fw.sub_of_item] = 1.0
-    ok = ~np.isnan(S)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.where(ok, S, 0.0) @ A) / (ok @ A)
+    out = np.empty((S.shape[0], A.shape[1]))
+    for a in range(0, S.shape[0], 65536):  # chunks: no full-size temporaries
+        block = S[a : a + 65536]
+        ok = ~np.isnan(block)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[a : a + 65536] = (np.where(ok, block, 0.0) @ A) / (ok.astype(float) @ A)
+    return out
 
 
 def wave_diagnostics(
@@ -38,9 +42,25 @@ def wave_diagnostics(
     stats: ItemStats,
     outcome_weights: np.ndarray | None,
     suppressed: np.ndarray,
+    *,
+    max_rows: int = 200_000,
+    random_state: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any] | None] | None]:
-    """Reliability report, district priorities and each community's priority lists."""
+    """Reliability report, district priorities and each community's priority lists.
+
+    Reliability and derived importance are wave-level statistics: above ``max_rows``
+    respondents they are computed on a seeded random subsample of that size (their sampling
+    error is then ~0.002, far below what they are used for), which bounds time and memory at
+    city scale. The subsample size is reported.
+    """
     Xi = data.columns(fw.item_codes)
+    sample = np.arange(data.n)
+    if data.n > max_rows:
+        sample = np.sort(
+            np.random.default_rng(random_state).choice(data.n, max_rows, replace=False)
+        )
+        Xi, S = Xi[sample], S[sample]
+        Q = None if Q is None else Q[sample]
     blocks = {
         d: [fw.item_codes[j] for j in np.flatnonzero(fw.dim_of_item == k)]
         for k, d in enumerate(fw.dimension_codes)
@@ -48,7 +68,8 @@ def wave_diagnostics(
     reverse = [c for c, r in zip(fw.item_codes, fw.reverse, strict=True) if r]
     points = int(fw.points[0]) if np.all(fw.points == fw.points[0]) else 5
     report = rel.reliability_report(Xi, fw.item_codes, blocks, reverse=reverse, points=points)
-    reliability = {k: v.to_dict() for k, v in report.items()}
+    reliability: dict[str, Any] = {k: v.to_dict() for k, v in report.items()}
+    reliability["_rows_used"] = int(sample.size)
     if Q is None:
         return reliability, None, None
 
@@ -88,6 +109,7 @@ def wave_diagnostics(
     district = {
         "importance_method": "correlation with the OSI across respondents",
         "importance": dict(zip(fw.subdimension_codes, map(float, imp.importances), strict=True)),
+        "rows_used": int(sample.size),
         "performance_cut": float(np.nanmean(perf)) if np.isfinite(perf).any() else None,
     }
     return reliability, district, rows

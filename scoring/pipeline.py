@@ -99,6 +99,7 @@ def score_wave(
     quality_flags: quality.QualityFlags | None = None,
     node_se: str = "auto",
     diagnostics: bool = True,
+    fingerprint: bool = True,
     lang: str = "zh",
 ) -> WaveResult:
     """Score one wave: indices, intervals, ranks, grades and diagnostics per community.
@@ -116,6 +117,8 @@ def score_wave(
     node_se : ``"auto"`` (bootstrap when B > 0, else linearisation), ``"linearised"`` or
         ``"none"`` (item SEs are always linearised).
     diagnostics : compute reliability per dimension and priorities (IPA, stated importance).
+    fingerprint : store the sha256 of the input arrays in the provenance (hashed in a
+        background thread; ``False`` only for throwaway runs such as benchmarks).
 
     Examples
     --------
@@ -130,7 +133,7 @@ def score_wave(
     True
     """
     model.validate(framework)
-    hasher, digest = _fingerprint_async(data)
+    hasher, digest = _fingerprint_async(data) if fingerprint else (None, {})
     n_input = data.n
     data, exclusions = screen(data, framework, exclusion_policy, quality_flags)
     m = data.m
@@ -179,7 +182,7 @@ def score_wave(
         m,
         positive=lambda a, b: positive_indicator(Xi[a:b], framework.points, framework.reverse),
     )
-    answered_any = np.bincount(group, (~np.isnan(S)).any(axis=1), minlength=m).astype(np.int64)
+    answered_any = st.n_answering
     out_w = (
         np.array([model.outcome_weights.get(c, 1.0) for c in framework.outcome_codes])
         if model.outcome_weights
@@ -259,7 +262,7 @@ def score_wave(
         from scoring.diagnostics import wave_diagnostics
 
         reliability, priorities, community_priorities = wave_diagnostics(
-            data, framework, S, Q, w, tree.sub, st, out_w, pub.suppressed
+            data, framework, S, Q, w, tree.sub, st, out_w, pub.suppressed, random_state=random_state
         )
 
     # Suppressed communities publish nothing but their n (and why).
@@ -278,7 +281,8 @@ def score_wave(
         ]
     grade = list(model.grades(index))
 
-    hasher.join()
+    if hasher is not None:
+        hasher.join()
     provenance = {
         "model_key": model.key,
         "model": {"name": model.name, "version": model.version},

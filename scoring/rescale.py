@@ -84,8 +84,6 @@ def rescale_items(
         raise ScoringError(f"X has shape {X.shape}, expected (n, {points.shape[0]})")
     if preset not in PRESETS:
         raise ScoringError(f"unknown rescaling preset {preset!r}; choose one of {PRESETS}")
-    if check:
-        _check_range(X, points, codes)
     if preset == "ptm":
         # One affine map per column, reverse keying folded in: (k − x)·c = −c·x + k·c.
         c = 100.0 / (points - 1.0)
@@ -93,11 +91,20 @@ def rescale_items(
         a = np.where(rev, -c, c)
         b = np.where(rev, points * c, -c)
         out = np.empty_like(X)
+        lo = np.full(X.shape[1], np.inf)
+        hi = np.full(X.shape[1], -np.inf)
         for start in range(0, X.shape[0], 65536):  # chunks: no full-size temporaries
             block = out[start : start + 65536]
             np.multiply(X[start : start + 65536], a, out=block)
             block += b
+            if check and block.size:  # the range check rides on the cache-hot block
+                np.fmin(lo, np.fmin.reduce(block, axis=0), out=lo)
+                np.fmax(hi, np.fmax.reduce(block, axis=0), out=hi)
+        if check and ((lo < -1e-9) | (hi > 100 + 1e-9)).any():
+            _check_range(X, points, codes)  # raises, naming the item
         return out
+    if check:
+        _check_range(X, points, codes)
     keyed = key_answers(X, points, reverse)
     if preset == "top2box":
         out = np.where(keyed >= points - 1, 100.0, 0.0)
@@ -141,10 +148,12 @@ def rescale_outcomes(Y: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.nda
     Y = np.asarray(Y, dtype=float)
     low = np.asarray(low, dtype=float)
     high = np.asarray(high, dtype=float)
-    with np.errstate(invalid="ignore"):
-        if np.any(np.less(Y, low) | np.greater(Y, high)):
-            raise ScoringError("outcome answer outside its scale")
-    return (Y - low) * (100.0 / (high - low))
+    out = Y - low
+    out *= 100.0 / (high - low)
+    # Check on the result (inside 0–100 ⇔ inside the scale): fmin/fmax skip NaN.
+    if out.size and (np.fmin.reduce(out, axis=None) < 0 or np.fmax.reduce(out, axis=None) > 100):
+        raise ScoringError("outcome answer outside its scale")
+    return out
 
 
 def overall_satisfaction_index(

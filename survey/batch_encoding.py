@@ -68,11 +68,13 @@ class BatchEncoder:
             column = result.columns[code]
             fragments = np.array(
                 ["" if v is None else _json(code) + ":" + _json(v) for v in result.cleaned[code]],
-                dtype=object)
+                dtype=object,
+            )
             chosen = np.where(result.kept[code][rows], fragments[column.index[rows]], "")
             fragment_columns.append(chosen.tolist())
-        in_order = ["{" + ",".join(filter(None, t)) + "}"
-                    for t in zip(*fragment_columns, strict=True)]
+        in_order = [
+            "{" + ",".join(filter(None, t)) + "}" for t in zip(*fragment_columns, strict=True)
+        ]
         by_key = [fragment_columns[i] for i in self.sorted_order]
         sorted_json = ["{" + ",".join(filter(None, t)) + "}" for t in zip(*by_key, strict=True)]
         return EncodedRows(in_order, sorted_json, self._numeric(result, rows))
@@ -82,13 +84,15 @@ class BatchEncoder:
         q = self.questionnaire
         for position, slot in enumerate(self.slots):
             per_value = np.array(
-                [self._slot_value(q, slot, v) for v in result.cleaned[slot.code]], dtype=DTYPE)
+                [self._slot_value(q, slot, v) for v in result.cleaned[slot.code]], dtype=DTYPE
+            )
             kept = result.kept[slot.code][rows]
             vectors[:, position] = np.where(
-                kept, per_value[result.columns[slot.code].index[rows]], NO_ANSWER)
+                kept, per_value[result.columns[slot.code].index[rows]], NO_ANSWER
+            )
         blob = vectors.tobytes()
         width = vectors.shape[1] * DTYPE.itemsize
-        return [blob[i * width:(i + 1) * width] for i in range(len(rows))]
+        return [blob[i * width : (i + 1) * width] for i in range(len(rows))]
 
     @staticmethod
     def _slot_value(q: Questionnaire, slot: Any, value: Any) -> int:

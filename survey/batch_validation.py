@@ -156,8 +156,9 @@ def validate_columns(
         if item.required:
             missing = candidates & ~has[code]
             if missing.any():
-                logic.append((code, missing, FieldProblem(code, REQUIRED.message,
-                                                          REQUIRED.message_zh)))
+                logic.append(
+                    (code, missing, FieldProblem(code, REQUIRED.message, REQUIRED.message_zh))
+                )
         candidates &= has[code]
         constraint = q.expression(code, "constraint")
         if constraint is not None and candidates.any():
@@ -181,19 +182,22 @@ def validate_columns(
             cause = problem_of[code][cols[code].index[row]]
             assert cause is not None
             result.problems.setdefault(row, []).append(
-                FieldProblem(code, cause.message, cause.message_zh))
+                FieldProblem(code, cause.message, cause.message_zh)
+            )
     for _code, mask, found in logic:
         for row in np.flatnonzero(mask).tolist():
             result.problems.setdefault(row, []).append(
-                FieldProblem(found.field, found.message, found.message_zh))
+                FieldProblem(found.field, found.message, found.message_zh)
+            )
     return result
 
 
 class _Context:
     """Evaluates an expression once per distinct combination of the answers it reads."""
 
-    def __init__(self, cols: dict[str, Column], cleaned: dict[str, list[Any]],
-                 kept: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self, cols: dict[str, Column], cleaned: dict[str, list[Any]], kept: dict[str, np.ndarray]
+    ) -> None:
         self.cols, self.cleaned, self.kept = cols, cleaned, kept
 
     def evaluate(self, expr: Expr, rows: np.ndarray, *, current: str | None = None) -> np.ndarray:

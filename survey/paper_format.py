@@ -20,8 +20,15 @@ import numpy as np
 from survey.paper_report import ImportReport, ReportLine
 from survey.tabular import column_letter
 
-__all__ = ["FIXED_COLUMNS", "MISSING", "HeaderLayout", "converter", "parse_times",
-           "read_header", "storage_times"]
+__all__ = [
+    "FIXED_COLUMNS",
+    "MISSING",
+    "HeaderLayout",
+    "converter",
+    "parse_times",
+    "read_header",
+    "storage_times",
+]
 
 FIXED_COLUMNS = ("wave", "community", "client_id", "started_at", "submitted_at")
 MISSING = np.iinfo(np.int64).min  # "no time given" in the µs-since-epoch arrays
@@ -51,28 +58,54 @@ def read_header(header: Sequence[str], questionnaire: Any, report: ImportReport)
             continue
         if name in layout.position:
             first = column_letter(layout.position[name])
-            report.add(ReportLine(1, name, header[position],
-                                  f"appears twice (columns {first} and {column_letter(position)})",
-                                  "列名重复"))
+            report.add(
+                ReportLine(
+                    1,
+                    name,
+                    header[position],
+                    f"appears twice (columns {first} and {column_letter(position)})",
+                    "列名重复",
+                )
+            )
             continue
         if name not in FIXED_COLUMNS and not questionnaire.has_item(name):
-            report.add(ReportLine(
-                1, layout.letter(position), header[position],
-                f"{name!r} is neither a column of the paper-import format ("
-                f"{', '.join(FIXED_COLUMNS)}) nor a question code of questionnaire "
-                f"{questionnaire.slug} v{questionnaire.version}", "未知的列名"))
+            report.add(
+                ReportLine(
+                    1,
+                    layout.letter(position),
+                    header[position],
+                    f"{name!r} is neither a column of the paper-import format ("
+                    f"{', '.join(FIXED_COLUMNS)}) nor a question code of questionnaire "
+                    f"{questionnaire.slug} v{questionnaire.version}",
+                    "未知的列名",
+                )
+            )
             continue
         layout.position[name] = position
         if name not in FIXED_COLUMNS:
             layout.items[name] = position
     if "community" not in layout.position:
-        report.add(ReportLine(1, "community", "", "the column is missing: every row needs the "
-                              "community code", "缺少社区编码列"))
+        report.add(
+            ReportLine(
+                1,
+                "community",
+                "",
+                "the column is missing: every row needs the community code",
+                "缺少社区编码列",
+            )
+        )
     for item in questionnaire.items:
         if item.required and item.code not in layout.position:
-            report.add(ReportLine(
-                1, item.code, "", "the column is missing, and the question is required (leave "
-                "a cell empty where the form skipped the question)", "缺少必答题的列"))
+            report.add(
+                ReportLine(
+                    1,
+                    item.code,
+                    "",
+                    "the column is missing, and the question is required (leave "
+                    "a cell empty where the form skipped the question)",
+                    "缺少必答题的列",
+                )
+            )
     return layout
 
 
@@ -151,5 +184,7 @@ def storage_times(moments: np.ndarray, dialect: str) -> list[Any]:
     if dialect == "sqlite":
         texts = np.datetime_as_string(stamps, unit="us").tolist()
         return [t.replace("T", " ") if p else None for t, p in zip(texts, present, strict=True)]
-    return [s.replace(tzinfo=UTC) if p else None
-            for s, p in zip(stamps.astype(object).tolist(), present, strict=True)]
+    return [
+        s.replace(tzinfo=UTC) if p else None
+        for s, p in zip(stamps.astype(object).tolist(), present, strict=True)
+    ]

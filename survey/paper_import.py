@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from survey.batch_encoding import BatchEncoder, canonical_hash, canonical_tail
 from survey.batch_validation import validate_columns
@@ -50,9 +49,20 @@ PAPER_NAMESPACE = uuid.UUID("8f1d3c52-6a0e-5b7e-9a43-6d65696861f1")
 BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
 CHUNK_ROWS = 20_000
 LOOKUP_IDS = 5_000  # ids per "IN (...)" query; SQLite allows 32,766 parameters
-_INSERT_COLUMNS = ("client_id", "wave_id", "community_id", "questionnaire_id", "started_at",
-                   "submitted_at", "duration_s", "channel", "payload_hash", "quality_flags",
-                   "answers", "numeric")
+_INSERT_COLUMNS = (
+    "client_id",
+    "wave_id",
+    "community_id",
+    "questionnaire_id",
+    "started_at",
+    "submitted_at",
+    "duration_s",
+    "channel",
+    "payload_hash",
+    "quality_flags",
+    "answers",
+    "numeric",
+)
 
 
 def paper_client_id(wave: str, community: str, row: int) -> str:
@@ -82,12 +92,13 @@ def import_paper(
         if wave.status != "open":
             raise ConflictError(
                 f"survey wave {wave.code} is closed; paper questionnaires can only be imported "
-                "into an open wave")
+                "into an open wave"
+            )
         questionnaire = questionnaire_for_wave(session=session, wave=wave)
-        communities = {code: cid for code, cid in session.execute(
-            select(Community.code, Community.id))}  # type: ignore[call-overload]
-    report = ImportReport(file=Path(path).name, wave=wave.code, skip_invalid=skip_invalid,
-                          dry_run=dry_run)
+        communities = {c.code: c.id or 0 for c in session.exec(select(Community)).all()}
+    report = ImportReport(
+        file=Path(path).name, wave=wave.code, skip_invalid=skip_invalid, dry_run=dry_run
+    )
     with open_sheet(path) as sheet:
         layout = read_header(sheet.header, questionnaire, report)
         if report.problems_total == 0:
@@ -108,8 +119,15 @@ def import_paper(
 class _Job:
     """One import across chunks: look-ups made once, the encoder, the report."""
 
-    def __init__(self, wave: Wave, questionnaire: Any, communities: dict[str, int],
-                 layout: HeaderLayout, report: ImportReport, naive_timezone: tzinfo) -> None:
+    def __init__(
+        self,
+        wave: Wave,
+        questionnaire: Any,
+        communities: dict[str, int],
+        layout: HeaderLayout,
+        report: ImportReport,
+        naive_timezone: tzinfo,
+    ) -> None:
         self.wave, self.q, self.communities = wave, questionnaire, communities
         self.layout, self.report, self.naive_timezone = layout, report, naive_timezone
         self.encoder = BatchEncoder(questionnaire)
@@ -130,9 +148,16 @@ class _Job:
                 self.report.duplicates += 1
             else:
                 i = first_row[client_id]
-                chunk.problem(i, "client_id", _conflict_message(
-                    client_id, stored[client_id][1], generated=not chunk.column("client_id")[i]
-                    .strip()), "该编号已存在且答案不同")
+                chunk.problem(
+                    i,
+                    "client_id",
+                    _conflict_message(
+                        client_id,
+                        stored[client_id][1],
+                        generated=not chunk.column("client_id")[i].strip(),
+                    ),
+                    "该编号已存在且答案不同",
+                )
         _insert(conn, fresh)
         self.report.rows += chunk.n
         self.report.new_rows += len(fresh)
@@ -178,15 +203,31 @@ class _Job:
             earlier = first.get(client_id)
             if earlier is None:
                 first[client_id] = (i, digest)
-                staged.append((client_id, wave_id, community_ids[i], questionnaire_id,
-                               started_out[k], submitted_out[k], durations[k], "paper", digest,
-                               flags[k], encoded.answers_json[k], encoded.numeric[k]))
+                staged.append(
+                    (
+                        client_id,
+                        wave_id,
+                        community_ids[i],
+                        questionnaire_id,
+                        started_out[k],
+                        submitted_out[k],
+                        durations[k],
+                        "paper",
+                        digest,
+                        flags[k],
+                        encoded.answers_json[k],
+                        encoded.numeric[k],
+                    )
+                )
             elif earlier[1] == digest:
                 self.report.duplicates += 1
             else:
-                chunk.problem(i, "client_id", f"the same client_id as row "
-                              f"{chunk.numbers[earlier[0]]} but different answers",
-                              "与前面某行的client_id相同但答案不同")
+                chunk.problem(
+                    i,
+                    "client_id",
+                    f"the same client_id as row {chunk.numbers[earlier[0]]} but different answers",
+                    "与前面某行的client_id相同但答案不同",
+                )
         return staged, {client_id: i for client_id, (i, _d) in first.items()}
 
 
@@ -204,9 +245,13 @@ def _stored(conn: Connection, client_ids: list[str]) -> dict[str, tuple[str, int
     cursor = conn.connection.cursor()  # the driver's own: no per-row result processing
     try:
         for start in range(0, len(client_ids), LOOKUP_IDS):
-            batch = client_ids[start:start + LOOKUP_IDS]
-            cursor.execute("SELECT client_id, payload_hash, id FROM response WHERE client_id IN ("
-                           + ",".join([_mark(conn)] * len(batch)) + ")", batch)
+            batch = client_ids[start : start + LOOKUP_IDS]
+            cursor.execute(
+                "SELECT client_id, payload_hash, id FROM response WHERE client_id IN ("
+                + ",".join([_mark(conn)] * len(batch))
+                + ")",
+                batch,
+            )
             for client_id, digest, response_id in cursor.fetchall():
                 found[client_id] = (digest, response_id)
     finally:
@@ -217,22 +262,30 @@ def _stored(conn: Connection, client_ids: list[str]) -> dict[str, tuple[str, int
 def _insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
-    sql = (f"INSERT INTO response ({', '.join(_INSERT_COLUMNS)}) VALUES ("
-           + ", ".join([_mark(conn)] * len(_INSERT_COLUMNS)) + ")")
+    sql = (
+        f"INSERT INTO response ({', '.join(_INSERT_COLUMNS)}) VALUES ("
+        + ", ".join([_mark(conn)] * len(_INSERT_COLUMNS))
+        + ")"
+    )
     try:
         conn.exec_driver_sql(sql, rows)
     except IntegrityError:
         # Only a concurrent writer can cause this: repeats were looked up in this transaction.
         raise ConflictError(
             "a response with one of these client ids was stored by someone else during the "
-            "import; nothing was imported. Import the file again.") from None
+            "import; nothing was imported. Import the file again."
+        ) from None
 
 
 def _conflict_message(client_id: str, response_id: int, *, generated: bool) -> str:
     if generated:
-        return (f"the id made from wave, community and row number ({client_id}) is already "
-                f"stored with different answers (response {response_id}): was another sheet of "
-                "this community imported, or were rows inserted or deleted since the last "
-                "import? Give each row its own client_id (any UUID) to import both.")
-    return (f"client_id {client_id} is already stored with different answers (response "
-            f"{response_id}); the stored response is unchanged")
+        return (
+            f"the id made from wave, community and row number ({client_id}) is already "
+            f"stored with different answers (response {response_id}): was another sheet of "
+            "this community imported, or were rows inserted or deleted since the last "
+            "import? Give each row its own client_id (any UUID) to import both."
+        )
+    return (
+        f"client_id {client_id} is already stored with different answers (response "
+        f"{response_id}); the stored response is unchanged"
+    )

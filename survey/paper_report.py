@@ -68,8 +68,9 @@ class ImportReport:
             f"  {self.duplicates} already stored with the same answers (not imported again)",
         ]
         if self.problems_total:
-            lines.append(f"  {self.invalid_rows} rows with problems "
-                         f"({self.problems_total} problems)")
+            lines.append(
+                f"  {self.invalid_rows} rows with problems ({self.problems_total} problems)"
+            )
         if self.dry_run:
             lines.append(f"  dry run: {self.new_rows} rows would be imported; nothing was written")
         elif self.committed:
@@ -78,7 +79,8 @@ class ImportReport:
         else:
             lines.append(
                 "  nothing imported: fix the rows listed in the report and import the file "
-                f"again, or use --skip-invalid to import the {self.new_rows} valid rows")
+                f"again, or use --skip-invalid to import the {self.new_rows} valid rows"
+            )
         if len(self.problems) < self.problems_total:
             lines.append(f"  (the report lists the first {len(self.problems)} problems)")
         return "\n".join(lines)
@@ -88,10 +90,12 @@ class ImportReport:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
             for line in self.problems:
-                writer.writerow([
-                    line.row,
-                    excel_safe(line.column),
-                    excel_safe(line.value[:SHOWN_VALUE_CHARS]),
-                    excel_safe(line.problem),
-                    excel_safe(line.problem_zh),
-                ])
+                writer.writerow(
+                    [
+                        line.row,
+                        excel_safe(line.column),
+                        excel_safe(line.value[:SHOWN_VALUE_CHARS]),
+                        excel_safe(line.problem),
+                        excel_safe(line.problem_zh),
+                    ]
+                )

@@ -95,8 +95,9 @@ class Chunk:
             if code:
                 self.problem(i, "community", f"unknown community code {code!r}", "社区编码不存在")
             else:
-                self.problem(i, "community", "is empty: every row needs the community code",
-                             "请填写社区编码")
+                self.problem(
+                    i, "community", "is empty: every row needs the community code", "请填写社区编码"
+                )
         rows = index.tolist()
         return [codes[j] for j in rows], [ids[j] for j in rows]
 
@@ -106,8 +107,13 @@ class Chunk:
         wrong = np.array([v.strip() not in ("", wave) for v in distinct])[index]
         for i in np.flatnonzero(wrong).tolist():
             given = distinct[index[i]].strip()
-            self.problem(i, "wave", f"this row is for wave {given!r}, but the file is being "
-                         f"imported into wave {wave!r}", "调查期次与导入的期次不符")
+            self.problem(
+                i,
+                "wave",
+                f"this row is for wave {given!r}, but the file is being "
+                f"imported into wave {wave!r}",
+                "调查期次与导入的期次不符",
+            )
 
     def client_ids(self) -> list[str]:
         """Per row, the client id in canonical form, or "" when the cell is empty."""
@@ -118,9 +124,13 @@ class Chunk:
                 try:  # what check_client_id accepts: upper case, braces, no dashes...
                     text = str(uuid.UUID(text))
                 except ValueError:
-                    self.problem(i, "client_id", "must be a UUID such as "
-                                 "'0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10', or be left empty",
-                                 "编号格式不正确,可留空")
+                    self.problem(
+                        i,
+                        "client_id",
+                        "must be a UUID such as "
+                        "'0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10', or be left empty",
+                        "编号格式不正确,可留空",
+                    )
             out.append(text)
         return out
 
@@ -130,8 +140,12 @@ class Chunk:
         for column in ("started_at", "submitted_at"):
             found[column], bad = parse_times(self.column(column), naive_timezone)
             for i in bad:
-                self.problem(i, column, "is not a date and time such as 2026-05-12 09:30 or "
-                             "2026-05-12T09:30:00+08:00", "日期时间格式不正确")
+                self.problem(
+                    i,
+                    column,
+                    "is not a date and time such as 2026-05-12 09:30 or 2026-05-12T09:30:00+08:00",
+                    "日期时间格式不正确",
+                )
         started, submitted = found["started_at"], found["submitted_at"]
         # A day of slack: a phone or laptop clock a few hours off is no reason to refuse a row.
         limit = int((now + timedelta(days=1)).timestamp() * 1e6)

@@ -143,8 +143,13 @@ class ResearchData:
                     "margins": [float(v) for v in self.margins[i]],
                 }
                 for i, (code, name, street, housing) in enumerate(
-                    zip(self.community_codes, self.community_names, self.community_streets,
-                        self.housing_types, strict=True)
+                    zip(
+                        self.community_codes,
+                        self.community_names,
+                        self.community_streets,
+                        self.housing_types,
+                        strict=True,
+                    )
                 )
             ],
         }
@@ -192,8 +197,9 @@ def wave_codes(database: str | Engine | None = None) -> list[str]:
             engine.dispose()
 
 
-def load_research_data(database: str | Engine | None = None, wave: str | None = None
-                       ) -> ResearchData:
+def load_research_data(
+    database: str | Engine | None = None, wave: str | None = None
+) -> ResearchData:
     """One wave from the database (default: ``MEIHAO_DATABASE_URL``; the latest wave)."""
     engine, owned = _engine(database)
     try:

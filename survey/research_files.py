@@ -51,8 +51,11 @@ def variable_name(code: str) -> str:
 
 def _untext(value: Any) -> Any:
     # Exports quote text that a spreadsheet would run as a formula; undo it.
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and (
-        value[1:].startswith(FORMULA_TRIGGERS)
+    if (
+        isinstance(value, str)
+        and len(value) > 1
+        and value[0] == "'"
+        and (value[1:].startswith(FORMULA_TRIGGERS))
     ):
         return value[1:]
     return value
@@ -63,8 +66,10 @@ def _read_csv(path: Path) -> dict[str, list[Any]]:
         reader = csv.reader(handle)
         header = [_untext(h) for h in next(reader, [])]
         rows = list(reader)
-    return {h: [_untext(r[j]) if j < len(r) and r[j] != "" else None for r in rows]
-            for j, h in enumerate(header)}
+    return {
+        h: [_untext(r[j]) if j < len(r) and r[j] != "" else None for r in rows]
+        for j, h in enumerate(header)
+    }
 
 
 def _read_xlsx(path: Path) -> dict[str, list[Any]]:
@@ -79,8 +84,10 @@ def _read_xlsx(path: Path) -> dict[str, list[Any]]:
     if not rows:
         return {}
     header = [_untext(h) for h in rows[0]]
-    return {str(h): [_untext(r[j]) if j < len(r) else None for r in rows[1:]]
-            for j, h in enumerate(header)}
+    return {
+        str(h): [_untext(r[j]) if j < len(r) else None for r in rows[1:]]
+        for j, h in enumerate(header)
+    }
 
 
 def _read_sav(path: Path) -> dict[str, list[Any]]:
@@ -89,8 +96,10 @@ def _read_sav(path: Path) -> dict[str, list[Any]]:
     # user_missing=True keeps the don't-know code 9 (declared missing) instead of NaN.
     frame, _meta = pyreadstat.read_sav(str(path), user_missing=True)
     return {
-        str(c): [None if (isinstance(v, float) and math.isnan(v)) or v == "" else v
-                 for v in frame[c].tolist()]
+        str(c): [
+            None if (isinstance(v, float) and math.isnan(v)) or v == "" else v
+            for v in frame[c].tolist()
+        ]
         for c in frame.columns
     }
 
@@ -108,8 +117,9 @@ def _choice_index(values: Sequence[Any], options: list[str], positional: bool) -
         pos = _floats(values)
         return np.where(np.isnan(pos), 0, pos).astype(np.int64) - 1
     lookup = {o: k for k, o in enumerate(options)}
-    return np.array([lookup.get(str(v), -1) if v is not None else -1 for v in values],
-                    dtype=np.int64)
+    return np.array(
+        [lookup.get(str(v), -1) if v is not None else -1 for v in values], dtype=np.int64
+    )
 
 
 def _reference(reference: dict[str, Any] | str | Path | None) -> dict[str, Any] | None:
@@ -136,10 +146,16 @@ def read_export(
     table = reader(path)
     ref = _reference(reference)
     if questionnaire is None:
-        questionnaire = (Questionnaire.model_validate(ref["questionnaire"]) if ref
-                         else load_default())
-    return from_table(table, questionnaire, ref, positional=path.suffix.lower() == ".sav",
-                      source=f"file:{path.name}")
+        questionnaire = (
+            Questionnaire.model_validate(ref["questionnaire"]) if ref else load_default()
+        )
+    return from_table(
+        table,
+        questionnaire,
+        ref,
+        positional=path.suffix.lower() == ".sav",
+        source=f"file:{path.name}",
+    )
 
 
 def _column(table: dict[str, list[Any]], code: str) -> list[Any]:
@@ -168,14 +184,20 @@ def from_table(
     wave = str(waves.pop()) if waves else (reference or {}).get("wave", "")
 
     scored = [i for i in questionnaire.items if i.kind in SCORED_KINDS]
-    X = np.column_stack([_floats(_column(table, i.code)) for i in scored]) if n else (
-        np.empty((0, len(scored))))
-    na = np.array([
-        np.nan if i.kind != "likert" or questionnaire.item_scale(i.code).na_code is None
-        else float(questionnaire.item_scale(i.code).na_code)  # type: ignore[arg-type]
-        for i in scored
-    ])
-    dont_know = X == na
+    X = (
+        np.column_stack([_floats(_column(table, i.code)) for i in scored])
+        if n
+        else (np.empty((0, len(scored))))
+    )
+    na = np.array(
+        [
+            np.nan
+            if i.kind != "likert" or questionnaire.item_scale(i.code).na_code is None
+            else float(questionnaire.item_scale(i.code).na_code)  # type: ignore[arg-type]
+            for i in scored
+        ]
+    )
+    dont_know = np.equal(X, na)
     X[dont_know] = np.nan
 
     ages = [o.value for o in questionnaire.item(AGE_CODE).options]  # type: ignore[union-attr]

@@ -106,10 +106,12 @@ def _open_csv(path: Path) -> Iterator[Sheet]:
                 raise ImportFileError(
                     f"{path.name} is not UTF-8 text (the problem is near line "
                     f"{reader.line_num + 1}). In Excel choose Save As → 'CSV UTF-8 (逗号分隔)', "
-                    "or import the .xlsx file itself.") from None
+                    "or import the .xlsx file itself."
+                ) from None
             except csv.Error as exc:
                 raise ImportFileError(
-                    f"{path.name}, line {reader.line_num}: not valid CSV ({exc})") from None
+                    f"{path.name}, line {reader.line_num}: not valid CSV ({exc})"
+                ) from None
 
         header = take(1)
         if not header:
@@ -136,7 +138,8 @@ def _open_xlsx(path: Path) -> Iterator[Sheet]:
         header = next(rows, None)
         if header is None:
             raise ImportFileError(
-                f"{path.name}: the first sheet is empty; row 1 must hold the column names")
+                f"{path.name}: the first sheet is empty; row 1 must hold the column names"
+            )
         yield Sheet(path, header, lambda size: list(islice(rows, size)))
     finally:
         book.close()

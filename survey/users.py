@@ -176,31 +176,29 @@ def record_login(*, session: Session, username: str, succeeded: bool, channel: s
     session.commit()
 
 
-def failed_logins_since(*, session: Session, username: str, since: datetime) -> int:
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.action == "login_failed",
-                AuditEvent.target == username[:MAX_USERNAME_LENGTH],
-                col(AuditEvent.at) >= since,
-            )
-        ).one()
-    )
-
-
-def oldest_failed_login_since(
+def recent_failed_logins(
     *, session: Session, username: str, since: datetime
-) -> datetime | None:
-    """When the oldest failure inside the window happened (to compute Retry-After)."""
-    return session.exec(
-        select(func.min(AuditEvent.at)).where(
-            AuditEvent.action == "login_failed",
-            AuditEvent.target == username[:MAX_USERNAME_LENGTH],
-            col(AuditEvent.at) >= since,
+) -> tuple[int, datetime | None]:
+    """How many sign-ins of ``username`` failed after ``since`` and after its last successful
+    one, and when the oldest of those happened (for Retry-After).
+
+    A success resets the count: only someone who knows the password can cause one.
+    """
+    name = username[:MAX_USERNAME_LENGTH]
+    last_success = session.exec(
+        select(func.max(AuditEvent.at)).where(
+            AuditEvent.action == "login", AuditEvent.target == name, col(AuditEvent.at) >= since
         )
     ).one()
+    start = max(since, last_success) if last_success is not None else since
+    count, oldest = session.exec(
+        select(func.count(), func.min(AuditEvent.at)).where(
+            AuditEvent.action == "login_failed",
+            AuditEvent.target == name,
+            col(AuditEvent.at) > start if last_success is not None else col(AuditEvent.at) >= start,
+        )
+    ).one()
+    return int(count), oldest
 
 
 def _token_hash(token: str) -> str:

@@ -19,9 +19,8 @@ from survey.users import (
     MAX_PASSWORD_LENGTH,
     MAX_USERNAME_LENGTH,
     authenticate,
-    failed_logins_since,
     issue_token,
-    oldest_failed_login_since,
+    recent_failed_logins,
     record_login,
     revoke_token,
 )
@@ -49,15 +48,21 @@ def ensure_not_throttled(*, session: Session, username: str) -> None:
     addresses, while guessing one account's password is what the limit must stop.
     """
     now = utcnow()
-    since = now - LOGIN_WINDOW
-    if failed_logins_since(session=session, username=username, since=since) < MAX_FAILED_LOGINS:
+    failures, oldest = recent_failed_logins(
+        session=session, username=username, since=now - LOGIN_WINDOW
+    )
+    if failures < MAX_FAILED_LOGINS:
         return
-    oldest = oldest_failed_login_since(session=session, username=username, since=since) or now
+    oldest = oldest or now
     raise LoginThrottled(max(1, int((oldest + LOGIN_WINDOW - now).total_seconds()) + 1))
 
 
 def check_credentials(*, session: Session, username: str, password: str, channel: str) -> User:
-    """The user; every attempt is audited, and throttled or failed ones raise."""
+    """The user, or :class:`LoginThrottled` / :class:`_BadCredentials`.
+
+    Every checked attempt is audited (``login`` / ``login_failed``); attempts refused by the
+    throttle are not, so hammering a locked account neither extends the lock nor fills the table.
+    """
     ensure_not_throttled(session=session, username=username)
     user = authenticate(session=session, username=username, password=password)
     record_login(session=session, username=username, succeeded=user is not None, channel=channel)

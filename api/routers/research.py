@@ -66,7 +66,7 @@ def list_waves(session: SessionDep, user: CurrentUser) -> Any:
             "closes_at": w.closes_at,
             "default_model": w.default_model,
             "questionnaire": questionnaires.get(w.questionnaire_id, ""),
-            "responses": counts.get(w.id, 0),
+            "responses": counts.get(w.id or 0, 0),
         }
         for w in ordered_waves(session=session)
     ]

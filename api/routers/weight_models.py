@@ -142,13 +142,17 @@ def get_weight_model_version(
 
 
 @router.post(
-    "/api/v1/weight-models", response_model=WeightModelOut, status_code=201,
+    "/api/v1/weight-models",
+    response_model=WeightModelOut,
+    status_code=201,
     responses={409: {}, 422: {}},
 )
 def publish_weight_model(body: PublishRequest, session: SessionDep, user: ResearchUser) -> Any:
     """Validate and publish a model as the next version of its name (422 says what is wrong)."""
     record = registry.publish_model(
-        session=session, definition=body.model, author=user.username,
+        session=session,
+        definition=body.model,
+        author=user.username,
         resolve_wave=body.resolve_wave,
     )
     return registry.record_dict(record)
@@ -163,16 +167,15 @@ def change_weight_model(
 
 
 @router.post(
-    "/api/v1/weight-models/{name}/{version}/retire", response_model=WeightModelOut,
+    "/api/v1/weight-models/{name}/{version}/retire",
+    response_model=WeightModelOut,
     responses={409: {}},
 )
 def retire_weight_model(
     name: NamePath, version: VersionPath, session: SessionDep, user: ResearchUser
 ) -> Any:
     """No longer used for new scores; still readable, so old snapshots stay reproducible."""
-    record = registry.retire_model(
-        session=session, name=name, version=version, actor=user.username
-    )
+    record = registry.retire_model(session=session, name=name, version=version, actor=user.username)
     return registry.record_dict(record)
 
 
@@ -186,7 +189,10 @@ def set_wave_default_model(
 ) -> Any:
     """Officials' pages of the wave then show this model (scored now if it has no snapshot)."""
     updated, snapshot = registry.set_default_model(
-        session=session, wave_code=wave.code, name=body.model, actor=user.username,
+        session=session,
+        wave_code=wave.code,
+        name=body.model,
+        actor=user.username,
         bootstrap=settings.bootstrap_replicates,
     )
     info = None

@@ -50,7 +50,5 @@ def compare_models(*, session: Session, wave: Wave, a: str, b: str) -> dict[str,
         info = meta.get(row["code"], {})
         row["name"] = info.get("name", row["code"])
         row["street"] = info.get("street")
-    comparison["communities"].sort(
-        key=lambda r: (r["rank_a"] is None, r["rank_a"] or 0, r["code"])
-    )
+    comparison["communities"].sort(key=lambda r: (r["rank_a"] is None, r["rank_a"] or 0, r["code"]))
     return {"wave": wave.code, "a": _header(view_a), "b": _header(view_b), **comparison}

@@ -14,13 +14,14 @@ import json
 import re
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.services.snapshot_store import find_snapshot_or_none
 from api.services.snapshots import RANDOM_STATE, compute_snapshot, survey_data
 from api.services.weight_models import load_weight_model
-from scoring.errors import WeightModelError
+from scoring.errors import ScoringError, WeightModelError
 from scoring.framework import Framework
 from scoring.weight_model import BUILTIN_MODELS, WeightModel, builtin_model
 from survey.errors import ConflictError, ImmutableError, NotFoundError
@@ -31,6 +32,8 @@ from survey.registry import get_wave, questionnaire_for_wave
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PUBLISHED, RETIRED = "published", "retired"
+# pydantic checks the dataclass's annotated field types (scoring itself stays pydantic-free).
+_MODEL_ADAPTER = TypeAdapter(WeightModel)
 
 
 def record_dict(record: WeightModelRecord) -> dict[str, Any]:
@@ -145,17 +148,52 @@ def resolve_on_wave(
     # Same data path and seed as a snapshot, so the frozen weights are those a snapshot of
     # this wave would have resolved; no bootstrap: only the point estimates matter here.
     result = score_wave(
-        data, framework, model, bootstrap=0, random_state=RANDOM_STATE, node_se="none",
+        data,
+        framework,
+        model,
+        bootstrap=0,
+        random_state=RANDOM_STATE,
+        node_se="none",
         diagnostics=False,
     )
     frozen = model.freeze(result.dimension_weights, framework)
     assert frozen.frozen_from is not None
-    frozen.frozen_from["resolved_on"] = json.loads(json.dumps({
-        "wave": wave.code,
-        "data_sha256": result.provenance.get("data_sha256"),
-        "weights_info": result.weights_info,
-    }, default=float))
+    frozen.frozen_from["resolved_on"] = json.loads(
+        json.dumps(
+            {
+                "wave": wave.code,
+                "data_sha256": result.provenance.get("data_sha256"),
+                "weights_info": result.weights_info,
+            },
+            default=float,
+        )
+    )
     return frozen
+
+
+def parse_model(definition: Any) -> WeightModel:
+    """A :class:`WeightModel` from untrusted JSON, every top-level field type-checked.
+
+    The posted ``version`` is dropped: the server assigns versions. Raises
+    :class:`WeightModelError` naming the field.
+    """
+    if not isinstance(definition, dict):
+        raise WeightModelError("the weight model must be a JSON object")
+    fields = {k: v for k, v in definition.items() if k != "version"}
+    WeightModel.from_dict(fields)  # unknown fields and a missing name, in scoring's words
+    try:
+        model = _MODEL_ADAPTER.validate_python(fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise WeightModelError(f"invalid weight model: {problems}") from None
+    for band in model.grade_bands:
+        if (
+            len(band) != 2
+            or not isinstance(band[0], str)
+            or not (band[1] is None or isinstance(band[1], int | float))
+        ):
+            raise WeightModelError(f"grade_bands: each band is [label, lower bound], not {band!r}")
+    return model
 
 
 def publish_model(
@@ -167,10 +205,8 @@ def publish_model(
     without ``resolve_wave``, and :class:`ConflictError` (→ 409) when another publication of
     the same name won the race for the version number.
     """
-    if not isinstance(definition, dict):
-        raise WeightModelError("the weight model must be a JSON object")
-    model = WeightModel.from_dict(definition)
-    if not isinstance(model.name, str) or not NAME_PATTERN.match(model.name):
+    model = parse_model(definition)
+    if not NAME_PATTERN.match(model.name):
         raise WeightModelError(
             f"weight model name {model.name!r}: 1–64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -181,7 +217,14 @@ def publish_model(
         )
     wave = None if resolve_wave is None else get_wave(session=session, code=resolve_wave)
     framework = framework_for(session, wave)
-    model.validate(framework)
+    try:
+        model.validate(framework)
+    except ScoringError:
+        raise
+    except (TypeError, ValueError, AttributeError, IndexError) as exc:
+        # Method specs (AHP matrices, weights inside a spec) are free-form JSON that scoring
+        # checks by shape and value; a wrong type inside one surfaces as one of these.
+        raise WeightModelError(f"invalid weight model: {exc}") from None
     if model.is_data_driven:
         if wave is None:
             raise WeightModelError(
@@ -194,7 +237,10 @@ def publish_model(
     version = (versions[-1].version if versions else 0) + 1
     model.version = str(version)
     record = WeightModelRecord(
-        name=model.name, version=version, definition=model.to_dict(), author=author,
+        name=model.name,
+        version=version,
+        definition=model.to_dict(),
+        author=author,
         status=PUBLISHED,
     )
     session.add(record)
@@ -251,8 +297,12 @@ def retire_model(*, session: Session, name: str, version: int, actor: str) -> We
     record.status = RETIRED
     session.add(record)
     session.add(
-        AuditEvent(actor=actor, action="retire_weight_model", target=f"{name}@{version}",
-                   detail={"name": name, "version": version})
+        AuditEvent(
+            actor=actor,
+            action="retire_weight_model",
+            target=f"{name}@{version}",
+            detail={"name": name, "version": version},
+        )
     )
     session.commit()
     session.refresh(record)
@@ -271,8 +321,12 @@ def set_default_model(
     wave.default_model = name
     session.add(wave)
     session.add(
-        AuditEvent(actor=actor, action="set_default_model", target=wave.code,
-                   detail={"from": previous, "to": name, "version": model.version})
+        AuditEvent(
+            actor=actor,
+            action="set_default_model",
+            target=wave.code,
+            detail={"from": previous, "to": name, "version": model.version},
+        )
     )
     ref = find_snapshot_or_none(session=session, wave=wave, model_name=name)
     snapshot = None
@@ -280,7 +334,10 @@ def set_default_model(
         session.flush()
         if ref is None or str(ref.model_version) != str(model.version):
             snapshot = compute_snapshot(
-                session=session, wave_code=wave.code, model_name=name, bootstrap=bootstrap,
+                session=session,
+                wave_code=wave.code,
+                model_name=name,
+                bootstrap=bootstrap,
                 actor=actor,
             )
         else:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from api.services.snapshots import score_results
 from scoring.weight_model import WeightModel
-from survey.errors import NotFoundError
+from survey.errors import ConflictError, NotFoundError
 from survey.models import ScoreSnapshot, Wave
 
 MAX_LISTED = 20
@@ -49,6 +49,11 @@ def reproduce_snapshot(*, session: Session, snapshot_id: int) -> dict[str, Any]:
     wave = session.get(Wave, snapshot.wave_id)
     assert wave is not None  # the foreign key guarantees it
     provenance = snapshot.results.get("provenance") or {}
+    if "model_definition" not in provenance or "random_state" not in provenance:
+        raise ConflictError(
+            f"snapshot {snapshot_id} does not record its model definition and random seed, "
+            "so it cannot be recomputed"
+        )
     model = WeightModel.from_dict(provenance["model_definition"])
     results = score_results(
         session=session,

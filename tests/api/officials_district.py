@@ -128,6 +128,7 @@ def _plant(engine: object, wave_ids: dict[str, int]) -> None:
 
 def build(folder: Path, *, bootstrap: int = 100) -> District:
     path = folder / "officials-template.db"
+    path.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     district = generate_district(

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -20,7 +21,7 @@ from api.services.snapshot_store import clear_cache
 from api.settings import Settings
 from scoring.result import WaveResult
 from survey.db import session_scope
-from survey.models import ScoreSnapshot, User, Wave
+from survey.models import AuditEvent, ScoreSnapshot, User, Wave
 from survey.questionnaire import load_default
 from survey.registry import upsert_community, upsert_street
 from survey.users import create_user, issue_token
@@ -82,6 +83,16 @@ def seed_staff(engine: Engine) -> None:
                 )
     finally:
         users._hasher = production
+
+
+def engine_of(client: TestClient) -> Engine:
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    return engine
+
+
+def audit(client: TestClient, action: str) -> list[AuditEvent]:
+    with Session(engine_of(client)) as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
 
 
 def bearer(engine: Engine, username: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from survey import paging
 from survey.access import open_link_token
@@ -141,7 +141,7 @@ def count(engine: Engine, model: type = Response) -> int:
 
 def responses(engine: Engine) -> list[Response]:
     with Session(engine) as session:
-        return list(session.exec(select(Response).order_by(Response.id)).all())
+        return list(session.exec(select(Response).order_by(col(Response.id))).all())
 
 
 def draft_of(engine: Engine, client_id: str) -> Draft | None:

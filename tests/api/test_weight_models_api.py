@@ -94,6 +94,29 @@ def test_publishing_again_makes_a_new_version_and_old_ones_never_change(api: Api
         ({"name": "equal"}, "built-in"),
         ({"name": "bad name!"}, "letters, digits"),
         ({"name": "x", "dimension_weights": {"method": "entropy"}}, "resolve_wave"),
+        ({"name": "x", "min_n": "many"}, "min_n: Input should be a valid integer"),
+        ({"name": "x", "dimension_weights": [1, 2]}, "dimension_weights: Input should be"),
+        ({"name": "x", "grade_bands": [["A", "high"], ["B", None]]}, "grade_bands"),
+        ({"name": 5}, "name: Input should be a valid string"),
+        (
+            {
+                "name": "x",
+                "dimension_weights": {"D1": "a", "D2": 1, "D3": 1, "D4": 1, "D5": 1, "D6": 1},
+            },
+            "invalid weight model",
+        ),
+        (
+            {
+                "name": "x",
+                "dimension_weights": {
+                    "method": "combined",
+                    "alpha": "half",
+                    "subjective": {"method": "equal"},
+                    "objective": {"method": "equal"},
+                },
+            },
+            "invalid weight model",
+        ),
         (
             {
                 "name": "x",

@@ -85,11 +85,17 @@ def fire_together(server: LiveServer, body: dict[str, Any], n: int) -> list[http
     return [a for a in answers if isinstance(a, httpx.Response)]
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_twenty_identical_concurrent_submissions_store_one_row(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path, server_log: Path) -> None:
-    url = (f"sqlite:///{tmp_path}/durable.db" if backend == "sqlite"
-           else str(request.getfixturevalue("postgres_url")))
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, server_log: Path
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path}/durable.db"
+        if backend == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
     engine = prepared(url)
     client_id = new_client_id()
     server = start_server(env_for(url), log=server_log)
@@ -148,21 +154,23 @@ class Stream:
 
 
 def test_sigkill_mid_stream_loses_no_acknowledged_response(
-        sqlite_url: str, server_log: Path) -> None:
+    sqlite_url: str, server_log: Path
+) -> None:
     engine = prepared(sqlite_url)
     env = env_for(sqlite_url)
     acknowledged: set[str] = set()
     unanswered: set[str] = set()
-    for round_number in range(3):
+    for _round in range(3):
         server = start_server(env, log=server_log)
         stream = Stream(server, threads=4)
-        stream.run_until(acknowledged=25 * (round_number + 1) - len(acknowledged) // 2)
+        stream.run_until(acknowledged=15)
         stop_server(server, kill=True)  # SIGKILL: no shutdown, no flush, mid-request
         stream.join()
         assert not stream.refused, stream.refused
         acknowledged |= stream.acknowledged
         unanswered |= stream.unanswered
-        assert stream.unanswered, "the kill should have caught requests in flight"
+        # Each thread ends on the post the kill cut off (or the first one after it).
+        assert len(stream.unanswered) == len(stream.threads)
 
         stored = stored_ids(engine)
         assert acknowledged <= stored.keys(), "an acknowledged response was lost"

@@ -28,7 +28,7 @@ def client_for(server: LiveServer, username: str) -> MeihaoClient:
     return MeihaoClient(server.url, token_for(server.env["MEIHAO_DATABASE_URL"], username))
 
 
-@pytest.mark.parametrize("fmt", ["csv", "sav"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "sav"])
 def test_response_data_over_http_equals_the_database(server: LiveServer, fmt: str) -> None:
     with client_for(server, "researcher") as client:
         over_http = client.response_data(LATEST, fmt=fmt)

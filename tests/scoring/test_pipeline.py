@@ -91,7 +91,8 @@ def test_scores_intervals_and_provenance(scored):
     assert p["random_state"] == 3 and p["bootstrap"] == 200 and p["se_method"] == "bootstrap"
     assert p["exclusions"]["counts"]["kept"] == p["n_scored"] <= p["n_input"]
     assert p["survey_weights"]["method"] == "raking"
-    assert res.reliability is not None and set(res.reliability) == set(fw.dimension_codes)
+    assert res.reliability is not None
+    assert set(res.reliability) == {*fw.dimension_codes, "_rows_used"}
     assert res.priorities is not None and set(res.priorities["importance"]) == set(
         fw.subdimension_codes
     )
@@ -188,3 +189,24 @@ def test_missing_item_column_is_named():
         score_wave(broken, fw, builtin_model("equal"), bootstrap=0)
     res = score_wave(data, fw, builtin_model("equal"), bootstrap=0, diagnostics=False)
     assert np.isnan(res.osi).all()  # no outcome columns: no OSI, the index still works
+
+
+def test_diagnostics_subsample_large_waves():
+    from scoring.diagnostics import wave_diagnostics
+
+    fw, data, _ = wave(m=4, per=100, seed=13)
+    res = score_wave(data, fw, builtin_model("equal"), bootstrap=0, diagnostics=False)
+    S = data.columns(fw.item_codes)  # raw answers work as scores for the shape checks
+    rel, district, rows = wave_diagnostics(
+        data,
+        fw,
+        (S - 1) * 25,
+        None,
+        np.ones(data.n),
+        res.sub_score,
+        None,  # type: ignore[arg-type]
+        None,
+        res.suppressed,
+        max_rows=150,
+    )
+    assert rel["_rows_used"] == 150 and district is None and rows is None

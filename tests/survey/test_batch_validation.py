@@ -62,7 +62,10 @@ LOGIC = Questionnaire.model_validate(logic_definition())
 
 # Values that hit every branch of the per-kind checks: right, wrong type, out of range, empty.
 WEIRD = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 12), st.sampled_from([0.5, 1.0, 2.0, 4.5, 1e9]),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 12),
+    st.sampled_from([0.5, 1.0, 2.0, 4.5, 1e9]),
     st.sampled_from(["", " ", "yes", "no", "a", "b", "3", "x" * 8, "bad\x01", "  ok "]),
     st.lists(st.sampled_from(["a", "b", "c", "z", 1]), max_size=4),
 )
@@ -73,11 +76,11 @@ def _value_strategy(q: Questionnaire, code: str) -> st.SearchStrategy[Any]:
     if item.kind == "likert":
         good: st.SearchStrategy[Any] = st.sampled_from([1, 2, 3, 4, 5, 9])
     elif item.kind == "rating":
-        good = st.integers(item.low, item.high)  # type: ignore[union-attr]
+        good = st.integers(item.low, item.high)
     elif item.kind == "single_choice":
-        good = st.sampled_from([o.value for o in item.options])  # type: ignore[union-attr]
+        good = st.sampled_from([o.value for o in item.options])
     elif item.kind == "multi_choice":
-        options = [o.value for o in item.options]  # type: ignore[union-attr]
+        options = [o.value for o in item.options]
         good = st.lists(st.sampled_from(options), max_size=3, unique=True)
     elif item.kind == "numeric":
         good = st.one_of(st.integers(-1, 40), st.floats(0, 3, allow_nan=False))
@@ -87,8 +90,7 @@ def _value_strategy(q: Questionnaire, code: str) -> st.SearchStrategy[Any]:
 
 
 def _rows(q: Questionnaire) -> st.SearchStrategy[list[dict[str, Any]]]:
-    row = st.fixed_dictionaries(
-        {}, optional={i.code: _value_strategy(q, i.code) for i in q.items})
+    row = st.fixed_dictionaries({}, optional={i.code: _value_strategy(q, i.code) for i in q.items})
     return st.lists(row, min_size=1, max_size=12)
 
 
@@ -113,18 +115,21 @@ def _assert_agrees(q: Questionnaire, rows: list[dict[str, Any]]) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=_rows(LOGIC))
 def test_agrees_with_validate_answers_on_a_questionnaire_full_of_logic(
-        rows: list[dict[str, Any]]) -> None:
+    rows: list[dict[str, Any]],
+) -> None:
     _assert_agrees(LOGIC, rows)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=_rows(load_default()), likert=st.sampled_from([1, 4, 9]))
 def test_agrees_with_validate_answers_on_the_default_questionnaire(
-        rows: list[dict[str, Any]], likert: int) -> None:
+    rows: list[dict[str, Any]], likert: int
+) -> None:
     # Random rows are nearly always invalid; mix in complete ones with a few random changes.
     q = load_default()
-    mixed = [dict(complete_answers(q, likert=likert), **r) if k % 2 else r
-             for k, r in enumerate(rows)]
+    mixed = [
+        dict(complete_answers(q, likert=likert), **r) if k % 2 else r for k, r in enumerate(rows)
+    ]
     _assert_agrees(q, mixed)
 
 
@@ -145,8 +150,9 @@ def test_problems_name_row_field_and_message() -> None:
     assert result.valid.tolist() == [True, False, False]
     assert [p.field for p in result.problems[1]] == ["D1.1"]
     assert "from 1 to 5" in result.problems[1][0].message
-    assert result.problems[2] == [FieldProblem("O1", "this question is required",
-                                               "此题为必答题,请作答")]
+    assert result.problems[2] == [
+        FieldProblem("O1", "this question is required", "此题为必答题,请作答")
+    ]
 
 
 def test_hidden_answers_are_dropped_and_their_problems_with_them() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from survey import paging
 from survey.access import InvitationUsedError, claim_invitation, create_invitations
@@ -172,7 +172,7 @@ def test_submitting_a_draft_carries_its_flags_and_start_time(engine: Engine) -> 
             assert draft is not None
             assert submit_draft(session=session, draft=draft).created
     with Session(engine) as session:
-        one, two = session.exec(select(Response).order_by(Response.id)).all()
+        one, two = session.exec(select(Response).order_by(col(Response.id))).all()
     assert one.quality_flags == [HONEYPOT] and one.duration_s is not None
     assert one.duration_s >= 20 * 60 and one.channel == "web"
     assert two.quality_flags == [NEAR_DUPLICATE]  # same sheet within minutes

@@ -16,8 +16,8 @@ from survey.users import (
     UserInputError,
     authenticate,
     create_user,
-    failed_logins_since,
     issue_token,
+    recent_failed_logins,
     record_login,
     resolve_token,
     revoke_token,
@@ -53,7 +53,7 @@ def test_create_user_rejects_bad_input(
     args = {"username": "u1", "password": PASSWORD, "scope_level": "district", "scope_code": ""}
     args.update(kwargs)
     with Session(seeded) as session, pytest.raises(UserInputError, match=message):
-        create_user(session=session, **args)  # type: ignore[arg-type]
+        create_user(session=session, **args)
     with Session(seeded) as session:
         assert session.exec(select(User)).first() is None
 
@@ -140,12 +140,17 @@ def test_tokens_resolve_until_revoked_or_expired(seeded: Engine) -> None:
         assert resolve_token(session=session, token=live) is None
 
 
-def test_failed_logins_are_audited_and_counted(seeded: Engine) -> None:
+def test_failed_logins_are_audited_and_counted_until_a_success(seeded: Engine) -> None:
     with Session(seeded) as session:
         since = utcnow() - timedelta(minutes=1)
         for _ in range(3):
             record_login(session=session, username="admin", succeeded=False, channel="web")
-        record_login(session=session, username="admin", succeeded=True, channel="web")
         record_login(session=session, username="other", succeeded=False, channel="api")
-        assert failed_logins_since(session=session, username="admin", since=since) == 3
-        assert failed_logins_since(session=session, username="admin", since=utcnow()) == 0
+        count, oldest = recent_failed_logins(session=session, username="admin", since=since)
+        assert count == 3 and oldest is not None and since < oldest <= utcnow()
+        assert recent_failed_logins(session=session, username="admin", since=utcnow())[0] == 0
+        record_login(session=session, username="admin", succeeded=True, channel="web")
+        record_login(session=session, username="admin", succeeded=False, channel="web")
+        assert recent_failed_logins(session=session, username="admin", since=since)[0] == 1
+        actions = session.exec(select(AuditEvent.action).where(AuditEvent.target == "admin"))
+        assert list(actions) == ["login_failed"] * 3 + ["login", "login_failed"]

@@ -1,0 +1,149 @@
+"""P5: HTTP submissions through the real server (uvicorn, one worker, SQLite), 64 clients.
+
+Subject: ``POST /api/v1/responses`` with valid, distinct submissions (a fresh client id each,
+answers varied), 64 concurrent keep-alive connections. Reference, interleaved in the same run
+against the same server process: ``GET /api/v1/ping`` (trivial JSON, no database), same count and
+concurrency. Targets: subject throughput ≥ 50% of the reference's, p99 latency ≤ 250 ms.
+
+The server is ``python -m api.cli serve`` on a SQLite file seeded like ``tests.factories.
+seed_minimal`` (one street, two communities, the default questionnaire, one open wave); every
+commit is fsynced (synchronous=FULL). The load generator is Python (asyncio, raw HTTP/1.1, see
+``bench/_http_load.py``), not wrk, and shares the machine's two cores with the server.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench._http_load import LoadResult, blast, get, post_json, server
+from bench.harness import machine
+
+ID = "P5"
+TITLE = "HTTP submissions, 64 clients, SQLite: throughput vs /api/v1/ping, p99"
+
+OUT = Path(__file__).resolve().parent / "out"
+REQUESTS = 2_000  # per timed batch, subject and reference alike
+CONCURRENCY = 64
+SUBMIT = "/api/v1/responses"
+
+
+def _database() -> str:
+    from survey.db import make_engine, session_scope
+    from survey.migrate import upgrade
+    from survey.models import Wave
+    from survey.questionnaire import load_default
+    from survey.registry import store_questionnaire, upsert_community, upsert_street
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "p5_submit.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        street = upsert_street(session=session, code="S1", name="测试街道")
+        for code in ("C1", "C2"):
+            upsert_community(
+                session=session,
+                code=code,
+                name=f"社区{code}",
+                street=street,
+                population=1000,
+                margins={"60-69|female": 100.0},
+            )
+        record = store_questionnaire(session=session, questionnaire=load_default())
+        session.add(Wave(code="W1", questionnaire_id=record.id or 0, status="open"))
+    engine.dispose()
+    return url
+
+
+def _answers(k: int) -> dict[str, Any]:
+    """A complete, valid answer set, varied with ``k`` (as tests.factories.complete_answers)."""
+    from survey.questionnaire import load_default
+
+    q = load_default()
+    out: dict[str, Any] = {}
+    for item in q.items:
+        if item.kind == "likert":
+            out[item.code] = 1 + (k + len(out)) % 5
+        elif item.kind == "rating":
+            out[item.code] = max(item.low, min(item.high, 1 + k % 10))
+        elif item.kind == "single_choice":
+            values = [o.value for o in item.options]
+            out[item.code] = "yes" if "yes" in values else values[k % len(values)]
+        elif item.kind == "multi_choice":
+            values = [o.value for o in item.options]
+            out[item.code] = [values[k % len(values)]]
+    return q.validate_answers(out)
+
+
+def _submissions(port: int, n: int, offset: int) -> list[bytes]:
+    bodies = []
+    for k in range(offset, offset + n):
+        body = {
+            "wave": "W1",
+            "community": f"C{1 + k % 2}",
+            "client_id": str(uuid.uuid4()),
+            "answers": _answers(k % 50),
+        }
+        bodies.append(post_json(SUBMIT, port, json.dumps(body).encode()))
+    return bodies
+
+
+def _check(result: LoadResult, expected: int, what: str) -> None:
+    if result.statuses != {expected: len(result.latencies_s)}:
+        raise AssertionError(f"{what}: unexpected statuses {dict(result.statuses)}")
+
+
+def run(runs: int) -> dict[str, Any]:
+    url = _database()
+    env = {
+        "MEIHAO_DATABASE_URL": url,
+        "MEIHAO_SECRET_KEY": "bench-secret",
+        # The per-address limit protects residents' form; one load generator is one address.
+        "MEIHAO_SUBMIT_RATE_PER_MINUTE": "1000000000",
+    }
+    subject: list[LoadResult] = []
+    reference: list[LoadResult] = []
+    with server(env, OUT / "p5_server.log") as port:
+        ping = [get("/api/v1/ping", port)] * REQUESTS
+        _check(blast(port, ping[:500], CONCURRENCY), 200, "warm-up ping")
+        _check(blast(port, _submissions(port, 200, 0), CONCURRENCY), 201, "warm-up submit")
+        for k in range(runs):  # interleaved, so machine noise hits both alike
+            batch = _submissions(port, REQUESTS, 1_000 + k * REQUESTS)
+            subject.append(blast(port, batch, CONCURRENCY))
+            _check(subject[-1], 201, "submit")
+            reference.append(blast(port, ping, CONCURRENCY))
+            _check(reference[-1], 200, "ping")
+    times = [r.elapsed_s for r in subject]
+    ref_times = [r.elapsed_s for r in reference]
+    median_s, ref_median_s = statistics.median(times), statistics.median(ref_times)
+    p99 = statistics.median(r.percentile_ms(99) for r in subject)
+    return {
+        "id": ID,
+        "median_s": median_s,
+        "min_s": min(times),
+        "max_s": max(times),
+        "ref_median_s": ref_median_s,
+        "ratio": ref_median_s / median_s,  # = subject throughput / reference throughput
+        "p99_ms": p99,
+        "p50_ms": statistics.median(r.percentile_ms(50) for r in subject),
+        "ref_p99_ms": statistics.median(r.percentile_ms(99) for r in reference),
+        "subject_per_s": REQUESTS / median_s,
+        "reference_per_s": REQUESTS / ref_median_s,
+        "note": "targets: ratio ≥ 0.5, p99 ≤ 250 ms; load generator on the same 2 cores",
+        "params": {
+            "requests_per_batch": REQUESTS,
+            "concurrency": CONCURRENCY,
+            "runs": runs,
+            "server": "python -m api.cli serve (uvicorn, 1 worker), SQLite WAL, synchronous=FULL",
+            "load_generator": "Python asyncio raw HTTP/1.1 keep-alive (bench/_http_load.py"
+            "), same machine",
+            "machine": machine(),
+        },
+    }

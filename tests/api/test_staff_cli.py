@@ -1,0 +1,105 @@
+"""``meihao user``/``meihao token`` and the demo's accounts, run in-process on a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from survey.db import make_engine
+from survey.migrate import upgrade
+from survey.models import User
+from survey.users import authenticate, resolve_token
+from tests.api.staff import PASSWORD
+from tests.factories import seed_minimal
+
+
+@pytest.fixture
+def cli_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    from api.settings import get_settings
+
+    monkeypatch.setenv("MEIHAO_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    seed_minimal(engine)
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def test_cli_creates_users_and_tokens(cli_db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli import main
+
+    assert (
+        main(
+            [
+                "user",
+                "create",
+                "--username",
+                "jd",
+                "--role",
+                "official",
+                "--scope-level",
+                "street",
+                "--scope-code",
+                "S1",
+                "--password",
+                PASSWORD,
+            ]
+        )
+        == 0
+    )
+    assert "created official 'jd' (scope: street S1)" in capsys.readouterr().out
+    assert (
+        main(["user", "create", "--username", "x", "--role", "admin", "--password", "short"]) == 1
+    )
+    assert "at least 10" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "user",
+                "create",
+                "--username",
+                "y",
+                "--role",
+                "official",
+                "--scope-level",
+                "community",
+                "--scope-code",
+                "NOPE",
+                "--password",
+                PASSWORD,
+            ]
+        )
+        == 1
+    )
+    assert "no community with code 'NOPE'" in capsys.readouterr().err
+    assert main(["token", "create", "--username", "jd", "--name", "nb"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    with Session(cli_db) as session:
+        user = resolve_token(session=session, token=token)
+        assert user is not None and user.username == "jd"
+    assert main(["token", "create", "--username", "ghost"]) == 1
+    assert main(["user", "password", "--username", "jd", "--password", "another-pass-99"]) == 0
+
+
+def test_demo_seeds_one_account_per_role_once(cli_db: Engine) -> None:
+    from api.commands_staff import demo_user_lines, seed_demo_users
+
+    created = seed_demo_users(cli_db)
+    assert [(u, what) for u, what, _ in created] == [
+        ("admin", "admin (district)"),
+        ("researcher", "researcher (district)"),
+        ("district", "official (district)"),
+        ("street", "official (street S1)"),
+        ("community", "official (community C1)"),
+    ]
+    password = created[0][2]
+    assert len(password) >= 10 and password in demo_user_lines(created)[0]
+    with Session(cli_db) as session:
+        assert authenticate(session=session, username="community", password=password)
+        assert password not in str(session.exec(select(User.password_hash)).all())
+    assert seed_demo_users(cli_db) == []  # never again once accounts exist
