@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.commands_import import add_parsers as add_import_parsers
 
     add_import_parsers(sub)
+    from api.commands_scorecards import add_parsers as add_scorecard_parsers
+
+    add_scorecard_parsers(sub)
     return parser
 
 
@@ -75,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from api.commands_import import run as run_import
 
         return run_import(settings, args)
+    if args.command == "scorecards":
+        from api.commands_scorecards import run as run_scorecards
+
+        return run_scorecards(settings, args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

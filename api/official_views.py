@@ -68,6 +68,12 @@ def rank_texts(rank: dict[str, Any], t: Translate, unit: str = "rank_text") -> t
     return main, t("rank_between", low=low, high=high)
 
 
+def rank_range(low: int | None, high: int | None) -> str:
+    if low is None or high is None:
+        return "—"
+    return str(low) if low == high else f"{low}–{high}"
+
+
 def helpers(lang: str, t: Translate) -> dict[str, Any]:
     """Names every officials' template may call."""
     return {
@@ -77,6 +83,7 @@ def helpers(lang: str, t: Translate) -> dict[str, Any]:
         "pct": pct,
         "signed": signed,
         "interval": interval,
+        "rank_range": rank_range,
         "local": lambda v: local(v, lang),
         "grade": lambda v: grade(v, lang),
         "reason": lambda r: reason_text(r, lang),

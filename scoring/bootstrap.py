@@ -13,7 +13,9 @@ weight model); rank intervals rank the non-suppressed communities in every repli
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +80,22 @@ class BootstrapResult:
     index_reps: np.ndarray  # (m, B) float32
 
 
+def blas_threads_limit(threads: int | None) -> Any:
+    """Context manager pinning BLAS to ``threads`` threads (``None``: no change)."""
+
+    # The batched products are many small GEMMs. On a shared 2-core machine a multi-threaded
+    # BLAS that loses a core to another process spins at its barriers and runs 10-30× slower
+    # than one thread, so the bootstrap pins BLAS to ``threads`` while it runs. threadpoolctl
+    # comes with scikit-learn; without it the BLAS is left as configured.
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn installs it
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
 def _blocks(counts: np.ndarray, cap: int) -> list[np.ndarray]:
     # Communities sorted by size, cut into blocks whose padded size (count × largest) ≤ cap,
     # so padding wastes little.
@@ -109,6 +127,7 @@ def bootstrap(
     rank_mask: np.ndarray | None = None,
     replicate_weights: np.ndarray | None = None,
     max_elems: int = 2**23,
+    blas_threads: int | None = 1,
 ) -> BootstrapResult:
     """Bootstrap SEs and percentile intervals of index, dimensions, OSI and rank.
 
@@ -124,6 +143,7 @@ def bootstrap(
     rank_mask : bool (m,), communities that are ranked (the non-suppressed ones).
     replicate_weights : optional (n, B) multipliers to use instead of random draws (tests).
     max_elems : bound on the replicate-multiplier block held in memory.
+    blas_threads : BLAS threads during the batched products (``None``: leave as configured).
 
     Examples
     --------
@@ -152,47 +172,48 @@ def bootstrap(
     osi_reps = np.full((m, B), np.nan, dtype=np.float32)
     dim_reps = np.full((m, D, B), np.nan, dtype=np.float32)
     r_buf = np.empty(max_elems + largest * bc, dtype=np.float32)
-    for b0 in range(0, B, bc):
-        b1 = min(B, b0 + bc)
-        for comms in blocks:
-            k = comms.size
-            width = int(counts[comms].max())
-            # Padded layout: slot (c, j) holds the j-th respondent of community c; empty slots
-            # keep zeros in Y so their multipliers do not matter.
-            cnt = counts[comms]
-            c_idx = np.repeat(np.arange(k), cnt)
-            j_idx = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            rows = order[np.repeat(starts[comms], cnt) + j_idx]
-            # Values of the block's rows: [w·y, w·answered] for items, then for outcomes.
-            parts = [S[rows]] if not q or outcomes is None else [S[rows], outcomes[rows]]
-            V = np.empty((rows.size, 2 * (p + q)), dtype=np.float32)
-            col = 0
-            for part in parts:
-                ok = ~np.isnan(part)
-                width_j = part.shape[1]
-                V[:, col : col + width_j] = np.where(ok, part, 0.0) * w[rows, None]
-                V[:, col + width_j : col + 2 * width_j] = ok * w[rows, None]
-                col += 2 * width_j
-            if np.all(cnt == width):
-                Y = V.reshape(k, width, V.shape[1])  # equal sizes: no padding needed
-            else:
-                Y = np.zeros((k, width, V.shape[1]), dtype=np.float32)
-                Y[c_idx, j_idx] = V
-            if replicate_weights is None:
-                R = poisson_weights(rng, (k, width, b1 - b0), out=r_buf)
-            else:
-                R = np.zeros((k, width, b1 - b0), dtype=np.float32)
-                R[c_idx, j_idx] = replicate_weights[rows, b0:b1]
-            T = np.matmul(Y.transpose(0, 2, 1), R).astype(float)  # (k, 2(p+q), bc)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                items = (T[:, :p] / T[:, p : 2 * p]).transpose(2, 0, 1)  # (bc, k, p)
-                items = np.ascontiguousarray(items)
-                tree = aggregate_tree(items, fw, spec)
-                index_reps[comms, b0:b1] = tree.overall.T
-                dim_reps[comms, :, b0:b1] = tree.dim.transpose(1, 2, 0)
-                if q:
-                    om = (T[:, 2 * p : 2 * p + q] / T[:, 2 * p + q :]).transpose(2, 0, 1)
-                    osi_reps[comms, b0:b1] = overall_satisfaction_index(om, outcome_weights).T
+    with blas_threads_limit(blas_threads):
+        for b0 in range(0, B, bc):
+            b1 = min(B, b0 + bc)
+            for comms in blocks:
+                k = comms.size
+                width = int(counts[comms].max())
+                # Padded layout: slot (c, j) holds the j-th respondent of community c; empty slots
+                # keep zeros in Y so their multipliers do not matter.
+                cnt = counts[comms]
+                c_idx = np.repeat(np.arange(k), cnt)
+                j_idx = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+                rows = order[np.repeat(starts[comms], cnt) + j_idx]
+                # Values of the block's rows: [w·y, w·answered] for items, then for outcomes.
+                parts = [S[rows]] if not q or outcomes is None else [S[rows], outcomes[rows]]
+                V = np.empty((rows.size, 2 * (p + q)), dtype=np.float32)
+                col = 0
+                for part in parts:
+                    ok = ~np.isnan(part)
+                    width_j = part.shape[1]
+                    V[:, col : col + width_j] = np.where(ok, part, 0.0) * w[rows, None]
+                    V[:, col + width_j : col + 2 * width_j] = ok * w[rows, None]
+                    col += 2 * width_j
+                if np.all(cnt == width):
+                    Y = V.reshape(k, width, V.shape[1])  # equal sizes: no padding needed
+                else:
+                    Y = np.zeros((k, width, V.shape[1]), dtype=np.float32)
+                    Y[c_idx, j_idx] = V
+                if replicate_weights is None:
+                    R = poisson_weights(rng, (k, width, b1 - b0), out=r_buf)
+                else:
+                    R = np.zeros((k, width, b1 - b0), dtype=np.float32)
+                    R[c_idx, j_idx] = replicate_weights[rows, b0:b1]
+                T = np.matmul(Y.transpose(0, 2, 1), R).astype(float)  # (k, 2(p+q), bc)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    items = (T[:, :p] / T[:, p : 2 * p]).transpose(2, 0, 1)  # (bc, k, p)
+                    items = np.ascontiguousarray(items)
+                    tree = aggregate_tree(items, fw, spec)
+                    index_reps[comms, b0:b1] = tree.overall.T
+                    dim_reps[comms, :, b0:b1] = tree.dim.transpose(1, 2, 0)
+                    if q:
+                        om = (T[:, 2 * p : 2 * p + q] / T[:, 2 * p + q :]).transpose(2, 0, 1)
+                        osi_reps[comms, b0:b1] = overall_satisfaction_index(om, outcome_weights).T
 
     alpha = (1.0 - level) / 2.0
     qs = [alpha, 1.0 - alpha]

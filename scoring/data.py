@@ -134,7 +134,7 @@ class SurveyData:
             elif isinstance(value, np.ndarray):
                 arr = np.ascontiguousarray(value)
                 h.update(str((arr.dtype.str, arr.shape)).encode())
-                h.update(arr.tobytes())
+                h.update(arr.data.cast("B"))  # a view: no copy of a large matrix
             else:
                 h.update(repr(value).encode())
         return h.hexdigest()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.aggregate import GEOMETRIC_FLOOR
+from scoring.bootstrap import blas_threads_limit
 from scoring.data import SurveyData
 from scoring.errors import ScoringError
 from scoring.framework import Framework
@@ -188,26 +189,27 @@ def monte_carlo_ranks(
     if id_bits > 24:
         raise ScoringError("too many communities for the rank histogram (max 2^24)")
     per_variant = np.zeros(V, dtype=np.int64)
-    for start in range(0, n_draws, chunk):
-        size = min(chunk, n_draws - start)
-        W = weight_draws(
-            base_weights,
-            size,
-            method=method,
-            spread=spread,
-            concentration=concentration,
-            random_state=rng,
-        )
-        variant = rng.integers(0, V, size=size) if V > 1 else np.zeros(size, dtype=np.intp)
-        index = np.empty((size, m))
-        for v in range(V):  # a handful of discrete variants, not draws
-            rows = variant == v
-            if rows.any():
-                index[rows] = composite(
-                    scores[v], W[rows], geometric=geo[v], min_coverage=min_coverage
-                )
-                per_variant[v] += int(rows.sum())
-        counts += np.bincount(_rank_keys(index, id_bits), minlength=m * m)
+    with blas_threads_limit(1):  # small products: one thread avoids oversubscription
+        for start in range(0, n_draws, chunk):
+            size = min(chunk, n_draws - start)
+            W = weight_draws(
+                base_weights,
+                size,
+                method=method,
+                spread=spread,
+                concentration=concentration,
+                random_state=rng,
+            )
+            variant = rng.integers(0, V, size=size) if V > 1 else np.zeros(size, dtype=np.intp)
+            index = np.empty((size, m))
+            for v in range(V):  # a handful of discrete variants, not draws
+                rows = variant == v
+                if rows.any():
+                    index[rows] = composite(
+                        scores[v], W[rows], geometric=geo[v], min_coverage=min_coverage
+                    )
+                    per_variant[v] += int(rows.sum())
+            counts += np.bincount(_rank_keys(index, id_bits), minlength=m * m)
     hist = counts.reshape(m, m)
     alpha = (1 - level) / 2
     return MonteCarloResult(

@@ -65,15 +65,33 @@ def sorted_ranks(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def nan_std(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Standard deviation (ddof 1) ignoring NaN, NaN (no warning) where fewer than 2 values."""
-    ok = ~np.isnan(a)
-    k = ok.sum(axis=axis)
-    # Sums in float64 (inputs may be float32 replicates); var = (Σx² − (Σx)²/k)/(k − 1).
-    s1 = np.nansum(a, axis=axis, dtype=np.float64)
-    s2 = np.nansum(np.square(a, dtype=np.float64), axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.maximum(s2 - s1 * s1 / k, 0.0) / (k - 1)
-    return np.where(k > 1, np.sqrt(var), np.nan)
+    """Standard deviation (ddof 1) ignoring NaN, NaN (no warning) where fewer than 2 values.
+
+    Two passes (mean, then squared deviations) in float64, over chunks of the other axes so a
+    large float32 replicate array is never copied whole.
+
+    Examples
+    --------
+    >>> nan_std(np.array([[1.0, 3.0, np.nan], [np.nan, np.nan, 2.0]])).round(3).tolist()
+    [1.414, nan]
+    """
+    a = np.moveaxis(np.asarray(a), axis, -1)
+    lead = a.shape[:-1]
+    flat = a.reshape(-1, a.shape[-1])
+    out = np.empty(flat.shape[0])
+    step = max(1, 2**22 // max(flat.shape[1], 1))
+    for i in range(0, flat.shape[0], step):
+        x = flat[i : i + step].astype(np.float64)
+        ok = ~np.isnan(x)
+        k = ok.sum(axis=1)
+        x[~ok] = 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = x.sum(axis=1) / k
+            x -= mean[:, None]
+            x[~ok] = 0.0
+            var = np.einsum("ij,ij->i", x, x) / (k - 1)
+        out[i : i + step] = np.where(k > 1, np.sqrt(var), np.nan)
+    return out.reshape(lead)
 
 
 def nan_quantiles(a: np.ndarray, qs: np.ndarray | list[float], axis: int = 0) -> np.ndarray:

@@ -107,14 +107,17 @@ def _read_sav(path: Path) -> dict[str, list[Any]]:
 READERS = {".csv": _read_csv, ".xlsx": _read_xlsx, ".sav": _read_sav}
 
 
-def _floats(values: Sequence[Any]) -> np.ndarray:
-    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+def _floats(values: Sequence[Any], column: str = "") -> np.ndarray:
+    try:
+        return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ExportFormatError(f"column {column!r} should hold numbers: {exc}") from None
 
 
 def _choice_index(values: Sequence[Any], options: list[str], positional: bool) -> np.ndarray:
     """0-based option index per row (−1 unknown): SPSS stores positions, the others values."""
     if positional:
-        pos = _floats(values)
+        pos = _floats(values, "choice")
         return np.where(np.isnan(pos), 0, pos).astype(np.int64) - 1
     lookup = {o: k for k, o in enumerate(options)}
     return np.array(
@@ -185,7 +188,7 @@ def from_table(
 
     scored = [i for i in questionnaire.items if i.kind in SCORED_KINDS]
     X = (
-        np.column_stack([_floats(_column(table, i.code)) for i in scored])
+        np.column_stack([_floats(_column(table, i.code), i.code) for i in scored])
         if n
         else (np.empty((0, len(scored))))
     )
@@ -213,7 +216,8 @@ def from_table(
     if priority is not None:
         for k, option in enumerate(options):
             # Not asked (empty) and not chosen (0) both mean "not a priority", as in the matrix.
-            priorities[:, k] = _floats(_column(table, f"{priority.code}_{option}")) == 1
+            name = f"{priority.code}_{option}"
+            priorities[:, k] = _floats(_column(table, name), name) == 1
 
     community = [str(c) for c in table["community"]]
     if reference is not None:
@@ -255,7 +259,7 @@ def from_table(
         strata=strata,
         stratum_labels=labels,
         margins=margins,
-        durations=_floats(table.get("duration_s") or [None] * n),
+        durations=_floats(table.get("duration_s") or [None] * n, "duration_s"),
         priorities=priorities,
         priority_codes=options,
         quality_flags=[str(f).split(";") if f else [] for f in flags],

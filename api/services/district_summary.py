@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session
 
 from api.services.labels import labels_for_wave
@@ -44,14 +45,24 @@ def distribution(view: ResultsView) -> list[dict[str, Any]]:
     ]
 
 
+def _published(view: ResultsView) -> WaveResult:
+    """The snapshot as the engine's result, with suppressed communities' figures blanked.
+
+    The engine already publishes none; blanking here as well means a suppressed value can
+    never enter the BH family or the lists, whatever a snapshot holds.
+    """
+    result = WaveResult.from_dict(view.results)
+    for name in ("index", "se", "ci_low", "ci_high"):
+        getattr(result, name)[result.suppressed] = np.nan
+    return result
+
+
 def _change_table(previous: ResultsView, current: ResultsView) -> dict[str, Any]:
     """The engine's comparison of every community published in both waves (memoised)."""
 
     def build() -> dict[str, Any]:
         try:
-            change = compare_waves(
-                WaveResult.from_dict(previous.results), WaveResult.from_dict(current.results)
-            )
+            change = compare_waves(_published(previous), _published(current))
         except IncomparableWavesError as exc:
             return {"error": str(exc)}
         table = change.to_dict()

@@ -59,11 +59,17 @@ class ResultsView:
         return int(self.results.get("n_ranked") or 0)
 
     def memo(self, key: str, build: Any) -> Any:
-        """``derived[key]``, built once per snapshot (thread-safe: pages run in a pool)."""
+        """``derived[key]``, built once per snapshot.
+
+        Built outside the lock (a build may itself call ``memo``, and pages run in a thread
+        pool); if two threads race, both results are equal and the first one stored wins.
+        """
         with self.lock:
-            if key not in self.derived:
-                self.derived[key] = build()
-            return self.derived[key]
+            if key in self.derived:
+                return self.derived[key]
+        value = build()
+        with self.lock:
+            return self.derived.setdefault(key, value)
 
 
 # Keyed by (database URL, snapshot id): ids repeat across databases (tests, several deployments

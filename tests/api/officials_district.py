@@ -126,7 +126,8 @@ def _plant(engine: object, wave_ids: dict[str, int]) -> None:
                 )
 
 
-def build(folder: Path, *, bootstrap: int = 100) -> District:
+def build(folder: Path, *, bootstrap: int = 100, plant: bool = True) -> District:
+    """``plant=False``: the same district without the planted names and comments (screenshots)."""
     path = folder / "officials-template.db"
     path.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{path}")
@@ -137,7 +138,8 @@ def build(folder: Path, *, bootstrap: int = 100) -> District:
     seed_database(engine, district)
     with engine.connect() as conn:
         wave_ids = {c: i for c, i in conn.execute(text("SELECT code, id FROM wave"))}
-    _plant(engine, wave_ids)
+    if plant:
+        _plant(engine, wave_ids)
     production = users._hasher
     users._hasher = FAST_HASHER
     try:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from api.app import create_app
 from api.research_bridge import score
 from api.services.reproduce import canonical_json
+from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
 from survey.models import Response, ScoreSnapshot, Wave
 from survey.research import load_research_data
@@ -31,8 +32,11 @@ MODEL = {
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:
     url = seeded_database(tmp_path_factory)
     settings = Settings(database_url=url, secret_key="test-secret", bootstrap_replicates=30)
+    # Parsed snapshots are cached per process by id; ids repeat across test databases.
+    clear_snapshot_cache()
     with TestClient(create_app(settings)) as test_client:
         yield test_client, {"Authorization": f"Bearer {token_for(url, 'researcher')}"}
+    clear_snapshot_cache()
 
 
 def snapshot_row(client: TestClient, snapshot_id: int) -> ScoreSnapshot:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.exports.responses import variable_name as export_variable_name
 from api.research_bridge import dont_know_rates, score, to_survey_data
+from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
 from survey.questionnaire import load_default
 from survey.research import ResearchData, differing_fields, load_research_data, wave_codes
@@ -43,8 +44,11 @@ class Setup:
 def setup(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Iterator[Setup]:
     url = seeded_database(tmp_path_factory)
     settings = Settings(database_url=url, secret_key="test-secret", bootstrap_replicates=20)
+    # Parsed snapshots are cached per process by id; ids repeat across test databases.
+    clear_snapshot_cache()
     with TestClient(create_app(settings)) as client:
         yield Setup(client, url, tmp_path)
+    clear_snapshot_cache()
 
 
 def as_exported(data: ResearchData) -> ResearchData:
@@ -109,6 +113,10 @@ def test_bad_files_are_refused_with_a_reason(tmp_path: Path) -> None:
     no_community.write_text("wave,D1.1\n2026Q2,4\n")
     with pytest.raises(ExportFormatError, match="community"):
         read_export(no_community)
+    words = tmp_path / "c.csv"
+    words.write_text("wave,community,D1.1\n2026Q2,C1,four\n")
+    with pytest.raises(ExportFormatError, match=r"'D1\.1' should hold numbers"):
+        read_export(words)
     mixed = tmp_path / "b.csv"
     mixed.write_text("wave,community\n2026Q1,C1\n2026Q2,C1\n")
     with pytest.raises(ExportFormatError, match="mixes waves"):

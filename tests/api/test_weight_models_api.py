@@ -13,6 +13,7 @@ from scipy import stats
 from sqlmodel import Session, select
 
 from api.app import create_app
+from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
 from survey.models import AuditEvent, Wave
 from tests.research_support import LATEST, seeded_database, token_for
@@ -43,8 +44,11 @@ class Api:
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     url = seeded_database(tmp_path_factory)
     settings = Settings(database_url=url, secret_key="test-secret", bootstrap_replicates=20)
+    # Parsed snapshots are cached per process by id; ids repeat across test databases.
+    clear_snapshot_cache()
     with TestClient(create_app(settings)) as client:
         yield Api(client, url)
+    clear_snapshot_cache()
 
 
 def fixed_model(name: str = "team-a", weights: dict[str, float] | None = None) -> dict[str, Any]:

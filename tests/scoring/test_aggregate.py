@@ -37,6 +37,7 @@ def test_item_means_match_pandas_weighted_groupby():
         assert np.allclose(st_.mean[:, j], ref.to_numpy())
         assert np.allclose(st_.n[:, j], ok.groupby(df.g).sum().to_numpy())
     assert np.allclose(st_.dk_rate, 1 - st_.n / np.bincount(g)[:, None])
+    assert st_.n_answering.tolist() == np.bincount(g, ~np.isnan(S).all(axis=1)).tolist()
 
 
 def test_sorted_and_unsorted_rows_agree():

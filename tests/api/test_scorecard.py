@@ -1,0 +1,314 @@
+"""Scorecard, trends, street rankings and district summary (JSON) against the engine's own
+results: every number must equal the stored snapshot's, or follow from it by the stated rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from scoring.result import WaveResult
+from scoring.trend import compare_waves
+from survey.models import ScoreSnapshot, Wave
+from tests.api.officials_district import (
+    COMMUNITY_OFFICIAL_OF,
+    LAST,
+    SUPPRESSED,
+    SUPPRESSED_STREET,
+    WAVES,
+    sign_in,
+)
+
+OK_COMMUNITY = "CH02-001"
+
+
+def snapshot(client: TestClient, wave: str) -> dict[str, Any]:
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        row = session.exec(
+            select(ScoreSnapshot)
+            .join(Wave)
+            .where(Wave.code == wave)
+            .order_by(col(ScoreSnapshot.id).desc())
+        ).first()
+        assert row is not None
+        return dict(row.results)
+
+
+def store(client: TestClient, wave: str, results: dict[str, Any]) -> None:
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        w = session.exec(select(Wave).where(Wave.code == wave)).one()
+        assert w.id is not None
+        session.add(
+            ScoreSnapshot(
+                wave_id=w.id,
+                model_name="equal",
+                model_version=1,
+                data_hash="f" * 64,
+                results=results,
+            )
+        )
+        session.commit()
+
+
+@pytest.fixture
+def admin(officials_client: TestClient) -> TestClient:
+    return sign_in(officials_client, "admin")
+
+
+def get(client: TestClient, url: str) -> Any:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_scorecard_numbers_are_the_snapshots(admin: TestClient) -> None:
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    result = WaveResult.from_dict(snapshot(admin, LAST))
+    i = result.community_codes.index(OK_COMMUNITY)
+    assert not sc["suppressed"]
+    assert sc["overall"] == {
+        "score": result.index[i],
+        "ci_low": result.ci_low[i],
+        "ci_high": result.ci_high[i],
+        "se": result.se[i],
+        "grade": result.grade[i],
+    }
+    assert sc["rank"] == {
+        "rank": int(result.rank[i]),
+        "of": int((~result.suppressed).sum()),
+        "rank_low": int(result.rank_low[i]),
+        "rank_high": int(result.rank_high[i]),
+    }
+    assert sc["osi"]["score"] == result.osi[i]
+    assert sc["n"] == int(result.n[i])
+    for d, dim in enumerate(sc["dimensions"]):
+        assert dim["code"] == result.dimension_codes[d]
+        assert (dim["score"], dim["ci_low"], dim["ci_high"]) == (
+            result.dim_score[i, d],
+            result.dim_ci_low[i, d],
+            result.dim_ci_high[i, d],
+        )
+        assert dim["weight"] == pytest.approx(result.dimension_weights[d])
+    assert [it["code"] for it in sc["items"]] == list(result.item_codes)
+    for j, it in enumerate(sc["items"]):
+        assert it["score"] == result.item_score[i, j]
+        assert it["pct_positive"] == result.item_pct_positive[i, j]
+        assert it["dk_rate"] == result.item_dk_rate[i, j]
+        assert it["n"] == result.item_n[i, j]
+    assert sc["items"][0]["label"]["zh"].startswith("社区党组织")
+    assert sc["model_key"] == result.model_key and sc["ci_level"] == 0.9 and sc["min_n"] == 30
+
+
+def test_comparisons_are_n_weighted_means_of_published_communities(admin: TestClient) -> None:
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    results = snapshot(admin, LAST)
+    meta = {m["code"]: m for m in results["community_meta"]}
+    rows = [r for r in results["communities"] if not r["suppressed"]]
+
+    def mean(keep: list[dict[str, Any]], value: Any) -> float:
+        n = np.array([r["n"] for r in keep], dtype=float)
+        return float(np.sum(n * np.array([value(r) for r in keep])) / n.sum())
+
+    street = [r for r in rows if meta[r["code"]]["street"] == sc["community"]["street"]]
+    housing = [
+        r for r in rows if meta[r["code"]]["housing_type"] == sc["community"]["housing_type"]
+    ]
+    comparison = sc["comparison"]
+    assert comparison["district"]["index"] == pytest.approx(mean(rows, lambda r: r["index"]))
+    assert comparison["street"]["index"] == pytest.approx(mean(street, lambda r: r["index"]))
+    assert comparison["housing_type"]["index"] == pytest.approx(mean(housing, lambda r: r["index"]))
+    assert comparison["district"]["communities"] == len(rows)
+    assert "n-weighted" in comparison["method"]["en"]
+    d1 = sc["dimensions"][0]
+    assert d1["district_mean"] == pytest.approx(
+        mean(rows, lambda r: r["dimensions"]["D1"]["score"])
+    )
+    assert d1["street_mean"] == pytest.approx(
+        mean(street, lambda r: r["dimensions"]["D1"]["score"])
+    )
+
+
+def test_change_and_trend_follow_scoring_trend(admin: TestClient) -> None:
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    before = WaveResult.from_dict(snapshot(admin, WAVES[-2]))
+    after = WaveResult.from_dict(snapshot(admin, LAST))
+    engine = compare_waves(before, after)
+    k = engine.codes.index(OK_COMMUNITY)
+    change = sc["change"]
+    assert (change["from_wave"], change["to_wave"]) == (WAVES[-2], LAST)
+    assert change["delta"] == pytest.approx(engine.delta[k])
+    assert change["ci_low"] == pytest.approx(engine.ci_low[k])
+    assert change["ci_high"] == pytest.approx(engine.ci_high[k])
+    assert change["label"] == engine.label[k]
+    assert [p["wave"] for p in sc["trend"]] == list(WAVES)
+    for wave, point in zip(WAVES, sc["trend"], strict=True):
+        r = WaveResult.from_dict(snapshot(admin, wave))
+        assert point["score"] == r.index[r.community_codes.index(OK_COMMUNITY)]
+    assert sc["changes"][0]["note"]["en"] == "no previous wave"
+
+
+def test_change_is_refused_when_the_models_differ(admin: TestClient) -> None:
+    results = snapshot(admin, WAVES[-2])
+    results["provenance"] = {**results["provenance"], "model_key": "equal@2"}
+    store(admin, WAVES[-2], results)  # a newer snapshot of the previous wave, another model
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    assert sc["change"]["delta"] is None and sc["change"]["label"] is None
+    assert sc["change"]["note"]["zh"] == "评分模型不同,不可比较"
+    summary = get(admin, f"/api/v1/waves/{LAST}/summary")
+    assert summary["changes"]["note"] is not None and summary["changes"]["rises"] == []
+
+
+def test_priorities_match_the_stored_lists(admin: TestClient) -> None:
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    results = snapshot(admin, LAST)
+    row = next(r for r in results["communities"] if r["code"] == OK_COMMUNITY)
+    pri = sc["priorities"]
+    assert [p["code"] for p in pri["improve_first"]] == row["priorities"]["improve_first"]
+    assert [p["code"] for p in pri["strengths"]] == row["priorities"]["keep_up"]
+    assert pri["performance_cut"] == results["priorities"]["performance_cut"]
+    for p in pri["points"]:  # the chart puts every point in the quadrant the lists say
+        if p["code"] in row["priorities"]["improve_first"]:
+            assert p["quadrant"] == 0 and p["quadrant_label"]["zh"] == "重点改进"
+        if p["code"] in row["priorities"]["keep_up"]:
+            assert p["quadrant"] == 1
+        assert p["importance"] == results["priorities"]["importance"][p["code"]]
+
+
+def test_composition_against_population(admin: TestClient) -> None:
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    comp = sc["composition"]
+    assert comp["has_population"]
+    for key in ("age_band", "gender"):
+        assert sum(g["sample_share"] for g in comp[key]) == pytest.approx(1.0)
+        assert sum(g["population_share"] for g in comp[key]) == pytest.approx(1.0)
+    meta = next(m for m in snapshot(admin, LAST)["community_meta"] if m["code"] == OK_COMMUNITY)
+    assert sum(meta["sample_cells"]) <= meta["responses"]
+
+
+def test_street_rankings(admin: TestClient) -> None:
+    body = get(admin, f"/api/v1/waves/{LAST}/rankings?level=street")
+    assert body["level"] == "street" and body["communities"] == []
+    streets = body["streets"]
+    assert [s["rank"] for s in streets] == sorted(s["rank"] for s in streets)
+    assert body["n_ranked"] == len(streets) == 3
+    community = get(admin, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    for s in streets:
+        mine = [c for c in community if c["street"] == s["street"] and not c["suppressed"]]
+        n = np.array([c["n"] for c in mine], dtype=float)
+        assert s["score"] == pytest.approx(float(n @ [c["score"] for c in mine] / n.sum()))
+        assert s["n_published"] == int(n.sum())
+        assert s["rank_low"] <= s["rank"] <= s["rank_high"]
+        assert s["ci_low"] < s["score"] < s["ci_high"]
+    only = get(admin, f"/api/v1/waves/{LAST}/rankings?level=street&street=CH01")["streets"]
+    assert [s["street"] for s in only] == ["CH01"]
+    # The existing community-level fields are unchanged.
+    assert {"community", "name", "rank", "score", "dimensions"} <= set(community[0])
+
+
+def test_summary_uses_bh_from_the_engine(admin: TestClient) -> None:
+    summary = get(admin, f"/api/v1/waves/{LAST}/summary")
+    results = snapshot(admin, LAST)
+    published = [r for r in results["communities"] if not r["suppressed"]]
+    assert sum(b["count"] for b in summary["distribution"]) == len(published)
+    assert summary["published"] == len(published) and summary["suppressed"] == 1
+    engine = compare_waves(
+        WaveResult.from_dict(snapshot(admin, WAVES[-2])), WaveResult.from_dict(results)
+    )
+    listed = {c["code"] for c in summary["changes"]["rises"] + summary["changes"]["falls"]}
+    assert listed == set(engine.changed(0.05)) and listed  # the seed gives at least one
+    for c in summary["changes"]["rises"]:
+        assert c["delta"] > 0 and c["q"] < 0.05
+    counts = [p["communities"] for p in summary["priorities"]["improve_first"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_trend_endpoints(admin: TestClient) -> None:
+    community = get(admin, f"/api/v1/communities/{OK_COMMUNITY}/trend")
+    assert community["waves"] == list(WAVES) and len(community["points"]) == 3
+    street = get(admin, f"/api/v1/streets/{SUPPRESSED_STREET}/trend")
+    rankings = get(admin, f"/api/v1/waves/{LAST}/rankings?level=street")["streets"]
+    mine = next(s for s in rankings if s["street"] == SUPPRESSED_STREET)
+    assert street["points"][-1]["score"] == pytest.approx(mine["score"])
+    district = get(admin, "/api/v1/district/trend")
+    assert len(district["communities"]) == 12 and len(district["streets"]) == 3
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    assert district["points"][-1]["score"] == pytest.approx(sc["comparison"]["district"]["index"])
+
+
+def test_scope_limits_every_endpoint(officials_client: TestClient) -> None:
+    client = sign_in(officials_client, "community")
+    own = f"/api/v1/waves/{LAST}/communities/{COMMUNITY_OFFICIAL_OF}/scorecard"
+    assert client.get(own).status_code == 200
+    other = client.get(f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    assert other.status_code == 404
+    assert client.get(f"/api/v1/communities/{OK_COMMUNITY}/trend").status_code == 404
+    rows = get(client, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    assert [r["community"] for r in rows] == [COMMUNITY_OFFICIAL_OF]
+    streets = get(client, f"/api/v1/waves/{LAST}/rankings?level=street")["streets"]
+    assert [s["street"] for s in streets] == ["CH01"]
+    assert client.get(f"/api/v1/streets/{SUPPRESSED_STREET}/trend").status_code == 404
+    district = get(client, "/api/v1/district/trend")
+    assert [r["code"] for r in district["communities"]] == [COMMUNITY_OFFICIAL_OF]
+    street_official = sign_in(officials_client, "street")
+    rows = get(street_official, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    assert {r["street"] for r in rows} == {SUPPRESSED_STREET}
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (f"/api/v1/waves/{LAST}/rankings?level=city", 422),
+        (f"/api/v1/waves/{LAST}/rankings?level=street&housing_type=x", 422),
+        (f"/api/v1/waves/{LAST}/communities/NOPE/scorecard", 404),
+        (f"/api/v1/waves/NOPE/communities/{OK_COMMUNITY}/scorecard", 404),
+        (f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard?model=nope", 404),
+        (f"/api/v1/waves/{LAST}/summary?model=" + "x" * 65, 422),
+        ("/api/v1/streets/NOPE/trend", 404),
+        ("/api/v1/district/trend?model=nope", 200),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(admin: TestClient, url: str, status: int) -> None:
+    response = admin.get(url)
+    assert response.status_code == status, response.text
+    if status >= 400:
+        assert response.json()["detail"]
+
+
+def test_a_model_nobody_scored_gives_empty_trend_points(admin: TestClient) -> None:
+    body = get(admin, "/api/v1/district/trend?model=nope")
+    assert all(p["score"] is None and p["note"]["en"] for p in body["points"])
+
+
+def test_api_needs_a_signed_in_user(officials_client: TestClient) -> None:
+    for url in (
+        f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard",
+        "/api/v1/district/trend",
+        f"/api/v1/waves/{LAST}/summary",
+    ):
+        assert officials_client.get(url).status_code == 401
+
+
+def test_suppressed_community_is_listed_last_without_figures(admin: TestClient) -> None:
+    rows = get(admin, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    assert rows[-1]["community"] == SUPPRESSED and rows[-1]["score"] is None
+
+
+def test_openapi_documents_the_endpoints(admin: TestClient) -> None:
+    spec = get(admin, "/openapi.json")
+    paths = spec["paths"]
+    for path in (
+        "/api/v1/waves/{wave}/communities/{community}/scorecard",
+        "/api/v1/communities/{community}/trend",
+        "/api/v1/streets/{street}/trend",
+        "/api/v1/district/trend",
+        "/api/v1/waves/{wave}/summary",
+    ):
+        op = paths[path]["get"]
+        assert "model" in {p["name"] for p in op["parameters"]}
+        assert "200" in op["responses"] and "$ref" in str(op["responses"]["200"])
+    rankings = paths["/api/v1/waves/{wave}/rankings"]["get"]
+    assert "level" in {p["name"] for p in rankings["parameters"]}
+    assert spec["components"]["schemas"]["Scorecard"]["examples"]
