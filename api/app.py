@@ -27,7 +27,7 @@ from api.routers import (
     waves,
     weight_models,
 )
-from api.settings import Settings, get_settings
+from api.settings import Settings, complete, get_settings
 from survey.db import make_engine
 from survey.migrate import upgrade
 
@@ -35,7 +35,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    settings = complete(settings) if settings is not None else get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import time
 from pathlib import Path
 
@@ -100,10 +99,6 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
     from survey.seed import seed_database
     from survey.synthetic import generate_district
 
-    if settings.secret_key == "dev-only-change-me":
-        # One secret per demo database, so links and cookies stay valid across restarts.
-        digest = hashlib.sha256(settings.database_url.encode()).hexdigest()
-        settings = settings.model_copy(update={"secret_key": f"demo-{digest}"})
     engine = _engine(settings)
     with session_scope(engine) as session:
         has_waves = session.exec(select(Wave)).first() is not None

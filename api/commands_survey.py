@@ -12,8 +12,6 @@ from api.settings import Settings
 from survey.db import make_engine, session_scope
 from survey.migrate import upgrade
 
-DEV_SECRET = "dev-only-change-me"
-
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     inv = sub.add_parser("invitations", help="make single-use invitation codes for a community")
@@ -37,12 +35,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "drafts":
         return purge(settings, args)
-    if settings.secret_key == DEV_SECRET:
-        print(
-            "warning: MEIHAO_SECRET_KEY is not set; links and codes made now only work with a "
-            "server that uses the same (development) secret",
-            file=sys.stderr,
-        )
     if args.command == "invitations":
         return invitations(settings, args)
     return posters(settings, args)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,15 +18,39 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{DEFAULT_DB_PATH}"
     host: str = "127.0.0.1"
     port: int = 8000
-    # Signs session cookies, open survey links and CSRF tokens. The demo derives one per
-    # database file; a deployment must set MEIHAO_SECRET_KEY.
-    secret_key: str = "dev-only-change-me"
+    # Signs session cookies, open survey links, invitation slips and CSRF tokens. When unset,
+    # a random key is made once and kept in ``secret_file``, so the server and the CLI (which
+    # prints posters and slips) agree, and links stay valid across restarts.
+    secret_key: str = ""
+    secret_file: Path = Path("var") / "secret.key"
     default_model: str = "equal"
     bootstrap_replicates: int = 1000
     max_body_bytes: int = 256 * 1024
     submit_rate_per_minute: int = 120
 
 
+def load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: when two processes start at once, one writes and the other reads its key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def complete(settings: Settings) -> Settings:
+    """``settings`` with a secret key filled in from the secret file when none was given."""
+    if settings.secret_key:
+        return settings
+    return settings.model_copy(update={"secret_key": load_or_create_secret(settings.secret_file)})
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return complete(Settings())

@@ -75,6 +75,10 @@ def test_dashboard_and_scorecard_screenshots(server: tuple[LiveServer, str]) -> 
             context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": live.url}])
             page = context.new_page()
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on(
+                "response",
+                lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+            )
             for name, path in PAGES.items():
                 response = page.goto(live.url + path)
                 assert response is not None and response.status == 200, path
