@@ -18,7 +18,7 @@ from bench.harness import interleaved, machine, summary
 from scoring.aggregate import aggregate_tree, indicator
 from scoring.bootstrap import bootstrap
 from scoring.rank import nan_quantiles, rank_min
-from scoring.rescale import rescale_items, rescale_outcomes
+from scoring.rescale import LazyScores, rescale_items, rescale_outcomes
 from scoring.survey_weights import rake
 from scoring.weight_model import builtin_model
 
@@ -40,8 +40,10 @@ def run(runs: int) -> dict[str, Any]:
     missing = np.isnan(S)
     S0, M = np.where(missing, 0.0, S), (~missing).astype(float)
 
+    lazy = LazyScores(data.X[:, :36], fw.points, fw.reverse, "ptm")  # as score_wave passes it
+
     def subject() -> Any:
-        return bootstrap(S, w, g, m, fw, spec, outcomes=Q, B=B, random_state=0)
+        return bootstrap(lazy, w, g, m, fw, spec, outcomes=Q, B=B, random_state=0)
 
     def loop_replicates() -> Any:
         rng = np.random.default_rng(0)

@@ -15,6 +15,10 @@ import numpy as np
 from scipy import sparse
 
 from scoring.framework import Framework
+from scoring.rescale import LazyScores
+
+#: Item scores: a materialised (n × p) array or a :class:`~scoring.rescale.LazyScores`.
+Scores = np.ndarray | LazyScores
 
 #: Geometric means floor children at this many points so that a 0 does not send the parent
 #: to 0 (METHODS.md §3: "floor at a small epsilon, or use a 1–100 range").
@@ -43,7 +47,7 @@ class ItemStats:
 
 
 def item_stats(
-    S: np.ndarray,
+    S: Scores,
     weights: np.ndarray,
     group: np.ndarray,
     m: int,
@@ -60,7 +64,7 @@ def item_stats(
 
     Parameters
     ----------
-    S : array (n, p), scores with NaN for missing.
+    S : array (n, p) of scores with NaN for missing, or :class:`~scoring.rescale.LazyScores`.
     weights : array (n,), survey weights.
     group : int array (n,), community of each row.
     m : number of communities.
@@ -284,7 +288,7 @@ def node_gradients(
 
 
 def linearised_node_se(
-    S: np.ndarray,
+    S: Scores,
     weights: np.ndarray,
     group: np.ndarray,
     stats: ItemStats,

@@ -1,7 +1,8 @@
 """Vectorised bootstrap of respondents within communities (METHODS.md §6, "Sampling").
 
-Poisson bootstrap: in replicate b respondent i counts ``r_ib ~ Poisson(1)`` times, independently,
-which resamples within every community at once (the community stays the stratum). Each
+Poisson bootstrap: in replicate b respondent i counts ``r_ib ~ Poisson(1)`` times, independently
+(a byte-resolution Poisson with exact mean and variance 1, see ``_COUNTS``), which resamples
+within every community at once (the community stays the stratum). Each
 replicate's item means are ratios of weighted sums, so all replicates of a block of communities
 are one batched matrix product ``Yᵀ R`` (BLAS) over a padded (community, respondent) layout.
 The only Python loops run over blocks of communities of similar size and over chunks of
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring.aggregate import TreeSpec, aggregate_tree
+from scoring.aggregate import Scores, TreeSpec, aggregate_tree
 from scoring.framework import Framework
 from scoring.rank import nan_quantiles, nan_std, rank_min
 from scoring.rescale import overall_satisfaction_index
@@ -112,7 +113,7 @@ def _blocks(counts: np.ndarray, cap: int) -> list[np.ndarray]:
 
 
 def bootstrap(
-    S: np.ndarray,
+    S: Scores,
     weights: np.ndarray,
     group: np.ndarray,
     m: int,

@@ -12,14 +12,14 @@ import numpy as np
 
 from scoring import priorities as pri
 from scoring import reliability as rel
-from scoring.aggregate import ItemStats
+from scoring.aggregate import ItemStats, Scores
 from scoring.data import SurveyData
 from scoring.errors import ScoringError
 from scoring.framework import Framework
 from scoring.weighting import derived_importance
 
 
-def respondent_subscores(S: np.ndarray, fw: Framework) -> np.ndarray:
+def respondent_subscores(S: Scores, fw: Framework) -> np.ndarray:
     """Each respondent's sub-dimension scores (mean of answered items), (n, S)."""
     A = np.zeros((fw.n_items, len(fw.subdimension_codes)))
     A[np.arange(fw.n_items), fw.sub_of_item] = 1.0
@@ -35,7 +35,7 @@ def respondent_subscores(S: np.ndarray, fw: Framework) -> np.ndarray:
 def wave_diagnostics(
     data: SurveyData,
     fw: Framework,
-    S: np.ndarray,
+    S: Scores,
     Q: np.ndarray | None,
     weights: np.ndarray,
     sub_scores: np.ndarray,

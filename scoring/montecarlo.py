@@ -237,7 +237,7 @@ def variant_dimension_scores(
     per preset, the tree once per variant. Feed the result to :func:`monte_carlo_ranks`.
     """
     from scoring.aggregate import aggregate_tree, item_stats
-    from scoring.rescale import rescale_items
+    from scoring.rescale import LazyScores
     from scoring.survey_weights import rake
     from scoring.weight_model import WeightModel as _WM
 
@@ -252,7 +252,7 @@ def variant_dimension_scores(
     out, labels = [], []
     for preset in presets:
         means = item_stats(
-            rescale_items(Xi, framework.points, framework.reverse, preset), w, group, m
+            LazyScores(Xi, framework.points, framework.reverse, preset), w, group, m
         ).mean
         for agg in aggregations:
             variant = _WM.from_dict(

@@ -26,9 +26,9 @@ from scoring.errors import ScoringError
 from scoring.framework import Framework
 from scoring.rank import publication
 from scoring.rescale import (
+    LazyScores,
     overall_satisfaction_index,
     positive_indicator,
-    rescale_items,
     rescale_outcomes,
 )
 from scoring.result import ENGINE_VERSION, WaveResult
@@ -139,9 +139,8 @@ def score_wave(
     m = data.m
     group = data.group_index
     Xi = data.columns(framework.item_codes)
-    S = rescale_items(
-        Xi, framework.points, framework.reverse, model.preset, codes=framework.item_codes
-    )
+    # Scores are rescaled block by block where they are used: no second n × p matrix.
+    S = LazyScores(Xi, framework.points, framework.reverse, model.preset, framework.item_codes)
     has_outcomes = bool(framework.outcome_codes) and all(
         c in data.codes for c in framework.outcome_codes
     )

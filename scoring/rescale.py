@@ -6,6 +6,8 @@ from every denominator, never scored as zero.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from scoring.errors import ScoringError
@@ -91,16 +93,18 @@ def rescale_items(
         a = np.where(rev, -c, c)
         b = np.where(rev, points * c, -c)
         out = np.empty_like(X)
-        lo = np.full(X.shape[1], np.inf)
-        hi = np.full(X.shape[1], -np.inf)
+        lo, hi = np.inf, -np.inf
         for start in range(0, X.shape[0], 65536):  # chunks: no full-size temporaries
             block = out[start : start + 65536]
             np.multiply(X[start : start + 65536], a, out=block)
             block += b
-            if check and block.size:  # the range check rides on the cache-hot block
-                np.fmin(lo, np.fmin.reduce(block, axis=0), out=lo)
-                np.fmax(hi, np.fmax.reduce(block, axis=0), out=hi)
-        if check and ((lo < -1e-9) | (hi > 100 + 1e-9)).any():
+            if check and block.size:
+                # The range check rides on the cache-hot block: every valid score lies in
+                # 0..100 whatever its column, so a whole-block min/max (fmin/fmax skip NaN, and
+                # are 4× faster than per column) is enough; the slow path names the item.
+                lo = min(lo, float(np.fmin.reduce(block, axis=None)))
+                hi = max(hi, float(np.fmax.reduce(block, axis=None)))
+        if check and (lo < -1e-9 or hi > 100 + 1e-9):
             _check_range(X, points, codes)  # raises, naming the item
         return out
     if check:
@@ -114,6 +118,48 @@ def rescale_items(
         raise ScoringError("preset 'cn_gov' is defined for 5-point items only")
     idx = np.where(np.isnan(keyed), 0, keyed).astype(np.intp)
     return CN_GOV_5[idx]
+
+
+class LazyScores:
+    """0–100 scores of raw answers, rescaled block by block when indexed.
+
+    ``LazyScores(X, points, reverse, preset)[rows]`` equals
+    ``rescale_items(X, points, reverse, preset)[rows]``, but the full n × p score matrix is never
+    built: consumers (community sums, the bootstrap, diagnostics) walk the rows in blocks anyway,
+    and rescaling a cache-hot block is cheaper than writing and re-reading a second copy of the
+    matrix. Answers are validated in every block touched.
+
+    Examples
+    --------
+    >>> L = LazyScores(np.array([[1.0, 5.0], [3.0, np.nan]]), np.array([5, 5]),
+    ...                np.array([False, True]))
+    >>> L[1:].tolist(), L.shape
+    ([[50.0, nan]], (2, 2))
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        points: np.ndarray,
+        reverse: np.ndarray,
+        preset: str = "ptm",
+        codes: tuple[str, ...] | None = None,
+    ) -> None:
+        if preset not in PRESETS:
+            raise ScoringError(f"unknown rescaling preset {preset!r}; choose one of {PRESETS}")
+        self.X = X
+        self.points = np.asarray(points)
+        self.reverse = np.asarray(reverse, dtype=bool)
+        self.preset = preset
+        self.codes = codes
+        self.shape: tuple[int, int] = (int(X.shape[0]), int(X.shape[1]))
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        return rescale_items(self.X[rows], self.points, self.reverse, self.preset, codes=self.codes)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self[:]
+        return out if dtype is None else out.astype(dtype)
 
 
 def positive_indicator(X: np.ndarray, points: np.ndarray, reverse: np.ndarray) -> np.ndarray:

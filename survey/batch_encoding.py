@@ -9,9 +9,11 @@ of its fragments and the packed vectors are one numpy fill of an ``(n, slots)`` 
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from hashlib import sha256
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +24,7 @@ from survey.encoding import DTYPE, NO_ANSWER, numeric_layout
 if TYPE_CHECKING:
     from survey.questionnaire import Questionnaire
 
-__all__ = ["BatchEncoder", "EncodedRows", "canonical_hash", "canonical_tail"]
+__all__ = ["BatchEncoder", "EncodedRows", "canonical_hashes", "canonical_tail"]
 
 
 def _json(value: Any) -> str:
@@ -36,19 +38,31 @@ def canonical_tail(*, wave: str, community: str) -> str:
     return ',"community":' + _json(community) + ',"wave":' + _json(wave) + "}"
 
 
-def canonical_hash(sorted_answers_json: str, tail: str) -> str:
-    """``payload_hash`` from answers already serialised with sorted keys.
+def canonical_hashes(sorted_answers_json: list[str], tails: list[str]) -> list[str]:
+    """``payload_hash`` per row, from answers already serialised with sorted keys.
 
     The canonical form is ``{"answers":..,"community":..,"wave":..}`` with sorted keys, so it can
     be assembled from strings instead of dumping a dict per row.
     """
-    return hashlib.sha256(('{"answers":' + sorted_answers_json + tail).encode()).hexdigest()
+    return [
+        sha256(('{"answers":' + answers + tail).encode()).hexdigest()
+        for answers, tail in zip(sorted_answers_json, tails, strict=True)
+    ]
+
+
+def _pick(values: list[str], positions: np.ndarray) -> Sequence[str]:
+    """``[values[p] for p in positions]``, looped in C."""
+    if len(positions) < 2:  # itemgetter with one argument returns the item, not a tuple
+        return [values[p] for p in positions.tolist()]
+    return itemgetter(*positions.tolist())(values)
 
 
 @dataclass
 class EncodedRows:
-    answers_json: list[str]  # questionnaire order, as stored
-    sorted_json: list[str]  # sorted keys: the input of the payload hash
+    # Keys sorted: the canonical text the payload hash is computed over, stored as is. JSON
+    # objects are unordered (PostgreSQL's jsonb would sort them anyway); one join per row
+    # instead of two is worth ~5% of the import's time.
+    answers_json: list[str]
     numeric: list[bytes]  # packed vectors (survey/encoding.py)
 
 
@@ -57,27 +71,26 @@ class BatchEncoder:
 
     def __init__(self, questionnaire: Questionnaire) -> None:
         self.questionnaire = questionnaire
-        self.codes = [item.code for item in questionnaire.items]
-        self.sorted_order = sorted(range(len(self.codes)), key=lambda i: self.codes[i])
+        self.codes = sorted(item.code for item in questionnaire.items)  # json's sort_keys order
         self.slots = numeric_layout(questionnaire)
 
     def encode(self, result: BatchResult, rows: np.ndarray) -> EncodedRows:
         """The stored fields of ``rows`` (indices into the batch, valid rows only)."""
-        fragment_columns: list[list[str]] = []
+        fragment_columns: list[Sequence[str]] = []
         for code in self.codes:
-            column = result.columns[code]
-            fragments = np.array(
-                ["" if v is None else _json(code) + ":" + _json(v) for v in result.cleaned[code]],
-                dtype=object,
+            # Each fragment carries its comma, so a row is one plain join (minus the last comma);
+            # the extra "" at the end stands for an answer that is not kept.
+            fragments = [
+                "" if v is None else _json(code) + ":" + _json(v) + ","
+                for v in result.cleaned[code]
+            ]
+            fragments.append("")
+            picks = np.where(
+                result.kept[code][rows], result.columns[code].index[rows], len(fragments) - 1
             )
-            chosen = np.where(result.kept[code][rows], fragments[column.index[rows]], "")
-            fragment_columns.append(chosen.tolist())
-        in_order = [
-            "{" + ",".join(filter(None, t)) + "}" for t in zip(*fragment_columns, strict=True)
-        ]
-        by_key = [fragment_columns[i] for i in self.sorted_order]
-        sorted_json = ["{" + ",".join(filter(None, t)) + "}" for t in zip(*by_key, strict=True)]
-        return EncodedRows(in_order, sorted_json, self._numeric(result, rows))
+            fragment_columns.append(_pick(fragments, picks))
+        answers = ["{" + "".join(t)[:-1] + "}" for t in zip(*fragment_columns, strict=True)]
+        return EncodedRows(answers, self._numeric(result, rows))
 
     def _numeric(self, result: BatchResult, rows: np.ndarray) -> list[bytes]:
         vectors = np.full((len(rows), len(self.slots)), NO_ANSWER, dtype=DTYPE)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
@@ -151,12 +151,52 @@ def converter(item: Any) -> Callable[[str], Any]:
 # -- times --------------------------------------------------------------------------------------
 
 
+_STAMP = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?"
+# A whole column of one shape, newline-joined: every cell empty, or a UTC stamp ("…Z", what
+# to_csv and most exports write), or every cell empty or a stamp without an offset.
+_UTC_COLUMN = re.compile(rf"(?:{_STAMP}Z)?(?:\n(?:{_STAMP}Z)?)*")
+_NAIVE_COLUMN = re.compile(rf"(?:{_STAMP})?(?:\n(?:{_STAMP})?)*")
+
+
 def parse_times(cells: Sequence[str], naive_timezone: tzinfo) -> tuple[np.ndarray, list[int]]:
     """µs since the epoch per cell (``MISSING`` when empty) and the rows that are not times.
 
     ISO 8601 with or without ``T``, seconds and offset (``Z`` too); without an offset the time is
     read in ``naive_timezone``.
     """
+    uniform = _parse_uniform(cells, naive_timezone)
+    if uniform is not None:
+        return uniform, []
+    return _parse_each(cells, naive_timezone)
+
+
+def _parse_uniform(cells: Sequence[str], naive_timezone: tzinfo) -> np.ndarray | None:
+    """The common case in one numpy call (~50 ns a cell instead of ~1.5 µs), or None.
+
+    Only columns whose every cell has one strict shape take this path; anything else (offsets,
+    stray spaces, a bad date) goes through ``_parse_each``, which also names the bad cells.
+    """
+    text = "\n".join(cells)
+    if _UTC_COLUMN.fullmatch(text):
+        text, offset = text.replace("Z", ""), timedelta(0)
+    elif _NAIVE_COLUMN.fullmatch(text) and naive_timezone.utcoffset(None) is not None:
+        offset = naive_timezone.utcoffset(None) or timedelta(0)
+    else:
+        return None
+    parts = text.split("\n")
+    if len(parts) != len(cells):  # a cell held a line break: not a plain column after all
+        return None
+    try:
+        stamps = np.array(parts, dtype="datetime64[us]")  # "" → NaT
+    except ValueError:  # e.g. month 13
+        return None
+    out = stamps.astype(np.int64)  # NaT is int64's minimum, i.e. MISSING
+    present = out != MISSING
+    out[present] -= offset // timedelta(microseconds=1)
+    return out
+
+
+def _parse_each(cells: Sequence[str], naive_timezone: tzinfo) -> tuple[np.ndarray, list[int]]:
     out = np.full(len(cells), MISSING, dtype=np.int64)
     bad: list[int] = []
     for i, raw in enumerate(cells):
@@ -182,9 +222,11 @@ def storage_times(moments: np.ndarray, dialect: str) -> list[Any]:
     present = moments != MISSING
     stamps = np.where(present, moments, 0).astype("datetime64[us]")
     if dialect == "sqlite":
-        texts = np.datetime_as_string(stamps, unit="us").tolist()
-        return [t.replace("T", " ") if p else None for t, p in zip(texts, present, strict=True)]
-    return [
-        s.replace(tzinfo=UTC) if p else None
-        for s, p in zip(stamps.astype(object).tolist(), present, strict=True)
-    ]
+        # One replace over the joined column, not one per cell.
+        text = "\n".join(np.datetime_as_string(stamps, unit="us").tolist())
+        out: list[Any] = text.replace("T", " ").split("\n") if len(stamps) else []
+    else:
+        out = [s.replace(tzinfo=UTC) for s in stamps.astype(object).tolist()]
+    for i in np.flatnonzero(~present).tolist():
+        out[i] = None
+    return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from survey.batch_encoding import BatchEncoder, canonical_hash, canonical_tail
+from survey.batch_encoding import BatchEncoder, canonical_hashes, canonical_tail
 from survey.batch_validation import validate_columns
 from survey.errors import ConflictError
 from survey.models import Community, Wave
@@ -104,6 +105,9 @@ def import_paper(
         if report.problems_total == 0:
             job = _Job(wave, questionnaire, communities, layout, report, naive_timezone)
             with engine.connect() as conn, conn.begin() as transaction:
+                import os
+                if os.environ.get("HCACHE"):
+                    conn.exec_driver_sql(f"PRAGMA cache_size={os.environ['HCACHE']}")
                 for numbers, rows in sheet.chunks(chunk_rows):
                     job.run(conn, numbers, rows)
                 if not dry_run and (skip_invalid or report.problems_total == 0):
@@ -138,9 +142,9 @@ class _Job:
     def run(self, conn: Connection, numbers: list[int], rows: list[list[str]]) -> None:
         chunk = Chunk(numbers, rows, self.layout)
         staged, first_row = self._stage(chunk, conn.dialect.name)
-        fresh = []
         stored = _stored(conn, list(first_row))
-        for values in staged:
+        fresh = staged if not stored else []
+        for values in staged if stored else ():
             client_id, digest = values[0], values[8]
             if client_id not in stored:
                 fresh.append(values)
@@ -148,16 +152,9 @@ class _Job:
                 self.report.duplicates += 1
             else:
                 i = first_row[client_id]
-                chunk.problem(
-                    i,
-                    "client_id",
-                    _conflict_message(
-                        client_id,
-                        stored[client_id][1],
-                        generated=not chunk.column("client_id")[i].strip(),
-                    ),
-                    "该编号已存在且答案不同",
-                )
+                generated = not chunk.column("client_id")[i].strip()
+                message = _conflict_message(client_id, stored[client_id][1], generated=generated)
+                chunk.problem(i, "client_id", message, "该编号已存在且答案不同")
         _insert(conn, fresh)
         self.report.rows += chunk.n
         self.report.new_rows += len(fresh)
@@ -167,7 +164,7 @@ class _Job:
 
     def _stage(self, chunk: Chunk, dialect: str) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
         """Insert tuples of the chunk's valid rows, minus repeats inside the chunk; and, per
-        client id, the row it first appeared on."""
+        client id, the row it first appeared on. Built column by column, like everything else."""
         community_codes, community_ids = chunk.communities(self.communities)
         chunk.check_wave(self.wave.code)
         given_ids = chunk.client_ids()
@@ -178,6 +175,7 @@ class _Job:
                 chunk.problem(i, p.field, p.message, p.message_zh or "")
 
         valid = chunk.valid_rows()
+        rows = valid.tolist()
         encoded = self.encoder.encode(result, valid)
         timed = (started != MISSING) & (submitted != MISSING)
         duration = np.where(timed, (submitted - started) / 1e6, np.nan)
@@ -185,40 +183,50 @@ class _Job:
         speeder = timed & (duration < SPEEDER_SECONDS_PER_ITEM * result.answered_counts())
         # An unknown submission time is the import's; it stays out of the duration.
         submitted = np.where(submitted != MISSING, submitted, int(self.now.timestamp() * 1e6))
-        started_out = storage_times(started[valid], dialect)
-        submitted_out = storage_times(submitted[valid], dialect)
-        durations = [None if d != d else d for d in duration[valid].tolist()]
-        flags = ['["speeder"]' if s else "[]" for s in speeder[valid].tolist()]
 
-        wave, wave_id, questionnaire_id = self.wave.code, self.wave.id, self.wave.questionnaire_id
+        wave = self.wave.code
+        communities = [community_codes[i] for i in rows]
+        client_ids = [
+            given_ids[i] or paper_client_id(wave, community_codes[i], chunk.numbers[i])
+            for i in rows
+        ]
+        for community in set(communities) - self.tails.keys():
+            self.tails[community] = canonical_tail(wave=wave, community=community)
+        digests = canonical_hashes(encoded.answers_json, [self.tails[c] for c in communities])
+        staged = list(
+            zip(
+                client_ids,
+                repeat(self.wave.id),
+                [community_ids[i] for i in rows],
+                repeat(self.wave.questionnaire_id),
+                storage_times(started[valid], dialect),
+                storage_times(submitted[valid], dialect),
+                [None if d != d else d for d in duration[valid].tolist()],  # NaN → NULL
+                repeat("paper"),
+                digests,
+                ['["speeder"]' if s else "[]" for s in speeder[valid].tolist()],
+                encoded.answers_json,
+                encoded.numeric,
+                strict=False,  # repeat() is endless; the lists are all len(rows) long
+            )
+        )
+        if len(set(client_ids)) == len(client_ids):
+            return staged, dict(zip(client_ids, rows, strict=True))
+        return self._without_repeats(chunk, staged, rows)
+
+    def _without_repeats(
+        self, chunk: Chunk, staged: list[tuple[Any, ...]], rows: list[int]
+    ) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+        """A client id used twice in the chunk: identical answers are a duplicate, else a
+        problem on the later row."""
         first: dict[str, tuple[int, str]] = {}  # client id → (row index, payload hash)
-        staged: list[tuple[Any, ...]] = []
-        for k, i in enumerate(valid.tolist()):
-            community = community_codes[i]
-            client_id = given_ids[i] or paper_client_id(wave, community, chunk.numbers[i])
-            tail = self.tails.get(community)
-            if tail is None:
-                tail = self.tails[community] = canonical_tail(wave=wave, community=community)
-            digest = canonical_hash(encoded.sorted_json[k], tail)
+        kept = []
+        for values, i in zip(staged, rows, strict=True):
+            client_id, digest = values[0], values[8]
             earlier = first.get(client_id)
             if earlier is None:
                 first[client_id] = (i, digest)
-                staged.append(
-                    (
-                        client_id,
-                        wave_id,
-                        community_ids[i],
-                        questionnaire_id,
-                        started_out[k],
-                        submitted_out[k],
-                        durations[k],
-                        "paper",
-                        digest,
-                        flags[k],
-                        encoded.answers_json[k],
-                        encoded.numeric[k],
-                    )
-                )
+                kept.append(values)
             elif earlier[1] == digest:
                 self.report.duplicates += 1
             else:
@@ -228,7 +236,7 @@ class _Job:
                     f"the same client_id as row {chunk.numbers[earlier[0]]} but different answers",
                     "与前面某行的client_id相同但答案不同",
                 )
-        return staged, {client_id: i for client_id, (i, _d) in first.items()}
+        return kept, {client_id: i for client_id, (i, _d) in first.items()}
 
 
 # -- database ----------------------------------------------------------------------------------

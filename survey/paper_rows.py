@@ -21,7 +21,9 @@ from survey.paper_report import ReportLine
 
 __all__ = ["Chunk", "factorise"]
 
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_CANONICAL_UUID = re.compile(_UUID)
+_CANONICAL_COLUMN = re.compile(rf"(?:{_UUID})?(?:\n(?:{_UUID})?)*")
 NO_NAME = ("has a value but its column has no name in row 1", "该列没有列名")
 
 
@@ -45,7 +47,7 @@ class Chunk:
         self.numbers, self.n, self.layout = numbers, len(rows), layout
         self.problems: dict[int, list[ReportLine]] = {}
         width = len(layout.names)
-        if any(len(r) != width for r in rows):
+        if set(map(len, rows)) != {width}:
             rows = [self._fit(i, r, width) for i, r in enumerate(rows)]
         self.cells: list[tuple[str, ...]] = list(zip(*rows, strict=True))
         for position in layout.unnamed:
@@ -117,8 +119,12 @@ class Chunk:
 
     def client_ids(self) -> list[str]:
         """Per row, the client id in canonical form, or "" when the cell is empty."""
+        cells = self.column("client_id")
+        # The usual column (canonical ids or empty cells) is checked in one regex pass.
+        if _CANONICAL_COLUMN.fullmatch("\n".join(cells)):
+            return list(cells)
         out = []
-        for i, raw in enumerate(self.column("client_id")):
+        for i, raw in enumerate(cells):
             text = raw.strip()
             if text and not _CANONICAL_UUID.fullmatch(text):
                 try:  # what check_client_id accepts: upper case, braces, no dashes...
@@ -127,8 +133,8 @@ class Chunk:
                     self.problem(
                         i,
                         "client_id",
-                        "must be a UUID such as "
-                        "'0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10', or be left empty",
+                        "must be a UUID such as '0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10', or be "
+                        "left empty",
                         "编号格式不正确,可留空",
                     )
             out.append(text)

@@ -67,7 +67,12 @@ class Sheet:
         while rows := self._take(size):
             numbers = list(range(first, first + len(rows)))
             first += len(rows)
-            keep = ["".join(row).strip() != "" for row in rows]
+            # Most rows start with a filled cell; the others are joined, and isspace() stops at
+            # the first visible character ("" is not "space" either).
+            keep = [
+                bool(row and row[0].strip()) or (any(row) and not "".join(row).isspace())
+                for row in rows
+            ]
             if not all(keep):
                 self.blank_rows += keep.count(False)
                 numbers = [n for n, k in zip(numbers, keep, strict=True) if k]

@@ -16,14 +16,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import HTTPException
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from api.scope import Scope, ensure_community
 from survey.models import Community, Street, User
 
+_STREETS: Any = Street.__table__  # type: ignore[attr-defined]
+_STREET_CODE = sa_select(_STREETS.c.code).where(_STREETS.c.id == bindparam("id"))
+
 
 def street_code_of(session: Session, community: Community) -> str | None:
-    return session.exec(select(Street.code).where(Street.id == community.street_id)).first()
+    # A prepared statement: this runs on every scorecard read (PERFORMANCE.md P7).
+    code = session.connection().execute(_STREET_CODE, {"id": community.street_id}).scalar()
+    return None if code is None else str(code)
 
 
 def require_community(user: User, session: Session, community: Community) -> str | None:

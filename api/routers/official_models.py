@@ -23,6 +23,12 @@ class Figure(BaseModel):
     grade: str | None = Field(default=None, description="优/良/中/差")
 
 
+class ScoreInterval(BaseModel):
+    score: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
 class RankInfo(BaseModel):
     rank: int | None = Field(description="第 k 名 (ties share the smallest rank)")
     of: int = Field(description="共 N 个社区: communities with a published score")
@@ -55,6 +61,7 @@ class TrendPoint(BaseModel):
     suppressed: bool
     note: Local | None
     model_key: str | None
+    preset: str | None = None
 
 
 class Aggregate(BaseModel):
@@ -190,7 +197,7 @@ class Scorecard(BaseModel):
     suppression_reason: str | None = Field(description="样本不足 when below min_n")
     note: str | None = Field(description="样本较少,仅供参考 below flag_n")
     overall: Figure
-    osi: Figure
+    osi: ScoreInterval = Field(description="overall satisfaction index (O1–O3), 0–100")
     rank: RankInfo
     change: Change | None
     trend: list[TrendPoint]
@@ -286,6 +293,7 @@ class ChangedCommunity(BaseModel):
     before: float | None
     after: float | None
     delta: float | None
+    se: float | None
     ci_low: float | None
     ci_high: float | None
     p: float | None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+from pydantic_core import to_json
 
 from api.auth import CurrentUser
 from api.deps import CommunityDep, SessionDep, WaveDep
@@ -40,6 +42,20 @@ ModelQuery = Query(
     description="weight model name (default: the wave's default model; for trends, the "
     "latest wave's)",
 )
+
+
+def _json(model: type[BaseModel], payload: dict[str, Any]) -> Response:
+    """Serialise the service's dict in one pydantic-core pass.
+
+    Returning the dict would make FastAPI walk it in Python, validate it against ``model`` and
+    encode it again, which costs more than building the scorecard (PERFORMANCE.md P7). The
+    services build exactly the documented shape; tests/api/test_scorecard.py validates every
+    response body against its model, so the OpenAPI document stays true.
+    """
+    del model  # documents which model the body follows; checked by the tests
+    return Response(to_json(payload), media_type="application/json")
+
+
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "unknown (or out-of-scope) wave, community, street or model"}
 }
@@ -62,7 +78,10 @@ def get_scorecard(
     dimensions against street/district/same-housing averages, trend, priorities, items and
     who answered. A suppressed community (below ``min_n``) has every figure null."""
     require_community(user, session, community)
-    return build_scorecard(session=session, wave=wave, community=community.code, model_name=model)
+    payload = build_scorecard(
+        session=session, wave=wave, community=community.code, model_name=model
+    )
+    return _json(Scorecard, payload)
 
 
 @router.get(
@@ -78,7 +97,10 @@ def get_community_trend(
     model: str | None = ModelQuery,
 ) -> Any:
     require_community(user, session, community)
-    return community_trend(session=session, community=community.code, model_name=model)
+    return _json(
+        CommunityTrend,
+        community_trend(session=session, community=community.code, model_name=model),
+    )
 
 
 @router.get(
@@ -92,7 +114,7 @@ def get_street_trend(
 ) -> Any:
     found = get_street(session=session, code=street)
     require_street_aggregate(user, session, found.code)
-    return street_trend(session=session, street=found.code, model_name=model)
+    return _json(StreetTrend, street_trend(session=session, street=found.code, model_name=model))
 
 
 @router.get("/district/trend", response_model=DistrictTrend, summary="The district across waves")
@@ -108,7 +130,7 @@ def get_district_trend(
         report["communities"] = [r for r in report["communities"] if r["code"] in keep]
     if streets is not None:
         report["streets"] = [r for r in report["streets"] if r["street"] in streets]
-    return report
+    return _json(DistrictTrend, report)
 
 
 @router.get(
@@ -123,6 +145,7 @@ def get_summary(
     """Distribution of scores, significant rises and falls since the previous wave
     (Benjamini–Hochberg across communities), and the most common priorities."""
     view = wave_results(session=session, wave=wave, model_name=model)
-    return build_summary(
+    summary = build_summary(
         session=session, wave=wave, model_name=model, allowed=allowed_communities(user, view.meta)
     )
+    return _json(DistrictSummary, summary)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from survey.models import QuestionnaireRecord, Wave
 from survey.questionnaire import LikertItem, Questionnaire
@@ -68,15 +69,13 @@ def build_labels(q: Questionnaire) -> Labels:
 
 
 _labels: dict[str, Labels] = {}
+_TABLE: Any = QuestionnaireRecord.__table__  # type: ignore[attr-defined]
+_HASH = select(_TABLE.c.definition_hash).where(_TABLE.c.id == bindparam("id"))
 
 
 def labels_for_wave(*, session: Session, wave: Wave) -> Labels:
     # Only the hash is read on a hit: the definition JSON is tens of kilobytes per request.
-    digest = session.exec(
-        select(QuestionnaireRecord.definition_hash).where(
-            QuestionnaireRecord.id == wave.questionnaire_id
-        )
-    ).first()
+    digest = session.connection().execute(_HASH, {"id": wave.questionnaire_id}).scalar()
     if digest is None:  # pragma: no cover - the foreign key forbids it
         return Labels({}, {}, {}, {})
     cached = _labels.get(digest)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from survey.errors import NotFoundError
 from survey.models import ScoreSnapshot, Wave
@@ -83,17 +84,54 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _header_query() -> Any:
-    # Every column but ``results``: the header of a city-scale snapshot is bytes, its JSON
-    # is megabytes.
-    return sa_select(
-        col(ScoreSnapshot.id),
-        col(ScoreSnapshot.wave_id),
-        col(ScoreSnapshot.model_name),
-        col(ScoreSnapshot.model_version),
-        col(ScoreSnapshot.data_hash),
-        col(ScoreSnapshot.computed_at),
-    )
+# Statements built once: constructing an ORM query costs more than running it on SQLite, and
+# every scorecard read asks for the current snapshot of each wave (PERFORMANCE.md P7). None of
+# them reads the ``results`` column except _RESULTS: a header is bytes, the JSON megabytes.
+_SNAP: Any = ScoreSnapshot.__table__  # type: ignore[attr-defined]
+_WAVE: Any = Wave.__table__  # type: ignore[attr-defined]
+_HEADER = (
+    _SNAP.c.id,
+    _SNAP.c.model_name,
+    _SNAP.c.model_version,
+    _SNAP.c.data_hash,
+    _SNAP.c.computed_at,
+)
+_NEWEST = (_SNAP.c.computed_at.desc(), _SNAP.c.id.desc())
+_ONE_LATEST = (
+    sa_select(*_HEADER)
+    .where(_SNAP.c.wave_id == bindparam("wave_id"), _SNAP.c.model_name == bindparam("model"))
+    .order_by(*_NEWEST)
+    .limit(1)
+)
+_LATEST_ID = (
+    sa_select(_SNAP.c.id)
+    .where(_SNAP.c.wave_id == _WAVE.c.id, _SNAP.c.model_name == bindparam("model"))
+    .order_by(*_NEWEST)
+    .limit(1)
+    .correlate(_WAVE)
+    .scalar_subquery()
+)
+_WAVES_LATEST = sa_select(
+    _WAVE.c.id, _WAVE.c.code, _WAVE.c.opens_at, _WAVE.c.default_model, *_HEADER
+).select_from(_WAVE.outerjoin(_SNAP, _SNAP.c.id == _LATEST_ID))
+_WAVES = sa_select(_WAVE.c.id, _WAVE.c.code, _WAVE.c.opens_at, _WAVE.c.default_model)
+_RESULTS = sa_select(_SNAP.c.results).where(_SNAP.c.id == bindparam("id"))
+
+
+@dataclass(frozen=True)
+class WaveInfo:
+    """The few fields of a wave that trends need."""
+
+    id: int
+    code: str
+    opens_at: datetime | None
+    default_model: str
+
+
+def _ref(wave_code: str, row: Any) -> SnapshotRef | None:
+    if row is None or row[0] is None:
+        return None
+    return SnapshotRef(row[0], wave_code, row[1], row[2], row[3], row[4])
 
 
 def find_snapshot(*, session: Session, wave: Wave, model_name: str | None) -> SnapshotRef:
@@ -112,14 +150,8 @@ def find_snapshot_or_none(
     *, session: Session, wave: Wave, model_name: str | None
 ) -> SnapshotRef | None:
     name = model_name or wave.default_model
-    row = session.exec(
-        _header_query()
-        .where(ScoreSnapshot.wave_id == wave.id, ScoreSnapshot.model_name == name)
-        .order_by(col(ScoreSnapshot.computed_at).desc(), col(ScoreSnapshot.id).desc())
-    ).first()
-    if row is None:
-        return None
-    return SnapshotRef(row[0], wave.code, row[2], row[3], row[4], row[5])
+    row = session.connection().execute(_ONE_LATEST, {"wave_id": wave.id, "model": name}).first()
+    return _ref(wave.code, row)
 
 
 def load_results(*, session: Session, ref: SnapshotRef) -> ResultsView:
@@ -129,9 +161,7 @@ def load_results(*, session: Session, ref: SnapshotRef) -> ResultsView:
         if view is not None:
             _cache.move_to_end(key)
             return view
-    results = dict(
-        session.exec(select(ScoreSnapshot.results).where(ScoreSnapshot.id == ref.id)).one()
-    )
+    results = dict(session.connection().execute(_RESULTS, {"id": ref.id}).scalar_one())
     view = ResultsView(
         ref=ref,
         results=results,
@@ -151,13 +181,27 @@ def wave_results(*, session: Session, wave: Wave, model_name: str | None) -> Res
     )
 
 
-def ordered_waves(*, session: Session) -> list[Wave]:
+def _survey_order(waves: list[WaveInfo]) -> list[WaveInfo]:
     """Waves in survey order: by opening date when every wave has one, else by code.
 
     Codes such as ``2025Q2`` sort in time order; opening dates win when they exist because
     an administrator may name waves freely.
     """
-    waves = list(session.exec(select(Wave)).all())
     if waves and all(w.opens_at is not None for w in waves):
         return sorted(waves, key=lambda w: (w.opens_at, w.code))
     return sorted(waves, key=lambda w: w.code)
+
+
+def ordered_waves(*, session: Session) -> list[WaveInfo]:
+    rows = session.connection().execute(_WAVES).all()
+    return _survey_order([WaveInfo(r[0], r[1], r[2], r[3]) for r in rows])
+
+
+def waves_with_snapshots(
+    *, session: Session, model_name: str
+) -> list[tuple[WaveInfo, SnapshotRef | None]]:
+    """Every wave in survey order with its latest snapshot for the model (one query)."""
+    rows = session.connection().execute(_WAVES_LATEST, {"model": model_name}).all()
+    found = {r[0]: r for r in rows}
+    ordered = _survey_order([WaveInfo(r[0], r[1], r[2], r[3]) for r in rows])
+    return [(w, _ref(w.code, found[w.id][4:])) for w in ordered]

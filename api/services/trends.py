@@ -8,18 +8,19 @@ different model moves scores by itself. Changes are labelled by ``scoring.trend`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from sqlmodel import Session
 
 from api.services.published import ci_level, model_key, preset, public_row, trend_threshold
 from api.services.snapshot_store import (
     ResultsView,
-    find_snapshot_or_none,
+    WaveInfo,
     load_results,
     ordered_waves,
+    waves_with_snapshots,
 )
 from api.services.street_level import AGGREGATION_METHOD, aggregates
 from scoring.trend import LABELS, change_labels
@@ -38,28 +39,30 @@ NOTES = {
 
 @dataclass(frozen=True)
 class WaveView:
-    wave: Wave
+    wave: WaveInfo
     view: ResultsView | None  # None: the wave has no snapshot with this model
-
-
-def default_model(waves: list[Wave]) -> str:
-    """The trend's model when none is asked for: the latest wave's default model."""
-    return waves[-1].default_model if waves else "equal"
 
 
 def wave_views(
     *, session: Session, model_name: str | None, upto: Wave | None = None
 ) -> tuple[str, list[WaveView]]:
-    """Every wave in survey order (up to ``upto``) with its snapshot for the model."""
-    waves = ordered_waves(session=session)
+    """Every wave in survey order (up to ``upto``) with its snapshot for the model.
+
+    Without a model: ``upto``'s default model, or else the latest wave's.
+    """
+    name = model_name or (upto.default_model if upto is not None else None)
+    if name is None:
+        waves = ordered_waves(session=session)
+        name = waves[-1].default_model if waves else "equal"
+    pairs = waves_with_snapshots(session=session, model_name=name)
     if upto is not None:
-        waves = waves[: [w.id for w in waves].index(upto.id) + 1]
-    name = model_name or (upto.default_model if upto is not None else default_model(waves))
-    out = []
-    for wave in waves:
-        ref = find_snapshot_or_none(session=session, wave=wave, model_name=name)
-        out.append(WaveView(wave, None if ref is None else load_results(session=session, ref=ref)))
-    return name, out
+        ids = [w.id for w, _ref in pairs]
+        pairs = pairs[: ids.index(upto.id) + 1] if upto.id in ids else pairs
+    views = [
+        WaveView(w, None if ref is None else load_results(session=session, ref=ref))
+        for w, ref in pairs
+    ]
+    return name, views
 
 
 def _point(wv: WaveView, figure: dict[str, Any] | None) -> dict[str, Any]:
@@ -73,6 +76,7 @@ def _point(wv: WaveView, figure: dict[str, Any] | None) -> dict[str, Any]:
         "suppressed": False,
         "note": None,
         "model_key": None,
+        "preset": None,
     }
     if wv.view is None:
         point["note"] = NOTES["not_scored"]
@@ -121,10 +125,10 @@ def wave_change(
     ``scoring.trend.compare_waves``, for one community without rebuilding whole results)."""
     delta = np.array([i2 - i1])
     se = np.sqrt(np.array([se1**2 + se2**2]))
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     low, high = delta - z * se, delta + z * se
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = 2 * stats.norm.sf(np.abs(delta) / se)
+    ratio = float(abs(delta[0]) / se[0]) if se[0] > 0 else float("nan")
+    p = np.array([2 * NormalDist().cdf(-ratio) if np.isfinite(ratio) else np.nan])
     zh = change_labels(delta, low, high, threshold, "zh")[0]
     en = change_labels(delta, low, high, threshold, "en")[0]
     direction = {LABELS["zh"][0]: 1, LABELS["zh"][2]: -1}.get(zh or "", 0)
@@ -156,6 +160,7 @@ def change(
         "label_en": None,
         "significant": False,
         "direction": 0,
+        "p_value": None,
         "note": None,
     }
     if prev is None:

@@ -78,7 +78,7 @@ class District:
         return f"sqlite:///{target}"
 
 
-def _plant(engine: object, wave_ids: dict[str, int]) -> None:
+def _plant(engine: object, wave_ids: dict[str, int], *, hostile: bool) -> None:
     last = wave_ids[LAST]
     with engine.begin() as conn:  # type: ignore[attr-defined]
         cid = {code: i for code, i in conn.execute(text("SELECT code, id FROM community"))}
@@ -102,6 +102,8 @@ def _plant(engine: object, wave_ids: dict[str, int]) -> None:
             ),
             {"w": last, "c": cid[SUPPRESSED]},
         )
+        if not hostile:
+            return
         conn.execute(
             text("UPDATE community SET name = :n WHERE id = :i"),
             {"n": XSS_NAME, "i": cid[XSS_COMMUNITY]},
@@ -127,7 +129,8 @@ def _plant(engine: object, wave_ids: dict[str, int]) -> None:
 
 
 def build(folder: Path, *, bootstrap: int = 100, plant: bool = True) -> District:
-    """``plant=False``: the same district without the planted names and comments (screenshots)."""
+    """``plant=False``: without the hostile names and comments (screenshots); the suppressed
+    community is cut either way."""
     path = folder / "officials-template.db"
     path.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{path}")
@@ -138,8 +141,7 @@ def build(folder: Path, *, bootstrap: int = 100, plant: bool = True) -> District
     seed_database(engine, district)
     with engine.connect() as conn:
         wave_ids = {c: i for c, i in conn.execute(text("SELECT code, id FROM wave"))}
-    if plant:
-        _plant(engine, wave_ids)
+    _plant(engine, wave_ids, hostile=plant)
     production = users._hasher
     users._hasher = FAST_HASHER
     try:

@@ -312,3 +312,43 @@ def test_openapi_documents_the_endpoints(admin: TestClient) -> None:
     rankings = paths["/api/v1/waves/{wave}/rankings"]["get"]
     assert "level" in {p["name"] for p in rankings["parameters"]}
     assert spec["components"]["schemas"]["Scorecard"]["examples"]
+
+
+def test_response_bodies_follow_the_documented_models(admin: TestClient) -> None:
+    """The JSON is serialised without FastAPI's response validation (for speed), so check
+    here that every body is exactly what the OpenAPI models promise."""
+    from api.routers.official_models import (
+        CommunityTrend,
+        DistrictSummary,
+        DistrictTrend,
+        Scorecard,
+        StreetTrend,
+    )
+    from api.routers.rankings import Rankings
+
+    cases = [
+        (Scorecard, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard"),
+        (Scorecard, f"/api/v1/waves/{LAST}/communities/{SUPPRESSED}/scorecard"),
+        (CommunityTrend, f"/api/v1/communities/{SUPPRESSED}/trend"),
+        (StreetTrend, f"/api/v1/streets/{SUPPRESSED_STREET}/trend"),
+        (DistrictTrend, "/api/v1/district/trend"),
+        (DistrictSummary, f"/api/v1/waves/{LAST}/summary"),
+        (Rankings, f"/api/v1/waves/{LAST}/rankings?level=street"),
+        (Rankings, f"/api/v1/waves/{LAST}/rankings"),
+    ]
+    for model, url in cases:
+        body = get(admin, url)
+        dumped = model.model_validate(body).model_dump(mode="json")
+        # Same values and nothing outside the model (extra keys would be undocumented fields).
+        body.pop("computed_at", None), dumped.pop("computed_at", None)
+        assert dumped == body, url
+
+
+def test_rankings_are_served_gzipped_when_accepted(admin: TestClient) -> None:
+    url = f"/api/v1/waves/{LAST}/rankings"
+    plain = admin.get(url, headers={"Accept-Encoding": "identity"})
+    packed = admin.get(url, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["vary"] == "Accept-Encoding"
+    assert packed.json() == plain.json()  # httpx decodes it

@@ -210,3 +210,12 @@ def test_diagnostics_subsample_large_waves():
         max_rows=150,
     )
     assert rel["_rows_used"] == 150 and district is None and rows is None
+
+
+def test_bad_answer_is_named_even_with_lazy_rescaling():
+    fw, data, _ = wave(m=2, per=40, seed=14)
+    bad = data.subset(np.ones(data.n, bool))
+    bad.X = data.X.copy()
+    bad.X[45, data.codes.index("D5.2")] = 9.0  # an unconverted don't-know code
+    with pytest.raises(ScoringError, match=r"'D5\.2'.*outside 1\.\.5"):
+        score_wave(bad, fw, builtin_model("equal"), bootstrap=0)

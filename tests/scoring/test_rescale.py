@@ -60,3 +60,19 @@ def test_outcomes_and_osi():
     osi = overall_satisfaction_index(means)
     assert osi[:2].tolist() == [60.0, 60.0] and np.isnan(osi[2])
     assert overall_satisfaction_index(means[:1], np.array([2.0, 1.0, 1.0]))[0] == 55.0
+
+
+def test_lazy_scores_equal_the_materialised_ones():
+    from scoring.rescale import LazyScores
+
+    rng = np.random.default_rng(0)
+    Xr = rng.integers(1, 6, size=(50, 6)).astype(float)
+    Xr[rng.random(Xr.shape) < 0.1] = np.nan
+    for preset in ("ptm", "cn_gov", "top2box"):
+        lazy = LazyScores(Xr, K, REV, preset)
+        full = rescale_items(Xr, K, REV, preset)
+        assert np.array_equal(lazy[7:19], full[7:19], equal_nan=True)
+        assert np.array_equal(lazy[[3, 1, 40]], full[[3, 1, 40]], equal_nan=True)
+        assert np.array_equal(np.asarray(lazy), full, equal_nan=True)
+    with pytest.raises(ScoringError):
+        LazyScores(Xr, K, REV, "zscore")

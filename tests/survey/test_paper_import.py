@@ -6,13 +6,14 @@ Runs on SQLite and PostgreSQL (the ``engine`` fixture) where the database matter
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -99,9 +100,19 @@ def test_csv_rows_are_stored_exactly_as_a_web_submission_would_be(
     for row, answers, community in ((rows[0], first, "C1"), (rows[1], second, "C2")):
         cleaned = Q.validate_answers(answers)
         assert row.channel == "paper"
-        assert row.answers == cleaned and list(row.answers) == list(cleaned)
+        assert row.answers == cleaned
         assert row.payload_hash == payload_hash(wave="W1", community=community, answers=cleaned)
         assert row.numeric == encode_numeric(Q, cleaned)
+    # The JSON is stored in the canonical form the payload hash is computed over.
+    with seeded.connect() as conn:
+        texts = conn.execute(text("SELECT CAST(answers AS TEXT) FROM response ORDER BY id"))
+        canonical = [
+            json.dumps(
+                Q.validate_answers(a), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            )
+            for a in (first, second)
+        ]
+        assert [t for (t,) in texts] == canonical
     # A time without an offset is Beijing time; both are stored in UTC.
     assert rows[0].started_at == datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
     assert rows[0].submitted_at == datetime(2026, 5, 1, 0, 20, tzinfo=UTC)
