@@ -101,6 +101,7 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "this_community": ("本社区", "This community"),
     "point": ("综合指数", "Index"),
     "bar": ("本社区得分", "This community"),
+    "street_score": ("本街道得分", "This street"),
     "back_dashboard": ("返回全区总览", "Back to the district dashboard"),
     "view_trend": ("查看趋势", "View trend"),
     "no_snapshot": ("本轮尚未评分。", "This wave has not been scored yet."),

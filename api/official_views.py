@@ -153,7 +153,10 @@ def _labels(t: Translate) -> dict[str, str]:
     return out
 
 
-def dimension_bars(sc: dict[str, Any], *, chart_id: str, lang: str, t: Translate) -> Chart:
+def dimension_bars(
+    sc: dict[str, Any], *, chart_id: str, lang: str, t: Translate, bar_label: str | None = None
+) -> Chart:
+    """The six dimensions as bars; comparison markers only for the averages that exist."""
     rows = [
         BarRow(
             label=local(d["label"], lang),
@@ -169,20 +172,16 @@ def dimension_bars(sc: dict[str, Any], *, chart_id: str, lang: str, t: Translate
         )
         for d in sc["dimensions"]
     ]
-    series = [
+    candidates = [
         MarkSeries("street", "triangle", t("street_mean")),
         MarkSeries("district", "diamond", t("district_mean")),
         MarkSeries("housing", "ring", t("housing_mean")),
     ]
+    series = [s for s in candidates if any(r.marks.get(s.key) is not None for r in rows)]
+    labels = {**_labels(t), **({"bar": bar_label} if bar_label else {})}
     title = f"{sc['community']['name']} · {t('dimensions')}"
-    return bar_chart(
-        rows,
-        chart_id=chart_id,
-        title=title,
-        desc=f"{title}; {t('street_mean')}, {t('district_mean')}, {t('housing_mean')}",
-        labels=_labels(t),
-        series=series,
-    )
+    desc = "; ".join([title, *(s.label for s in series)])
+    return bar_chart(rows, chart_id=chart_id, title=title, desc=desc, labels=labels, series=series)
 
 
 def _trend_points(points: Sequence[dict[str, Any]], lang: str) -> list[TrendPoint]:

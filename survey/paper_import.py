@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from itertools import repeat
 from pathlib import Path
@@ -22,7 +24,6 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from survey.batch_encoding import BatchEncoder, canonical_hashes, canonical_tail
@@ -49,6 +50,7 @@ __all__ = ["BEIJING", "FIXED_COLUMNS", "PAPER_NAMESPACE", "import_paper", "paper
 PAPER_NAMESPACE = uuid.UUID("8f1d3c52-6a0e-5b7e-9a43-6d65696861f1")
 BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
 CHUNK_ROWS = 20_000
+IMPORT_CACHE_KIB = 256 * 1024
 LOOKUP_IDS = 5_000  # ids per "IN (...)" query; SQLite allows 32,766 parameters
 _INSERT_COLUMNS = (
     "client_id",
@@ -104,10 +106,7 @@ def import_paper(
         layout = read_header(sheet.header, questionnaire, report)
         if report.problems_total == 0:
             job = _Job(wave, questionnaire, communities, layout, report, naive_timezone)
-            with engine.connect() as conn, conn.begin() as transaction:
-                import os
-                if os.environ.get("HCACHE"):
-                    conn.exec_driver_sql(f"PRAGMA cache_size={os.environ['HCACHE']}")
+            with engine.connect() as conn, _big_cache(conn), conn.begin() as transaction:
                 for numbers, rows in sheet.chunks(chunk_rows):
                     job.run(conn, numbers, rows)
                 if not dry_run and (skip_invalid or report.problems_total == 0):
@@ -142,25 +141,42 @@ class _Job:
     def run(self, conn: Connection, numbers: list[int], rows: list[list[str]]) -> None:
         chunk = Chunk(numbers, rows, self.layout)
         staged, first_row = self._stage(chunk, conn.dialect.name)
+        # Insert first, skipping ids already stored: the unique index checks every id anyway,
+        # so only a chunk where some were skipped needs looking up (about 5% of the time).
+        before = _max_response_id(conn)
+        new = _insert(conn, staged)
+        if new < len(staged):
+            new = self._sort_out_skipped(conn, chunk, staged, first_row, before)
+        self.report.rows += chunk.n
+        self.report.new_rows += new
+        self.report.invalid_rows += len(chunk.problems)
+        for line in chunk.lines():
+            self.report.add(line)
+
+    def _sort_out_skipped(
+        self,
+        conn: Connection,
+        chunk: Chunk,
+        staged: list[tuple[Any, ...]],
+        first_row: dict[str, int],
+        before: int,
+    ) -> int:
+        """Count the rows this chunk inserted; the others are duplicates or conflicts."""
         stored = _stored(conn, list(first_row))
-        fresh = staged if not stored else []
-        for values in staged if stored else ():
+        new = 0
+        for values in staged:
             client_id, digest = values[0], values[8]
-            if client_id not in stored:
-                fresh.append(values)
-            elif stored[client_id][0] == digest:
+            stored_hash, response_id = stored[client_id]
+            if response_id > before:  # inserted just now, by this chunk
+                new += 1
+            elif stored_hash == digest:
                 self.report.duplicates += 1
             else:
                 i = first_row[client_id]
                 generated = not chunk.column("client_id")[i].strip()
-                message = _conflict_message(client_id, stored[client_id][1], generated=generated)
+                message = _conflict_message(client_id, response_id, generated=generated)
                 chunk.problem(i, "client_id", message, "该编号已存在且答案不同")
-        _insert(conn, fresh)
-        self.report.rows += chunk.n
-        self.report.new_rows += len(fresh)
-        self.report.invalid_rows += len(chunk.problems)
-        for line in chunk.lines():
-            self.report.add(line)
+        return new
 
     def _stage(self, chunk: Chunk, dialect: str) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
         """Insert tuples of the chunk's valid rows, minus repeats inside the chunk; and, per
@@ -242,6 +258,29 @@ class _Job:
 # -- database ----------------------------------------------------------------------------------
 
 
+@contextmanager
+def _big_cache(conn: Connection) -> Iterator[None]:
+    """A larger SQLite page cache while this connection imports, restored afterwards.
+
+    With the default 2 MB, pages of the client-id index (random UUIDs) are spilled to the WAL
+    and rewritten again and again inside the one long transaction; 256 MB saves ~20% of the
+    insert time at a million rows.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    cursor = conn.connection.cursor()
+    try:
+        (previous,) = cursor.execute("PRAGMA cache_size").fetchone()
+        cursor.execute(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA cache_size={int(previous)}")
+    finally:
+        cursor.close()
+
+
 def _mark(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
@@ -267,22 +306,31 @@ def _stored(conn: Connection, client_ids: list[str]) -> dict[str, tuple[str, int
     return found
 
 
-def _insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+def _max_response_id(conn: Connection) -> int:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM response")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return int(row[0]) if row else 0
+
+
+def _insert(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Insert the rows whose client id is not stored yet; returns how many went in."""
     if not rows:
-        return
+        return 0
     sql = (
         f"INSERT INTO response ({', '.join(_INSERT_COLUMNS)}) VALUES ("
         + ", ".join([_mark(conn)] * len(_INSERT_COLUMNS))
-        + ")"
+        + ") ON CONFLICT (client_id) DO NOTHING"  # the same syntax on SQLite and PostgreSQL
     )
+    cursor = conn.connection.cursor()
     try:
-        conn.exec_driver_sql(sql, rows)
-    except IntegrityError:
-        # Only a concurrent writer can cause this: repeats were looked up in this transaction.
-        raise ConflictError(
-            "a response with one of these client ids was stored by someone else during the "
-            "import; nothing was imported. Import the file again."
-        ) from None
+        cursor.executemany(sql, rows)
+        return int(cursor.rowcount)  # summed over the rows by both drivers
+    finally:
+        cursor.close()
 
 
 def _conflict_message(client_id: str, response_id: int, *, generated: bool) -> str:

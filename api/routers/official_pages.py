@@ -251,7 +251,7 @@ def _street_dimensions(
             for code, value in street["dimensions"].items()
         ],
     }
-    return dimension_bars(sc, chart_id="dims", lang=lang, t=t)
+    return dimension_bars(sc, chart_id="dims", lang=lang, t=t, bar_label=t("street_score"))
 
 
 @router.get("/trends", response_class=HTMLResponse)

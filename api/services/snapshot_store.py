@@ -13,11 +13,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from survey.errors import NotFoundError
 from survey.models import ScoreSnapshot, Wave
@@ -114,8 +114,10 @@ _LATEST_ID = (
 _WAVES_LATEST = sa_select(
     _WAVE.c.id, _WAVE.c.code, _WAVE.c.opens_at, _WAVE.c.default_model, *_HEADER
 ).select_from(_WAVE.outerjoin(_SNAP, _SNAP.c.id == _LATEST_ID))
-_WAVES = sa_select(_WAVE.c.id, _WAVE.c.code, _WAVE.c.opens_at, _WAVE.c.default_model)
 _RESULTS = sa_select(_SNAP.c.results).where(_SNAP.c.id == bindparam("id"))
+
+
+W = TypeVar("W", "WaveInfo", Wave)
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def wave_results(*, session: Session, wave: Wave, model_name: str | None) -> Res
     )
 
 
-def _survey_order(waves: list[WaveInfo]) -> list[WaveInfo]:
+def _survey_order(waves: list[W]) -> list[W]:
     """Waves in survey order: by opening date when every wave has one, else by code.
 
     Codes such as ``2025Q2`` sort in time order; opening dates win when they exist because
@@ -192,9 +194,9 @@ def _survey_order(waves: list[WaveInfo]) -> list[WaveInfo]:
     return sorted(waves, key=lambda w: w.code)
 
 
-def ordered_waves(*, session: Session) -> list[WaveInfo]:
-    rows = session.connection().execute(_WAVES).all()
-    return _survey_order([WaveInfo(r[0], r[1], r[2], r[3]) for r in rows])
+def ordered_waves(*, session: Session) -> list[Wave]:
+    """Every wave (the table rows) in survey order."""
+    return _survey_order(list(session.exec(select(Wave)).all()))
 
 
 def waves_with_snapshots(

@@ -264,7 +264,9 @@ def test_reimporting_a_file_imports_nothing_twice(seeded: Engine, tmp_path: Path
         assert row.answers["D2.2"] == 2  # the stored response is unchanged
 
 
-def test_a_client_id_repeated_in_the_file(seeded: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk_rows", [1, 100])
+def test_a_client_id_repeated_in_the_file(seeded: Engine, tmp_path: Path, chunk_rows: int) -> None:
+    # Within one chunk the repeat is caught before inserting; across chunks by the database.
     same, other = new_client_id(), new_client_id()
     answers = complete_answers()
     rows = [
@@ -274,11 +276,40 @@ def test_a_client_id_repeated_in_the_file(seeded: Engine, tmp_path: Path) -> Non
         sheet_row(complete_answers(likert=2), client_id=other),
     ]
     report = import_paper(
-        engine=seeded, path=write_csv(tmp_path / "r.csv", rows), wave_code="W1", skip_invalid=True
+        engine=seeded,
+        path=write_csv(tmp_path / "r.csv", rows),
+        wave_code="W1",
+        skip_invalid=True,
+        chunk_rows=chunk_rows,
     )
-    assert (report.imported, report.duplicates) == (2, 1)
+    assert (report.imported, report.duplicates) == (2, 1) and count(seeded) == 2
     assert [(p.row, p.column) for p in report.problems] == [(5, "client_id")]
-    assert "row 4" in report.problems[0].problem
+    words = "row 4" if chunk_rows > 1 else "already stored with different answers"
+    assert words in report.problems[0].problem
+    with Session(seeded) as session:
+        kept = session.exec(select(Response).where(Response.client_id == other)).one()
+        assert kept.answers == answers  # the first one stays
+
+
+def test_the_import_connection_gets_its_cache_size_back(sqlite_url: str, tmp_path: Path) -> None:
+    from survey.db import make_engine
+    from survey.migrate import upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    seed_minimal(engine)
+    with engine.connect() as conn:
+        default = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    path = write_csv(tmp_path / "ok.csv", [sheet_row(complete_answers())])
+    assert import_paper(engine=engine, path=path, wave_code="W1").imported == 1
+    connections = [engine.connect() for _ in range(3)]  # whichever the pool hands out
+    try:
+        sizes = {c.exec_driver_sql("PRAGMA cache_size").scalar() for c in connections}
+    finally:
+        for c in connections:
+            c.close()
+    assert sizes == {default}
+    engine.dispose()
 
 
 def test_header_problems_stop_before_any_row(seeded: Engine, tmp_path: Path) -> None:
