@@ -23,7 +23,7 @@ TOP_LEVEL_FIELDS = {"wave", "community", "client_id", "started_at", "answers"}
 
 
 def problem_list(error: AnswerValidationError) -> list[dict[str, object]]:
-    items = []
+    items: list[dict[str, object]] = []
     for problem in error.problems:
         loc = (
             ["body", problem.field]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -51,8 +52,11 @@ def load_wave_matrix(*, session: Session, wave_code: str) -> WaveMatrix:
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     slots = numeric_layout(questionnaire)
     rows = _wave_rows(session, wave.id or 0)
-    ids, community_column, durations, blobs, flags = zip(*rows, strict=True) if rows else ((),) * 5
-    raw = decode_numeric(list(blobs), len(slots))
+    # One C-level pass per column (zip(*rows) over 900,000 rows took 0.8 s).
+    ids, community_column, durations, blobs, flags = (
+        list(map(itemgetter(k), rows)) for k in range(5)
+    )
+    raw = decode_numeric(blobs, len(slots))
     communities = session.exec(
         select(Community, Street).join(Street).order_by(Community.code)
     ).all()
@@ -104,7 +108,7 @@ def _wave_rows(session: Session, wave_id: int) -> Sequence[Any]:
         cursor.close()
 
 
-def _flag_tuples(texts: tuple[Any, ...]) -> list[tuple[str, ...]]:
+def _flag_tuples(texts: list[Any]) -> list[tuple[str, ...]]:
     parsed = {t: tuple(json.loads(t) or ()) if t else () for t in set(texts)}
     return [parsed[t] for t in texts]
 
@@ -122,12 +126,15 @@ def _assemble(
     flags: list[tuple[str, ...]],
 ) -> WaveMatrix:
     scored = [i for i, s in enumerate(slots) if s.kind in ("likert", "rating")]
-    answers = raw[:, scored]
+    # A view when the scored items are adjacent (they are in the default questionnaire): no
+    # copy of the block before the float64 matrix, which is the one allocation that must happen.
+    contiguous = scored == list(range(scored[0], scored[-1] + 1)) if scored else False
+    answers = raw[:, scored[0] : scored[-1] + 1] if contiguous else raw[:, scored]
     # Compared as int16: a float comparison would first copy the whole block to float64.
     na_codes = np.array([_na_code(questionnaire, slots[i].code) for i in scored], dtype=np.int16)
     dont_know = answers == na_codes
-    # One pass into float64 (the int16 masks are cheaper than masking the float copy after).
-    values = np.where((answers == NO_ANSWER) | dont_know, np.nan, answers)
+    values = answers.astype(np.float64)
+    np.copyto(values, np.nan, where=(answers == NO_ANSWER) | dont_know)
     strata, labels = _strata(questionnaire, slots, raw)
     priority_item = questionnaire.priority_item()
     priority_code = priority_item.code if priority_item is not None else None

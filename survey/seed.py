@@ -61,24 +61,35 @@ def packed_vectors(questionnaire: Questionnaire, wave: Any) -> np.ndarray:
     return out
 
 
-def register_district(engine: Engine, district: Any, *,
-                      questionnaire: Questionnaire | None = None,
-                      close_all_but_last: bool = True) -> tuple[list[Wave], list[int]]:
+def register_district(
+    engine: Engine,
+    district: Any,
+    *,
+    questionnaire: Questionnaire | None = None,
+    close_all_but_last: bool = True,
+) -> tuple[list[Wave], list[int]]:
     """Streets, communities, the questionnaire and the waves of ``district``, without responses
     (what a paper import or a benchmark needs first); returns the waves and community ids."""
     questionnaire = questionnaire or load_default()
     labels = margin_labels(questionnaire)
     with session_scope(engine) as session:
         record = store_questionnaire(session=session, questionnaire=questionnaire)
-        streets = {s.code: upsert_street(session=session, code=s.code, name=s.name)
-                   for s in district.streets}
+        streets = {
+            s.code: upsert_street(session=session, code=s.code, name=s.name)
+            for s in district.streets
+        }
         community_ids: list[int] = []
         for c in district.communities:
             margins = {label: float(v) for label, v in zip(labels, c.margins, strict=True)}
-            row = upsert_community(session=session, code=c.code, name=c.name,
-                                   street=streets[c.street_code],
-                                   housing_type=c.housing_type_zh, population=int(c.population),
-                                   margins=margins)
+            row = upsert_community(
+                session=session,
+                code=c.code,
+                name=c.name,
+                street=streets[c.street_code],
+                housing_type=c.housing_type_zh,
+                population=int(c.population),
+                margins=margins,
+            )
             assert row.id is not None
             community_ids.append(row.id)
         wave_rows = []
@@ -91,11 +102,17 @@ def register_district(engine: Engine, district: Any, *,
     return wave_rows, community_ids
 
 
-def seed_database(engine: Engine, district: Any, *, questionnaire: Questionnaire | None = None,
-                  close_all_but_last: bool = True) -> SeedReport:
+def seed_database(
+    engine: Engine,
+    district: Any,
+    *,
+    questionnaire: Questionnaire | None = None,
+    close_all_but_last: bool = True,
+) -> SeedReport:
     questionnaire = questionnaire or load_default()
     wave_rows, community_ids = register_district(
-        engine, district, questionnaire=questionnaire, close_all_but_last=close_all_but_last)
+        engine, district, questionnaire=questionnaire, close_all_but_last=close_all_but_last
+    )
     total = 0
     for wave, wave_row in zip(district.waves, wave_rows, strict=True):
         total += _insert_wave(engine, questionnaire, wave, wave_row, community_ids, district)

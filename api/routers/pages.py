@@ -22,7 +22,7 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
         ).all()
     )
     waves = [
-        {"code": w.code, "status": w.status, "responses": counts.get(w.id, 0)}
+        {"code": w.code, "status": w.status, "responses": counts.get(w.id or 0, 0)}
         for w in session.exec(select(Wave).order_by(Wave.code.desc())).all()  # type: ignore[attr-defined]
     ]
     return templates.TemplateResponse(request, "home.html", {"waves": waves})

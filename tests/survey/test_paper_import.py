@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import survey.batch_validation
+import survey.paper_import
 from survey.encoding import encode_numeric
 from survey.errors import ConflictError, ImportFileError, NotFoundError
 from survey.models import Community, Response
@@ -376,6 +377,30 @@ def test_files_that_cannot_be_read(seeded: Engine, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="W9"):
         import_paper(engine=seeded, path=tmp_path / "u.csv", wave_code="W9")
     assert count(seeded) == 0
+
+
+def test_a_file_that_breaks_half_way_imports_nothing(
+    seeded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Enough good rows that several chunks are inserted before the decoder meets a byte that
+    # is not UTF-8 (it reads the file in blocks of a few kilobytes).
+    rows = [sheet_row(complete_answers(likert=1 + k % 5)) for k in range(80)]
+    path = write_csv(tmp_path / "broken.csv", rows)
+    data = path.read_bytes()
+    cut = data.rindex(b"\nW1,") + 1
+    path.write_bytes(data[:cut] + b"W1,C1,\xff\xfe" + data[cut + 5 :])
+    inserted = []
+    real_insert = survey.paper_import._insert
+
+    def counting(conn: Any, rows: list[Any]) -> int:
+        inserted.append(len(rows))
+        return real_insert(conn, rows)
+
+    monkeypatch.setattr(survey.paper_import, "_insert", counting)
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        import_paper(engine=seeded, path=path, wave_code="W1", chunk_rows=5)
+    assert sum(inserted) >= 20  # rows were written inside the transaction...
+    assert count(seeded) == 0  # ...and rolled back with it
 
 
 def test_a_closed_wave_takes_no_paper_either(sqlite_url: str, tmp_path: Path) -> None:
