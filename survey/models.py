@@ -128,7 +128,7 @@ class Invitation(SQLModel, table=True):
 
 
 class Draft(SQLModel, table=True):
-    """Answers in progress, keyed by the form's client id, so a reload or a phone call loses nothing.
+    """Answers in progress, keyed by the form's client id: a reload or a phone call loses nothing.
 
     ``started_at`` is when the form was first served: the server-side duration of a response is
     measured from it, never from a clock the client controls.
