@@ -7,12 +7,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import Text, cast
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from survey.encoding import NO_ANSWER, decode_numeric, numeric_layout
 from survey.models import Community, Response, Street
@@ -56,11 +56,10 @@ def load_wave_matrix(*, session: Session, wave_code: str) -> WaveMatrix:
     ids, community_column, durations, blobs, flags = (
         list(map(itemgetter(k), rows)) for k in range(5)
     )
+    del rows
     raw = decode_numeric(blobs, len(slots))
-    communities = session.exec(
-        select(Community, Street).join(Street).order_by(Community.code)
-    ).all()
-    position = {c.id or 0: i for i, (c, _s) in enumerate(communities)}
+    communities = _communities(session)
+    position = {c.id: i for i, (c, _s) in enumerate(communities)}
     community_ids = np.array(community_column, dtype=np.int64)
     lookup = np.full(max(position, default=0) + 1, -1, dtype=np.int64)
     for cid, i in position.items():
@@ -111,6 +110,34 @@ def _wave_rows(session: Session, wave_id: int) -> Sequence[Any]:
 def _flag_tuples(texts: list[Any]) -> list[tuple[str, ...]]:
     parsed = {t: tuple(json.loads(t) or ()) if t else () for t in set(texts)}
     return [parsed[t] for t in texts]
+
+
+class _CommunityRow(NamedTuple):
+    id: int
+    code: str
+    name: str
+    housing_type: str
+    margins: dict[str, float]
+
+
+class _StreetRow(NamedTuple):
+    code: str
+    name: str
+
+
+def _communities(session: Session) -> list[tuple[_CommunityRow, _StreetRow]]:
+    """Every community with its street, by code: plain rows, not ORM objects (3,000 of those
+    with their identity map cost 0.2 s at city scale, a sixth of the fetch itself)."""
+    c, s = Community.__table__, Street.__table__  # type: ignore[attr-defined]
+    query = (
+        sa_select(c.c.id, c.c.code, c.c.name, c.c.housing_type, c.c.margins, s.c.code, s.c.name)
+        .join_from(c, s, c.c.street_id == s.c.id)
+        .order_by(c.c.code)
+    )
+    return [
+        (_CommunityRow(cid, code, name, housing, margins or {}), _StreetRow(scode, sname))
+        for cid, code, name, housing, margins, scode, sname in session.connection().execute(query)
+    ]
 
 
 def _assemble(

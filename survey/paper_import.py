@@ -8,7 +8,8 @@ whose ``client_id`` is stored with the same answers counts as a duplicate; rows 
 
 Speed (P6, ≥ 20,000 rows/s): cells are factorised per column, each distinct value is converted
 and validated once (``survey.batch_validation``), stored fields are built column-wise
-(``survey.batch_encoding``) and rows go in with one driver-level ``executemany`` per chunk.
+(``survey.batch_encoding``) and rows go in with one driver-level ``executemany`` per chunk
+(``INSERT ... ON CONFLICT (client_id) DO NOTHING``, the same on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class _Job:
         chunk = Chunk(numbers, rows, self.layout)
         staged, first_row = self._stage(chunk, conn.dialect.name)
         # Insert first, skipping ids already stored: the unique index checks every id anyway,
-        # so only a chunk where some were skipped needs looking up (about 5% of the time).
+        # so only a chunk where some were skipped needs a look-up (~5% of the import's time).
         before = _max_response_id(conn)
         new = _insert(conn, staged)
         if new < len(staged):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,7 +142,7 @@ def submit_response(
     )
     session.add(row)
     try:
-        session.commit()
+        _commit(session)
     except IntegrityError:
         session.rollback()
         receipt = _existing_receipt(session, client_id, digest)
@@ -150,6 +151,21 @@ def submit_response(
         return receipt
     assert row.id is not None
     return Receipt(row.id, client_id, created=True, submitted_at=now)
+
+
+# SQLite has one writer, and writers waiting for it poll with growing sleeps: under 64
+# concurrent submissions (P5) the p99 latency was ~4× the median. Queueing this process's
+# commits on a lock first keeps the waits short and in order (other processes still meet
+# SQLite's busy timeout); PostgreSQL commits concurrently and takes no lock.
+_SQLITE_COMMITS = threading.Lock()
+
+
+def _commit(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        with _SQLITE_COMMITS:
+            session.commit()
+    else:
+        session.commit()
 
 
 def _new_row(

@@ -1,11 +1,11 @@
-"""Paper questionnaires: CSV and XLSX import, the validation report, all-or-nothing, re-import.
+"""Paper questionnaires: CSV and XLSX import, all-or-nothing, skip-invalid, re-import (the
+report's problems and unreadable files: test_paper_import_problems.py).
 
 Runs on SQLite and PostgreSQL (the ``engine`` fixture) where the database matters.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,59 +13,20 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import survey.batch_validation
 import survey.paper_import
 from survey.encoding import encode_numeric
-from survey.errors import ConflictError, ImportFileError, NotFoundError
+from survey.errors import ImportFileError
 from survey.models import Community, Response
 from survey.paper_format import FIXED_COLUMNS
 from survey.paper_import import import_paper, paper_client_id
-from survey.questionnaire import load_default
 from survey.responses import payload_hash
 from tests.factories import complete_answers, new_client_id, seed_minimal
-
-Q = load_default()
-CODES = [item.code for item in Q.items]
-
-
-def cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return " ".join(value)
-    return str(value)
-
-
-def sheet_row(answers: dict[str, Any], **fixed: Any) -> dict[str, str]:
-    row = {c: "" for c in FIXED_COLUMNS} | {"wave": "W1", "community": "C1"}
-    row |= {k: cell(v) for k, v in fixed.items()}
-    row |= {code: cell(answers.get(code)) for code in CODES}
-    return row
-
-
-def write_csv(
-    path: Path, rows: list[dict[str, str]], *, bom: bool = False, columns: list[str] | None = None
-) -> Path:
-    columns = columns or [*FIXED_COLUMNS, *CODES]
-    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows([[r.get(c, "") for c in columns] for r in rows])
-    return path
-
-
-def stored(engine: Engine) -> list[Response]:
-    with Session(engine) as session:
-        return list(session.exec(select(Response).order_by(Response.id)).all())  # type: ignore[arg-type]
-
-
-def count(engine: Engine) -> int:
-    with Session(engine) as session:
-        return int(session.exec(select(func.count()).select_from(Response)).one())
+from tests.survey.paper_sheets import CODES, Q, cell, count, sheet_row, stored, write_csv
 
 
 @pytest.fixture
@@ -169,66 +130,6 @@ def test_a_bom_and_blank_lines_do_not_matter(seeded: Engine, tmp_path: Path) -> 
     }
 
 
-def bad_sheet() -> list[dict[str, str]]:
-    good = complete_answers()
-    return [
-        sheet_row(good),                                             # row 2: fine
-        sheet_row(dict(good, **{"D1.1": 7})),                        # row 3
-        sheet_row(good, community="C9"),                             # row 4
-        sheet_row({k: v for k, v in good.items() if k != "O1"}),     # row 5
-        sheet_row(dict(good, P1=["D1a", "Z9"]), client_id="nope"),   # row 6: two problems
-        sheet_row(good, wave="W0", started_at="yesterday"),          # row 7: two problems
-        sheet_row(good),                                             # row 8: fine
-    ]  # fmt: skip
-
-
-def test_the_report_names_row_column_and_problem_and_nothing_is_imported(
-    seeded: Engine, tmp_path: Path
-) -> None:
-    path = write_csv(tmp_path / "bad.csv", bad_sheet())
-    report = import_paper(engine=seeded, path=path, wave_code="W1")
-    assert count(seeded) == 0
-    assert report.stopped_by_errors and not report.committed and report.imported == 0
-    assert (report.rows, report.invalid_rows, report.new_rows) == (7, 5, 2)
-    found = [(p.row, p.column) for p in report.problems]
-    assert found == [
-        (3, "D1.1"),
-        (4, "community"),
-        (5, "O1"),
-        (6, "client_id"),
-        (6, "P1"),
-        (7, "wave"),
-        (7, "started_at"),
-    ]
-    by_place = {(p.row, p.column): p for p in report.problems}
-    assert "from 1 to 5" in by_place[3, "D1.1"].problem and by_place[3, "D1.1"].value == "7"
-    assert by_place[4, "community"].problem == "unknown community code 'C9'"
-    assert by_place[5, "O1"].problem == "this question is required"
-    assert "'Z9'" in by_place[6, "P1"].problem and by_place[6, "P1"].problem_zh
-    assert "'W0'" in by_place[7, "wave"].problem
-    assert "nothing imported" in report.summary() and "--skip-invalid" in report.summary()
-
-    report.write_csv(tmp_path / "report.csv")
-    raw = (tmp_path / "report.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfrow,column,value,problem,problem_zh")
-    lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert lines[1][:3] == ["3", "D1.1", "7"] and len(lines) == 1 + 7
-
-
-def test_skip_invalid_imports_the_valid_rows_and_reports_the_rest(
-    seeded: Engine, tmp_path: Path
-) -> None:
-    path = write_csv(tmp_path / "bad.csv", bad_sheet())
-    report = import_paper(engine=seeded, path=path, wave_code="W1", skip_invalid=True)
-    assert (report.imported, report.invalid_rows) == (2, 5) and report.committed
-    assert not report.stopped_by_errors
-    assert {r.client_id for r in stored(seeded)} == {
-        paper_client_id("W1", "C1", 2),
-        paper_client_id("W1", "C1", 8),
-    }
-    assert sorted({p.row for p in report.problems}) == [3, 4, 5, 6, 7]
-
-
 def test_an_error_in_the_last_chunk_undoes_the_earlier_chunks(
     seeded: Engine, tmp_path: Path
 ) -> None:
@@ -313,70 +214,11 @@ def test_the_import_connection_gets_its_cache_size_back(sqlite_url: str, tmp_pat
     engine.dispose()
 
 
-def test_header_problems_stop_before_any_row(seeded: Engine, tmp_path: Path) -> None:
-    columns = ["wave", "client_id", "D1.1", "D1.1", "D7.7", *CODES[3:]]
-    path = write_csv(tmp_path / "h.csv", [{"wave": "W1"}], columns=columns)
-    report = import_paper(engine=seeded, path=path, wave_code="W1")
-    assert report.rows == 0 and count(seeded) == 0 and report.stopped_by_errors
-    problems = {(p.row, p.column): p.problem for p in report.problems}
-    assert set(problems) == {
-        (1, "D1.1"),
-        (1, "column E"),
-        (1, "community"),
-        (1, "age_18_plus"),
-        (1, "age_band"),
-    }
-    assert "twice" in problems[1, "D1.1"] and "'D7.7'" in problems[1, "column E"]
-
-
-def test_cells_without_a_column_name_are_refused(seeded: Engine, tmp_path: Path) -> None:
-    columns = [*FIXED_COLUMNS, *CODES, ""]
-    rows = [sheet_row(complete_answers()) | {"": "note"}, sheet_row(complete_answers())]
-    path = write_csv(tmp_path / "extra.csv", rows, columns=columns)
-    with path.open("a", encoding="utf-8") as handle:  # a ragged row, longer than the header
-        handle.write(",".join(["W1", "C2", *([""] * (len(columns) - 2)), "x"]) + "\n")
-    report = import_paper(engine=seeded, path=path, wave_code="W1", skip_invalid=True)
-    assert report.imported == 1
-    lines = [(p.row, p.column, p.value) for p in report.problems if "no name" in p.problem]
-    assert lines == [
-        (2, f"column {_letter(len(columns) - 1)}", "note"),
-        (4, f"column {_letter(len(columns))}", "x"),
-    ]
-
-
-def _letter(position: int) -> str:
-    from survey.tabular import column_letter
-
-    return column_letter(position)
-
-
 def test_dry_run_writes_nothing(seeded: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "ok.csv", [sheet_row(complete_answers())])
     report = import_paper(engine=seeded, path=path, wave_code="W1", dry_run=True)
     assert (report.new_rows, report.imported, count(seeded)) == (1, 0, 0)
     assert "dry run" in report.summary()
-
-
-def test_files_that_cannot_be_read(seeded: Engine, tmp_path: Path) -> None:
-    rows = [sheet_row(dict(complete_answers(), P2="环境很好"))]
-    gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes(write_csv(tmp_path / "u.csv", rows).read_text("utf-8").encode("gbk"))
-    with pytest.raises(ImportFileError, match=r"not UTF-8.*CSV UTF-8"):
-        import_paper(engine=seeded, path=gbk, wave_code="W1")
-    (tmp_path / "a.txt").write_text("wave\n")
-    with pytest.raises(ImportFileError, match=r"\.csv and \.xlsx"):
-        import_paper(engine=seeded, path=tmp_path / "a.txt", wave_code="W1")
-    with pytest.raises(ImportFileError, match="no such file"):
-        import_paper(engine=seeded, path=tmp_path / "missing.csv", wave_code="W1")
-    (tmp_path / "fake.xlsx").write_bytes(b"not a zip")
-    with pytest.raises(ImportFileError, match=r"not a readable \.xlsx"):
-        import_paper(engine=seeded, path=tmp_path / "fake.xlsx", wave_code="W1")
-    (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(ImportFileError, match="empty"):
-        import_paper(engine=seeded, path=tmp_path / "empty.csv", wave_code="W1")
-    with pytest.raises(NotFoundError, match="W9"):
-        import_paper(engine=seeded, path=tmp_path / "u.csv", wave_code="W9")
-    assert count(seeded) == 0
 
 
 def test_a_file_that_breaks_half_way_imports_nothing(
@@ -401,29 +243,6 @@ def test_a_file_that_breaks_half_way_imports_nothing(
         import_paper(engine=seeded, path=path, wave_code="W1", chunk_rows=5)
     assert sum(inserted) >= 20  # rows were written inside the transaction...
     assert count(seeded) == 0  # ...and rolled back with it
-
-
-def test_a_closed_wave_takes_no_paper_either(sqlite_url: str, tmp_path: Path) -> None:
-    from survey.db import make_engine
-    from survey.migrate import upgrade
-
-    engine = make_engine(sqlite_url)
-    upgrade(engine)
-    seed_minimal(engine, wave_status="closed")
-    path = write_csv(tmp_path / "ok.csv", [sheet_row(complete_answers())])
-    with pytest.raises(ConflictError, match="closed"):
-        import_paper(engine=engine, path=path, wave_code="W1")
-    assert count(engine) == 0
-    engine.dispose()
-
-
-def test_report_cells_cannot_run_as_excel_formulas(seeded: Engine, tmp_path: Path) -> None:
-    rows = [sheet_row(complete_answers()) | {"D1.1": '=HYPERLINK("http://x")'}]
-    report = import_paper(engine=seeded, path=write_csv(tmp_path / "x.csv", rows), wave_code="W1")
-    report.write_csv(tmp_path / "report.csv")
-    with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
-        line = list(csv.reader(handle))[1]
-    assert line[2].startswith("'=HYPERLINK")
 
 
 def test_each_distinct_value_is_checked_once_not_each_cell(
