@@ -16,13 +16,25 @@ pytestmark = pytest.mark.e2e
 def test_submit_score_and_rank_through_the_real_server(tmp_path: Path) -> None:
     env = server_env(f"sqlite:///{tmp_path}/e2e.db")
     meihao("seed", "--streets", "2", "--communities", "4", "--respondents", "35", env=env)
-    meihao("user", "create", "--username", "admin1", "--role", "admin", "--scope-level",
-           "district", "--password", "correct horse battery", env=env)
+    meihao(
+        "user",
+        "create",
+        "--username",
+        "admin1",
+        "--role",
+        "admin",
+        "--scope-level",
+        "district",
+        "--password",
+        "correct horse battery",
+        env=env,
+    )
     token = meihao("token", "create", "--username", "admin1", env=env).stdout.split()[-1]
     auth = {"Authorization": f"Bearer {token}"}
-    with running_server(env, log=tmp_path / "server.log") as server, server.client(
-        headers=auth
-    ) as client:
+    with (
+        running_server(env, log=tmp_path / "server.log") as server,
+        server.client(headers=auth) as client,
+    ):
         home = client.get("/")
         assert home.status_code == 200 and "2026Q2" in home.text
         rankings_url = "/api/v1/waves/2026Q2/rankings"
