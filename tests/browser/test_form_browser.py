@@ -3,7 +3,6 @@ an interruption (reload), resume, finish, 提交成功, and exactly one stored r
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,29 +17,16 @@ from survey.db import make_engine
 from survey.migrate import upgrade
 from survey.models import Draft, Response
 from survey.questionnaire import load_default
-from tests.conftest import skip_or_fail
+from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
 from tests.factories import complete_answers, seed_minimal
 from tests.live import LiveServer, running_server, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"Chromium not found at {CHROMIUM}")
+    require_chromium()
     url = f"sqlite:///{tmp_path}/browser.db"
     engine = make_engine(url)
     upgrade(engine)

@@ -4,7 +4,6 @@ the page, charts drawn, Chinese text in a CJK font, and nothing blocked by the C
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,22 +16,11 @@ from api.settings import Settings
 from survey.db import make_engine
 from survey.models import User
 from tests.api import officials_district
-from tests.conftest import skip_or_fail
+from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
 from tests.live import LiveServer, running_server, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAVE = officials_district.LAST
 PAGES = {
     "dashboard": f"/waves/{WAVE}",
@@ -43,8 +31,7 @@ PAGES = {
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"Chromium not found at {CHROMIUM}")
+    require_chromium()
     district = officials_district.build(tmp_path, plant=False)
     url = f"sqlite:///{district.path}"
     with running_server(server_env(url), log=tmp_path / "server.log") as live:
