@@ -80,23 +80,36 @@ def item_stats(
     """
     n, p = S.shape
     w = np.asarray(weights, dtype=float)
-    # Row chunks keep the temporaries in cache; each chunk adds its community sums. The
-    # indicator of a chunk is built directly in CSC form (one entry per respondent column), which
-    # costs nothing whatever the row order.
+    # Row chunks keep the temporaries small; each chunk adds its community sums. The indicator
+    # of a chunk is built directly in CSC form (one entry per respondent column), which costs
+    # nothing whatever the row order. The chunk's operands live in buffers allocated once and
+    # reused (fresh multi-megabyte temporaries per chunk cost page faults), and the products
+    # sharing a weight matrix are one sparse product of the side-by-side blocks: every column
+    # is summed exactly as by separate products, in the same order.
     sums = np.zeros((7 if positive is not None else 6, m, p))
     answering = np.zeros(m)
+    rows = max(min(chunk, n), 1)
+    S0_buf, M_buf, P_buf = np.empty((rows, p)), np.empty((rows, p)), np.empty((rows, p))
+    ok_buf = np.empty((rows, p), dtype=bool)
+    cols_all = np.arange(rows + 1)
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
+        k = b - a
         g, wc = group[a:b], w[a:b]
-        ok = np.isnan(S[a:b])
+        S0, M, ok = S0_buf[:k], M_buf[:k], ok_buf[:k]
+        if isinstance(S, LazyScores):
+            S.block(a, b, out=S0)
+        else:
+            np.copyto(S0, S[a:b])
+        np.isnan(S0, out=ok)
+        np.copyto(S0, 0.0, where=ok)  # missing → 0
         np.logical_not(ok, out=ok)
-        M = ok.astype(float)
+        np.copyto(M, ok)
         answering += np.bincount(g, ok.any(axis=1), minlength=m)
-        S0 = np.where(ok, S[a:b], 0.0)
-        cols = np.arange(b - a + 1)
-        G1 = sparse.csc_matrix((np.ones(b - a), g, cols), shape=(m, b - a))
-        Gw = sparse.csc_matrix((wc, g, cols), shape=(m, b - a))
-        Gw2 = sparse.csc_matrix((wc * wc, g, cols), shape=(m, b - a))
+        cols = cols_all[: k + 1]
+        G1 = sparse.csc_matrix((np.ones(k), g, cols), shape=(m, k))
+        Gw = sparse.csc_matrix((wc, g, cols), shape=(m, k))
+        Gw2 = sparse.csc_matrix((wc * wc, g, cols), shape=(m, k))
         sums[0] += Gw @ S0
         sums[1] += Gw @ M
         sums[2] += G1 @ M
@@ -106,7 +119,8 @@ def item_stats(
         sums[4] += Gw2 @ S0
         if positive is not None:
             pos = positive(a, b) if callable(positive) else positive[a:b]
-            sums[6] += Gw @ pos.astype(float)
+            np.copyto(P_buf[:k], pos)
+            sums[6] += Gw @ P_buf[:k]
     wy, wsum, n_item, w2y, w2yy, w2m = sums[:6]
     n_rows = np.bincount(group, minlength=m).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -58,6 +58,7 @@ def rescale_items(
     *,
     codes: tuple[str, ...] | None = None,
     check: bool = True,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rescale k-point answers (n × p, NaN missing) to 0–100 with a preset.
 
@@ -71,6 +72,8 @@ def rescale_items(
         of the two top categories, else 0 (its mean is the share answering 4–5).
     codes : item codes, used in error messages.
     check : validate that answers are integers in 1..k.
+    out : optional float array (n, p) to write the scores into (reused buffers avoid a fresh
+        allocation per block); returned.
 
     Examples
     --------
@@ -92,7 +95,8 @@ def rescale_items(
         rev = np.asarray(reverse, dtype=bool)
         a = np.where(rev, -c, c)
         b = np.where(rev, points * c, -c)
-        out = np.empty_like(X)
+        if out is None:
+            out = np.empty_like(X)
         lo, hi = np.inf, -np.inf
         for start in range(0, X.shape[0], 65536):  # chunks: no full-size temporaries
             block = out[start : start + 65536]
@@ -111,13 +115,17 @@ def rescale_items(
         _check_range(X, points, codes)
     keyed = key_answers(X, points, reverse)
     if preset == "top2box":
-        out = np.where(keyed >= points - 1, 100.0, 0.0)
-        out[np.isnan(keyed)] = np.nan
-        return out
-    if np.any(points != 5):
-        raise ScoringError("preset 'cn_gov' is defined for 5-point items only")
-    idx = np.where(np.isnan(keyed), 0, keyed).astype(np.intp)
-    return CN_GOV_5[idx]
+        res = np.where(keyed >= points - 1, 100.0, 0.0)
+        res[np.isnan(keyed)] = np.nan
+    else:
+        if np.any(points != 5):
+            raise ScoringError("preset 'cn_gov' is defined for 5-point items only")
+        idx = np.where(np.isnan(keyed), 0, keyed).astype(np.intp)
+        res = CN_GOV_5[idx]
+    if out is None:
+        return res
+    out[...] = res
+    return out
 
 
 class LazyScores:
@@ -156,6 +164,12 @@ class LazyScores:
 
     def __getitem__(self, rows: Any) -> np.ndarray:
         return rescale_items(self.X[rows], self.points, self.reverse, self.preset, codes=self.codes)
+
+    def block(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Scores of rows ``start:stop`` (``self[start:stop]``), written into ``out`` if given."""
+        return rescale_items(
+            self.X[start:stop], self.points, self.reverse, self.preset, codes=self.codes, out=out
+        )
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         out = self[:]

@@ -150,7 +150,8 @@ def rake(
                 current = np.bincount(key, w, minlength=m * size + 1)[:-1]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     factor = np.where(current > 0, target / current, 1.0)
-                w = np.where(raked, w * np.append(factor, 1.0)[key], w)
+                # Rows outside the raking sit in the last slot, whose factor is 1 (w × 1 = w).
+                w = w * np.append(factor, 1.0)[key]
             err = _gap(w, keys, shares, shape, n_raked, m)
             if np.all(err < tol):
                 break
