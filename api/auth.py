@@ -15,7 +15,7 @@ Use in routes::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -121,7 +121,8 @@ def login_url(request: Request) -> str:
     return f"/login?next={quote(target, safe='')}"
 
 
-def current_user(request: Request, user: OptionalUser) -> User:
+async def current_user(request: Request, user: OptionalUser) -> User:
+    # async: no I/O, so no thread-pool hop (see api/deps.py)
     """The signed-in user; otherwise 401 (API) or a 303 redirect to the login page (pages)."""
     if user is not None:
         return user
@@ -143,11 +144,11 @@ def current_user(request: Request, user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_role(*roles: str) -> Callable[[User], User]:
+def require_role(*roles: str) -> Callable[[User], Coroutine[Any, Any, User]]:
     """A dependency that lets only these roles through (403 for other signed-in users)."""
     allowed = frozenset(roles)
 
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             names = "、".join(ROLE_LABELS.get(r, r) for r in sorted(allowed))
             raise HTTPException(

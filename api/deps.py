@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.settings import Settings
 from survey.models import Community, Wave
-from survey.registry import get_community, get_wave
+from survey.registry import read_community, read_wave
 
 
-def get_engine(request: Request) -> Engine:
+# The dependencies that do no I/O are ``async def``: FastAPI runs every plain ``def``
+# dependency in the thread pool, and under load those hops cost more than the work itself
+# (a signed-in request paid ~6 of them; PERFORMANCE.md P7).
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    # Creating a session does no I/O (it connects on first use); closing one that holds a
+    # connection does (a rollback, a round trip on PostgreSQL), so that runs in the pool.
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -33,12 +45,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
+# Read fresh on every request (a wave's status can change at any time), with one prepared
+# statement each; the instances are detached: routes read them and never modify them.
 def wave_from_path(wave: str, session: SessionDep) -> Wave:
-    return get_wave(session=session, code=wave)
+    return read_wave(session=session, code=wave)
 
 
 def community_from_path(community: str, session: SessionDep) -> Community:
-    return get_community(session=session, code=community)
+    return read_community(session=session, code=community)
 
 
 WaveDep = Annotated[Wave, Depends(wave_from_path)]

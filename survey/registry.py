@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from survey.errors import ImmutableError, NotFoundError
@@ -25,6 +28,38 @@ def get_community(*, session: Session, code: str) -> Community:
     community = session.exec(select(Community).where(Community.code == code)).first()
     if community is None:
         raise NotFoundError(f"no community with code {code!r}")
+    return community
+
+
+# Read-only look-ups for the hot request paths (every scorecard, ranking and submission): one
+# prepared Core statement and a detached instance instead of an ORM query, which costs about
+# twice as much on SQLite (PERFORMANCE.md P5/P7). The row is read fresh on every call (a
+# wave's status must be current: a closed wave refuses submissions at once); only the
+# statement is reused. The instance is not in the session: read it, do not modify it (use
+# get_wave/get_community for that).
+_WAVES: Any = Wave.__table__  # type: ignore[attr-defined]
+_COMMUNITIES: Any = Community.__table__  # type: ignore[attr-defined]
+_WAVE_BY_CODE = sa_select(*_WAVES.c).where(_WAVES.c.code == bindparam("code"))
+_COMMUNITY_BY_CODE = sa_select(*_COMMUNITIES.c).where(_COMMUNITIES.c.code == bindparam("code"))
+
+
+def read_wave(*, session: Session, code: str) -> Wave:
+    """Like :func:`get_wave`, for reading only (a detached instance, see above)."""
+    row = session.connection().execute(_WAVE_BY_CODE, {"code": code}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no survey wave with code {code!r}")
+    wave = Wave(**row)
+    make_transient_to_detached(wave)
+    return wave
+
+
+def read_community(*, session: Session, code: str) -> Community:
+    """Like :func:`get_community`, for reading only (a detached instance, see above)."""
+    row = session.connection().execute(_COMMUNITY_BY_CODE, {"code": code}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no community with code {code!r}")
+    community = Community(**row)
+    make_transient_to_detached(community)
     return community
 
 
@@ -57,14 +92,20 @@ def questionnaire_of(record: QuestionnaireRecord) -> Questionnaire:
     return parsed
 
 
+_QUESTIONNAIRES: Any = QuestionnaireRecord.__table__  # type: ignore[attr-defined]
+_QUESTIONNAIRE_HASH = sa_select(_QUESTIONNAIRES.c.definition_hash).where(
+    _QUESTIONNAIRES.c.id == bindparam("id")
+)
+
+
 def questionnaire_for_wave(*, session: Session, wave: Wave) -> Questionnaire:
     # Only the hash is read while the parsed model is cached: loading the definition column
     # (and decoding its JSON) on every submission cost ~1 ms (P5).
-    digest = session.exec(
-        select(QuestionnaireRecord.definition_hash).where(
-            QuestionnaireRecord.id == wave.questionnaire_id
-        )
-    ).first()
+    digest = (
+        session.connection()
+        .execute(_QUESTIONNAIRE_HASH, {"id": wave.questionnaire_id})
+        .scalar_one_or_none()
+    )
     if digest is None:  # pragma: no cover - the foreign key forbids it
         raise NotFoundError(f"wave {wave.code!r} has no questionnaire")
     parsed = _PARSED.get(digest)

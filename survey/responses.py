@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from survey.encoding import encode_numeric
 from survey.errors import AnswerValidationError, ConflictError, FieldProblem
 from survey.models import Community, Response, Wave
-from survey.registry import get_community, get_wave, questionnaire_for_wave
+from survey.registry import questionnaire_for_wave, read_community, read_wave
 
 # Below this many seconds per answered item nobody has read the questions (METHODS.md §10).
 SPEEDER_SECONDS_PER_ITEM = 1.5
@@ -108,23 +108,27 @@ def submit_response(
     already used with other answers) and ``AnswerValidationError``. Commits on success.
     """
     client_id = check_client_id(client_id)
-    wave = get_wave(session=session, code=wave_code)
-    community = get_community(session=session, code=community_code)
+    wave = read_wave(session=session, code=wave_code)
+    community = read_community(session=session, code=community_code)
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     cleaned = questionnaire.validate_answers(answers)
     digest = payload_hash(wave=wave.code, community=community.code, answers=cleaned)
 
-    # A retry is answered even after the wave closed: the resident's first try got through.
-    receipt = _existing_receipt(session, client_id, digest)
-    if receipt is not None:
-        return receipt
     if wave.status != "open":
+        # A retry is answered even after the wave closed: the resident's first try got through.
+        receipt = _existing_receipt(session, client_id, digest)
+        if receipt is not None:
+            return receipt
         raise ConflictError(f"survey wave {wave.code} is closed and accepts no more responses")
 
     now = datetime.now(UTC)
     started = _as_utc(started_at)
     duration = (now - started).total_seconds() if started is not None else None
     if duration is not None and duration < 0:
+        # A stored client id is answered first (its receipt, or 409), as before this check.
+        receipt = _existing_receipt(session, client_id, digest)
+        if receipt is not None:
+            return receipt
         raise AnswerValidationError([FieldProblem("started_at", "lies in the future")])
     flags = intake_flags(duration_s=duration, n_answered=len(cleaned), honeypot=honeypot)
     row = _new_row(
@@ -144,6 +148,8 @@ def submit_response(
     try:
         _commit(session)
     except IntegrityError:
+        # The usual way a retry is recognised while the wave is open: no read before the
+        # insert (most submissions are new), the UNIQUE client_id refuses the second row.
         session.rollback()
         receipt = _existing_receipt(session, client_id, digest)
         if receipt is None:
