@@ -36,27 +36,26 @@ def problem_list(error: AnswerValidationError) -> list[dict[str, object]]:
     return items
 
 
+# Domain error → status. Order matters: ``_as_json`` takes the first class that matches, so
+# every subclass stands before its base ``SurveyError``.
+STATUS_OF: dict[type[Exception], int] = {
+    NotFoundError: 404,
+    ConflictError: 409,
+    QuestionnaireDefinitionError: 422,
+    ScoringError: 422,
+    SurveyError: 400,
+}
+
+
+async def _as_json(_request: Request, exc: Exception) -> JSONResponse:
+    status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+    return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnswerValidationError)
     async def _invalid(_request: Request, exc: AnswerValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": problem_list(exc)})
 
-    @app.exception_handler(NotFoundError)
-    async def _not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
-
-    @app.exception_handler(ConflictError)
-    async def _conflict(_request: Request, exc: ConflictError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
-
-    @app.exception_handler(QuestionnaireDefinitionError)
-    async def _bad_definition(_request: Request, exc: QuestionnaireDefinitionError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
-
-    @app.exception_handler(ScoringError)
-    async def _scoring(_request: Request, exc: ScoringError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
-
-    @app.exception_handler(SurveyError)
-    async def _survey(_request: Request, exc: SurveyError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"detail": str(exc)})
+    for error_class in STATUS_OF:
+        app.add_exception_handler(error_class, _as_json)
