@@ -118,7 +118,9 @@ def dashboard_charts(
 
 
 def summary_chart(summary: dict[str, Any], lang: str) -> Any:
-    return distribution_chart(summary, chart_id="distribution", t=official_translator(lang))
+    return distribution_chart(
+        summary, chart_id="distribution", t=official_translator(lang), lang=lang
+    )
 
 
 def trend_chart_for(

@@ -113,6 +113,33 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+#: Grade bands (the default ``优/良/中/差``) in English; officials know the characters, so the
+#: pages show both ("良 Good"). Bands a model names otherwise are shown as they are.
+GRADE_LABELS: dict[str, str] = {"优": "Excellent", "良": "Good", "中": "Fair", "差": "Poor"}
+
+#: Housing types as the community registry stores them (Chinese), in English.
+HOUSING_LABELS: dict[str, str] = {
+    "商品房小区": "Commercial estate",
+    "老旧院落/企业职工生活区": "Old estate / former work-unit housing",
+    "安置小区": "Resettlement estate",
+    "保障性住房/人才公寓": "Affordable / talent housing",
+    "自建房/城中村": "Self-built / urban village",
+    "其他": "Other",
+}
+
+
+def grade_label(value: str | None, lang: str) -> str:
+    """The English name of a grade band ("" in Chinese or for a band without one)."""
+    return GRADE_LABELS.get(value or "", "") if lang == "en" else ""
+
+
+def housing_label(value: str | None, lang: str) -> str:
+    """A housing type in the page's language (unknown types unchanged)."""
+    if not value:
+        return "—"
+    return HOUSING_LABELS.get(value.strip(), value) if lang == "en" else value
+
+
 def official_translator(lang: str) -> Callable[..., str]:
     return translator(lang, OFFICIAL_TEXT)
 

@@ -25,8 +25,8 @@ from api.charts import (
     ipa_scatter,
     trend_chart,
 )
-from api.official_text import local
-from api.services.published import GRADE_EN, reason_text
+from api.official_text import GRADE_LABELS, grade_label, housing_label, local
+from api.services.published import reason_text
 from scoring.priorities import QUADRANTS
 
 Translate = Callable[..., str]
@@ -50,9 +50,10 @@ def interval(low: float | None, high: float | None) -> str:
 
 
 def grade(value: str | None, lang: str) -> str:
+    """A grade as plain text: "良" in Chinese, "良 Good" in English."""
     if value is None:
         return "—"
-    return f"{value} {GRADE_EN.get(value, '')}".strip() if lang == "en" else value
+    return f"{value} {grade_label(value, lang)}".strip()
 
 
 def rank_texts(rank: dict[str, Any], t: Translate, unit: str = "rank_text") -> tuple[str, str]:
@@ -86,6 +87,8 @@ def helpers(lang: str, t: Translate) -> dict[str, Any]:
         "rank_range": rank_range,
         "local": lambda v: local(v, lang),
         "grade": lambda v: grade(v, lang),
+        "grade_en": lambda v: grade_label(v, lang),
+        "housing": lambda v: housing_label(v, lang),
         "reason": lambda r: reason_text(r, lang),
         "rank_texts": lambda r, unit="rank_text": rank_texts(r, t, unit),
     }
@@ -127,12 +130,12 @@ def ranking_dot_plot(
         chart_id=chart_id,
         title=t("dot_plot_title"),
         desc=f"{t('dot_plot_title')}: {published}/{len(dots)}",
-        labels=_labels(t),
+        labels=_labels(t, lang),
         references=refs,
     )
 
 
-def _labels(t: Translate) -> dict[str, str]:
+def _labels(t: Translate, lang: str) -> dict[str, str]:
     keys = (
         "point",
         "interval",
@@ -150,6 +153,8 @@ def _labels(t: Translate) -> dict[str, str]:
     )
     out = {k: t(k) for k in keys}
     out.update(highlight=t("this_community"), group=t("street"), code="code")
+    # Grade edges on the axes: the English name alone (a character as well would not fit).
+    out.update({f"grade:{g}": grade_label(g, lang) or g for g in GRADE_LABELS})
     return out
 
 
@@ -178,7 +183,7 @@ def dimension_bars(
         MarkSeries("housing", "ring", t("housing_mean")),
     ]
     series = [s for s in candidates if any(r.marks.get(s.key) is not None for r in rows)]
-    labels = {**_labels(t), **({"bar": bar_label} if bar_label else {})}
+    labels = {**_labels(t, lang), **({"bar": bar_label} if bar_label else {})}
     title = f"{sc['community']['name']} · {t('dimensions')}"
     desc = "; ".join([title, *(s.label for s in series)])
     return bar_chart(rows, chart_id=chart_id, title=title, desc=desc, labels=labels, series=series)
@@ -217,7 +222,7 @@ def trend_figure(
         chart_id=chart_id,
         title=title,
         desc=f"{title}: " + ", ".join(s[0] for s in series),
-        labels=_labels(t),
+        labels=_labels(t, lang),
     )
 
 
@@ -252,11 +257,13 @@ def ipa_chart(sc: dict[str, Any], *, chart_id: str, lang: str, t: Translate) -> 
         title=title,
         desc=f"{title}: {t('importance')} × {t('performance')}",
         quadrant_names=names,
-        labels=_labels(t),
+        labels=_labels(t, lang),
     )
 
 
-def distribution_chart(summary: dict[str, Any], *, chart_id: str, t: Translate) -> Chart:
+def distribution_chart(
+    summary: dict[str, Any], *, chart_id: str, t: Translate, lang: str = "zh"
+) -> Chart:
     bins = [(b["band"], int(b["count"])) for b in summary["distribution"]]
     title = t("distribution")
     return histogram(
@@ -264,5 +271,5 @@ def distribution_chart(summary: dict[str, Any], *, chart_id: str, t: Translate) 
         chart_id=chart_id,
         title=title,
         desc=f"{title}: " + ", ".join(f"{b} {c}" for b, c in bins),
-        labels=_labels(t),
+        labels=_labels(t, lang),
     )

@@ -9,7 +9,7 @@ nothing refers to an external font or image.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -192,10 +192,22 @@ def ticks(domain: tuple[float, float], step: float) -> list[float]:
     return out
 
 
+def grade_names(labels: Mapping[str, str]) -> dict[str, str]:
+    """The grade edges' names in the page's language, from ``labels["grade:优"]`` etc."""
+    return {g: labels.get(f"grade:{g}", g) for _edge, g in GRADE_EDGES}
+
+
 def x_axis(
-    scale: Scale, top: float, bottom: float, *, step: float = 10.0, grades: bool = True
+    scale: Scale,
+    top: float,
+    bottom: float,
+    *,
+    step: float = 10.0,
+    grades: bool = True,
+    names: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Vertical grid lines with labels under the plot; grade edges drawn dashed and named."""
+    """Vertical grid lines with labels under the plot; grade edges drawn dashed and named
+    (``names``: the grades' names in the page's language, default the characters)."""
     parts = []
     for value in ticks((scale.d0, scale.d1), step):
         x = scale(value)
@@ -206,7 +218,8 @@ def x_axis(
             if scale.d0 < edge <= scale.d1:
                 x = scale(edge)
                 parts.append(line(x, top, x, bottom, stroke=MUTED, width=1, dash="4 3"))
-                parts.append(text(x + 3, top - 6, label, size=10, fill=MUTED))
+                name = (names or {}).get(label, label)
+                parts.append(text(x + 3, top - 6, name, size=10, fill=MUTED))
     return parts
 
 

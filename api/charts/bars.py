@@ -18,6 +18,7 @@ from api.charts._svg import (
     Scale,
     fmt,
     fmt_interval,
+    grade_names,
     is_number,
     legend,
     line,
@@ -100,7 +101,7 @@ def bar_chart(
             body.append(text(scale.p0 + 4, cy, row.note or "—", fill=MUTED, size=11))
         y += ROW_H
     bottom = y + 2
-    axis = x_axis(scale, top, bottom, step=20.0)
+    axis = x_axis(scale, top, bottom, step=20.0, names=grade_names(labels))
     svg = svg_document(chart_id, title, desc, WIDTH, bottom + 22, [*legend_parts, *axis, *body])
     columns = (
         labels["name"],

@@ -17,6 +17,7 @@ from api.charts._svg import (
     Scale,
     fmt,
     fmt_interval,
+    grade_names,
     is_number,
     legend,
     line,
@@ -114,7 +115,7 @@ def dot_plot(
             body.append(text(scale.p0 + 4, cy, row.note or "—", fill=MUTED, size=11))
         y += ROW_H
     bottom = y + 4
-    axis = x_axis(scale, top, bottom)
+    axis = x_axis(scale, top, bottom, names=grade_names(labels))
     for ref in references:
         x = scale(ref.value)
         axis.append(line(x, top, x, bottom, stroke=INK, width=1.2, dash=ref.dash))

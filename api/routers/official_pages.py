@@ -38,7 +38,7 @@ from api.scope import Scope, ensure_street
 from api.services.district_summary import build_summary
 from api.services.labels import labels_for_wave
 from api.services.published import min_n
-from api.services.snapshot_store import wave_results
+from api.services.snapshot_store import wave_results, waves_with_snapshots
 from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
 from api.services.trends import community_trend, district_trend, street_trend
 from api.templating import templates
@@ -71,6 +71,16 @@ def _render(request: Request, template: str, build: Any, **kwargs: Any) -> HTMLR
     response = templates.TemplateResponse(request, template, context, headers=PAGE_HEADERS)
     remember_lang(response, request)
     return response
+
+
+def _dashboard_wave(session: Any, model_name: str) -> str | None:
+    """The latest wave scored with the trend's model: where a trend page links back to."""
+    scored = [
+        w.code
+        for w, ref in waves_with_snapshots(session=session, model_name=model_name)
+        if ref is not None
+    ]
+    return scored[-1] if scored else None
 
 
 def _street_checker(user: User, session: Any) -> Any:
@@ -271,7 +281,11 @@ def district_trend_page(
             r for r in report["streets"] if streets is None or r["street"] in streets
         ]
         ctx = base_context(
-            lang, page_title=t("trends"), nav_wave=None, lang_url=lang_url, model=model
+            lang,
+            page_title=t("trends"),
+            nav_wave=_dashboard_wave(session, report["model"]),
+            lang_url=lang_url,
+            model=model,
         )
         ctx.update(
             heading=t("district_mean"),
@@ -312,7 +326,7 @@ def community_trend_page(
         ctx = base_context(
             lang,
             page_title=f"{community.name} · {t('trends')}",
-            nav_wave=None,
+            nav_wave=_dashboard_wave(session, report["model"]),
             lang_url=lang_url,
             model=model,
         )
@@ -349,7 +363,7 @@ def street_trend_page(
         ctx = base_context(
             lang,
             page_title=f"{found.name} · {t('trends')}",
-            nav_wave=None,
+            nav_wave=_dashboard_wave(session, report["model"]),
             lang_url=lang_url,
             model=model,
         )

@@ -173,3 +173,70 @@ def test_batch_export_writes_every_scorecard(
     assert "样本不足" in suppressed
     xss = (out / f"{LAST}-{XSS_COMMUNITY}.html").read_text(encoding="utf-8")
     assert "<script" not in xss and "&lt;script&gt;" in xss
+
+
+HOUSING_ZH = (
+    "商品房小区",
+    "老旧院落/企业职工生活区",
+    "安置小区",
+    "保障性住房/人才公寓",
+    "自建房/城中村",
+)
+ZH_SPAN = re.compile(r'<span lang="zh-CN">[^<]*</span>')
+
+
+def test_english_pages_name_grades_and_housing_types_in_english(admin: TestClient) -> None:
+    sc = admin.get(f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard").json()
+    housing = sc["community"]["housing_type"]
+    assert housing in HOUSING_ZH  # the JSON API keeps the registry's Chinese name
+    grades = {"优": "Excellent", "良": "Good", "中": "Fair", "差": "Poor"}
+    for url in (f"/waves/{LAST}", f"/waves/{LAST}/communities/{OK_COMMUNITY}"):
+        en = page(admin, url + "?lang=en")
+        shown = {g for g in grades if f'<span lang="zh-CN">{g}</span> {grades[g]}</span>' in en}
+        assert shown, url  # a grade badge: the character (marked as Chinese) and its name
+        outside_zh = ZH_SPAN.sub("", en)
+        assert not any(h in outside_zh for h in HOUSING_ZH), url
+        zh = page(admin, url + "?lang=zh")
+        assert not any(name in zh for name in grades.values()), url
+    scorecard = page(admin, f"/waves/{LAST}/communities/{OK_COMMUNITY}?lang=en")
+    english = {
+        "商品房小区": "Commercial estate",
+        "老旧院落/企业职工生活区": "Old estate / former work-unit housing",
+        "安置小区": "Resettlement estate",
+        "保障性住房/人才公寓": "Affordable / talent housing",
+        "自建房/城中村": "Self-built / urban village",
+    }
+    assert f"Housing type: {english[housing]}" in scorecard
+    assert housing in page(admin, f"/waves/{LAST}/communities/{OK_COMMUNITY}?lang=zh")
+    for zh_label in (
+        "显著提升",
+        "基本持平",
+        "显著下降",
+        "重点改进",
+        "继续保持",
+        "次要改进",
+        "可能过度",
+    ):
+        assert zh_label not in scorecard  # change and quadrant labels are English too
+
+
+def test_trend_pages_link_back_to_the_dashboard(admin: TestClient) -> None:
+    back = f'<a href="/waves/{LAST}">'
+    for url in ("/trends", f"/trends/communities/{OK_COMMUNITY}", f"/trends/streets/{XSS_STREET}"):
+        html = page(admin, url)
+        assert back in html and "返回全区总览" in html, url
+    assert "Back to the district dashboard" in page(admin, "/trends?lang=en")
+    assert 'href="/trends"' in page(admin, f"/waves/{LAST}")  # and the dashboard links to trends
+
+
+def test_chart_data_tables_print_expanded(admin: TestClient) -> None:
+    html = page(admin, f"/waves/{LAST}/communities/{OK_COMMUNITY}")
+    assert html.count('<div class="chart-data-print">') == html.count(
+        '<details class="chart-data">'
+    )
+    css = admin.get("/static/official.css").text
+    on_paper = css[css.index("@media print") :]
+    assert re.search(r"details\.chart-data\s*\{\s*display:\s*none", on_paper)
+    assert re.search(r"\.chart-data-print\s*\{\s*display:\s*block", on_paper)
+    on_screen = css[: css.index("@media print")]
+    assert re.search(r"\.chart-data-print\s*\{\s*display:\s*none", on_screen)
