@@ -18,7 +18,6 @@ DEFAULT_BANDS: list[tuple[str, float | None]] = [
     ("中", 60.0),
     ("差", None),
 ]
-GRADE_EN = {"优": "excellent", "良": "good", "中": "fair", "差": "poor"}
 REASON_EN = {"样本不足": "insufficient sample", "有效题目覆盖不足": "too few items answered"}
 SUPPRESSED_ZH = "样本不足"
 
