@@ -21,16 +21,35 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from api.scope import Scope, ensure_community
+from survey.errors import NotFoundError
 from survey.models import Community, Street, User
 
 _STREETS: Any = Street.__table__  # type: ignore[attr-defined]
+_COMMUNITIES: Any = Community.__table__  # type: ignore[attr-defined]
 _STREET_CODE = sa_select(_STREETS.c.code).where(_STREETS.c.id == bindparam("id"))
+_COMMUNITY_STREET = (
+    sa_select(_COMMUNITIES.c.code, _STREETS.c.code)
+    .select_from(_COMMUNITIES.outerjoin(_STREETS, _STREETS.c.id == _COMMUNITIES.c.street_id))
+    .where(_COMMUNITIES.c.code == bindparam("code"))
+)
 
 
 def street_code_of(session: Session, community: Community) -> str | None:
     # A prepared statement: this runs on every scorecard read (PERFORMANCE.md P7).
     code = session.connection().execute(_STREET_CODE, {"id": community.street_id}).scalar()
     return None if code is None else str(code)
+
+
+def community_street(session: Session, code: str) -> tuple[str, str | None]:
+    """A community's code and its street's code in one prepared query (no ORM instance).
+
+    The same 404 as ``survey.registry.read_community`` for an unknown code; read on every
+    scorecard request (scope is never cached across requests; PERFORMANCE.md P7).
+    """
+    row = session.connection().execute(_COMMUNITY_STREET, {"code": code}).first()
+    if row is None:
+        raise NotFoundError(f"no community with code {code!r}")
+    return str(row[0]), None if row[1] is None else str(row[1])
 
 
 def require_community(user: User, session: Session, community: Community) -> str | None:

@@ -176,6 +176,9 @@ def get_rankings(
         return Rankings.model_validate(payload).model_dump_json().encode()
 
     body: bytes = view.memo(key, build)
+    # Read-only: end the transaction here, so that closing the session costs no further
+    # thread-pool hop (api/deps.py closes an idle session inline; PERFORMANCE.md P7).
+    session.close()
     headers = {"Vary": "Accept-Encoding"}
     if "gzip" in request.headers.get("accept-encoding", ""):
         # Compressed once per snapshot too: a city's ranking is ~2 MB of JSON, ~10× smaller

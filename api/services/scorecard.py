@@ -161,7 +161,14 @@ def _composition(view: ResultsView, code: str, labels: Labels) -> dict[str, Any]
 def build_scorecard(
     *, session: Session, wave: Wave, community: str, model_name: str | None
 ) -> dict[str, Any]:
-    view = wave_results(session=session, wave=wave, model_name=model_name)
+    # One query finds this wave's snapshot and every earlier wave's (for the trend); its last
+    # entry is ``wave`` itself, with the snapshot ``wave_results`` would find.
+    _, views = wave_views(session=session, model_name=model_name, upto=wave)
+    if views and views[-1].wave.id == wave.id and views[-1].view is not None:
+        view = views[-1].view
+    else:  # not scored with this model (404), or the wave vanished meanwhile
+        view = wave_results(session=session, wave=wave, model_name=model_name)
+        _, views = wave_views(session=session, model_name=view.ref.model_name, upto=wave)
     row = public_row(view, community)
     meta = view.meta.get(community)
     if row is None or meta is None:
@@ -170,7 +177,6 @@ def build_scorecard(
     published = not row.get("suppressed")
     agg = aggregates(view)
     street, housing = meta.get("street"), meta.get("housing_type")
-    _, views = wave_views(session=session, model_name=view.ref.model_name, upto=wave)
     points = community_points(views, community)
     trend_changes = changes(points, threshold=threshold_of(views), level=level_of(views))
     return {
