@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.commands_scorecards import add_parsers as add_scorecard_parsers
 
     add_scorecard_parsers(sub)
+    from api.commands_models import add_parsers as add_model_parsers
+
+    add_model_parsers(sub)
     return parser
 
 
@@ -82,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from api.commands_scorecards import run as run_scorecards
 
         return run_scorecards(settings, args)
+    if args.command == "model":
+        from api.commands_models import run as run_models
+
+        return run_models(settings, args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -131,10 +131,14 @@ def framework_for(session: Session, wave: Wave | None) -> Framework:
     wave's, else the shipped default (a model must fit the questionnaire it will score)."""
     if wave is None:
         wave = session.exec(select(Wave).order_by(col(Wave.id).desc())).first()
-    questionnaire = (
-        load_default() if wave is None else questionnaire_for_wave(session=session, wave=wave)
-    )
-    return Framework.from_dict(questionnaire.framework_dict())
+    if wave is None:
+        return default_framework()
+    return Framework.from_dict(questionnaire_for_wave(session=session, wave=wave).framework_dict())
+
+
+def default_framework() -> Framework:
+    """The index tree of the shipped default questionnaire (no database needed)."""
+    return Framework.from_dict(load_default().framework_dict())
 
 
 def resolve_on_wave(
@@ -196,14 +200,11 @@ def parse_model(definition: Any) -> WeightModel:
     return model
 
 
-def publish_model(
-    *, session: Session, definition: dict[str, Any], author: str, resolve_wave: str | None = None
-) -> WeightModelRecord:
-    """Validate and store ``definition`` as the next version of its name; commits.
+def check_model(definition: Any, framework: Framework) -> WeightModel:
+    """The parsed model when ``definition`` is publishable against ``framework`` (its name
+    allowed and not a built-in one, every field and weight valid); nothing is stored.
 
-    Raises :class:`WeightModelError` (→ 422) for an invalid model or name, a data-driven model
-    without ``resolve_wave``, and :class:`ConflictError` (→ 409) when another publication of
-    the same name won the race for the version number.
+    Raises :class:`WeightModelError` saying what is wrong.
     """
     model = parse_model(definition)
     if not NAME_PATTERN.match(model.name):
@@ -215,8 +216,6 @@ def publish_model(
         raise WeightModelError(
             f"{model.name!r} is a built-in model and cannot be republished; choose another name"
         )
-    wave = None if resolve_wave is None else get_wave(session=session, code=resolve_wave)
-    framework = framework_for(session, wave)
     try:
         model.validate(framework)
     except ScoringError:
@@ -225,6 +224,21 @@ def publish_model(
         # Method specs (AHP matrices, weights inside a spec) are free-form JSON that scoring
         # checks by shape and value; a wrong type inside one surfaces as one of these.
         raise WeightModelError(f"invalid weight model: {exc}") from None
+    return model
+
+
+def publish_model(
+    *, session: Session, definition: dict[str, Any], author: str, resolve_wave: str | None = None
+) -> WeightModelRecord:
+    """Validate and store ``definition`` as the next version of its name; commits.
+
+    Raises :class:`WeightModelError` (→ 422) for an invalid model or name, a data-driven model
+    without ``resolve_wave``, and :class:`ConflictError` (→ 409) when another publication of
+    the same name won the race for the version number.
+    """
+    wave = None if resolve_wave is None else get_wave(session=session, code=resolve_wave)
+    framework = framework_for(session, wave)
+    model = check_model(definition, framework)
     if model.is_data_driven:
         if wave is None:
             raise WeightModelError(
