@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from survey.errors import ImmutableError, NotFoundError
-from survey.models import Community, QuestionnaireRecord, Street, Wave
+from survey.models import Community, QuestionnaireRecord, Response, Street, Wave
 
 if TYPE_CHECKING:
     from survey.questionnaire import Questionnaire
@@ -68,6 +68,14 @@ def get_street(*, session: Session, code: str) -> Street:
     if street is None:
         raise NotFoundError(f"no street with code {code!r}")
     return street
+
+
+def response_counts(*, session: Session) -> dict[int, int]:
+    """Stored responses per wave id (waves without any are absent)."""
+    rows = session.exec(
+        select(Response.wave_id, func.count()).group_by(Response.wave_id)  # type: ignore[arg-type]
+    ).all()
+    return {int(wave_id): int(n) for wave_id, n in rows}
 
 
 def list_waves(*, session: Session) -> list[Wave]:

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func
 from sqlmodel import select
 
 from api.deps import SessionDep
 from api.templating import templates
-from survey.models import Response, Wave
+from survey.models import Wave
+from survey.registry import response_counts
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> HTMLResponse:
-    counts = dict(
-        session.exec(
-            select(Response.wave_id, func.count()).group_by(Response.wave_id)  # type: ignore[arg-type]
-        ).all()
-    )
+    counts = response_counts(session=session)
     waves = [
         {"code": w.code, "status": w.status, "responses": counts.get(w.id or 0, 0)}
         for w in session.exec(select(Wave).order_by(Wave.code.desc())).all()  # type: ignore[attr-defined]

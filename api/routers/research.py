@@ -9,13 +9,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import func
 from sqlmodel import select
 
 from api.auth import CurrentUser, ResearchUser
 from api.deps import SessionDep, WaveDep
 from api.services.snapshot_store import ordered_waves
-from survey.models import QuestionnaireRecord, Response
+from survey.models import QuestionnaireRecord
+from survey.registry import response_counts
 from survey.research import wave_reference
 
 router = APIRouter(prefix="/api/v1/waves", tags=["research"])
@@ -50,11 +50,7 @@ class WaveReference(BaseModel):
 @router.get("", response_model=list[WaveOut])
 def list_waves(session: SessionDep, user: CurrentUser) -> Any:
     """Every wave in survey order, with its default weight model and number of responses."""
-    counts = dict(
-        session.exec(
-            select(Response.wave_id, func.count()).group_by(Response.wave_id)  # type: ignore[arg-type]
-        ).all()
-    )
+    counts = response_counts(session=session)
     questionnaires = {
         r.id: f"{r.slug}@{r.version}" for r in session.exec(select(QuestionnaireRecord)).all()
     }

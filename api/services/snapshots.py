@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 
 from api.research_bridge import to_survey_data
 from api.services.weight_models import load_weight_model
-from scoring.data import SurveyData
 from scoring.framework import Framework
 from scoring.weight_model import WeightModel
 from survey.errors import NotFoundError
@@ -19,11 +18,6 @@ from survey.registry import get_wave, questionnaire_for_wave
 
 # Fixed so that recomputing a snapshot from the same data and model reproduces it exactly.
 RANDOM_STATE = 20260501
-
-
-def survey_data(matrix: WaveMatrix) -> SurveyData:
-    # One definition for snapshots and notebooks: equal data give equal fingerprints.
-    return to_survey_data(matrix)
 
 
 def community_metadata(matrix: WaveMatrix) -> list[dict[str, Any]]:
@@ -81,7 +75,12 @@ def score_results(
     matrix = load_wave_matrix(session=session, wave_code=wave.code)
     framework = Framework.from_dict(questionnaire.framework_dict())
     result = score_wave(
-        survey_data(matrix), framework, model, bootstrap=bootstrap, random_state=random_state
+        # The notebooks' conversion too, so equal data give equal fingerprints.
+        to_survey_data(matrix),
+        framework,
+        model,
+        bootstrap=bootstrap,
+        random_state=random_state,
     )
     results = result.to_dict()
     results["community_meta"] = community_metadata(matrix)
@@ -102,8 +101,7 @@ def compute_snapshot(
         wave_id=wave.id,
         model_name=model.name,
         model_version=int(model.version),
-        # The engine names it data_sha256; older snapshots called it data_hash.
-        data_hash=results["provenance"].get("data_hash") or results["provenance"]["data_sha256"],
+        data_hash=results["provenance"]["data_sha256"],
         results=results,
     )
     session.add(snapshot)

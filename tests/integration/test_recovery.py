@@ -7,7 +7,7 @@ import numpy as np
 from scipy.stats import spearmanr
 from sqlmodel import Session
 
-from api.services.snapshots import survey_data
+from api.research_bridge import to_survey_data
 from scoring.framework import Framework
 from scoring.pipeline import score_wave
 from scoring.weight_model import builtin_model
@@ -28,7 +28,7 @@ def test_equal_weight_index_recovers_true_order(sqlite_url: str) -> None:
         matrix = load_wave_matrix(session=session, wave_code="2026Q2")
     framework = Framework.from_dict(load_default().framework_dict())
     result = score_wave(
-        survey_data(matrix), framework, builtin_model("equal"), bootstrap=0, random_state=1
+        to_survey_data(matrix), framework, builtin_model("equal"), bootstrap=0, random_state=1
     )
     rows = {c["code"]: c for c in result.to_dict()["communities"]}
     estimated = np.array([rows[c.code]["index"] for c in district.communities], dtype=float)
