@@ -21,7 +21,7 @@ import secrets
 from http.cookies import SimpleCookie
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, HTTPException, Request, Response
+from fastapi import Depends, Form, HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -68,17 +68,6 @@ def _cookie_header(nonce: str, secure: bool) -> str:
     if secure:
         morsel["secure"] = True
     return morsel.OutputString()
-
-
-def set_csrf_cookie(response: Response, request: Request, nonce: str) -> None:
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
 
 
 @pass_context
