@@ -9,27 +9,19 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.csrf import CsrfCookie
+from api.admin import access_routes, wave_routes
 from api.errors import install_error_handlers
-from api.limits import BodySizeLimit
-from api.routers import (
-    auth,
-    exports,
-    health,
-    official_pages,
-    officials_api,
-    pages,
-    rankings,
-    research,
-    responses,
-    survey_admin,
-    survey_form,
-    waves,
-    weight_models,
-)
+from api.exports import routes as export_routes
+from api.officials import home_routes, json_routes, page_routes, rankings_routes
+from api.research import routes as research_routes
+from api.research import weight_model_routes
+from api.residents import form_routes, responses_routes
 from api.settings import Settings, complete, get_settings
-from survey.db import make_engine
-from survey.migrate import upgrade
+from api.web import health, signin
+from api.web.csrf import CsrfCookie
+from api.web.limits import BodySizeLimit
+from survey.storage.db import make_engine
+from survey.storage.migrate import upgrade
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -58,18 +50,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         health,
-        responses,
-        rankings,
-        pages,
-        auth,
-        waves,
-        exports,
-        survey_form,
-        survey_admin,
-        weight_models,
-        research,
-        officials_api,
-        official_pages,
+        responses_routes,
+        rankings_routes,
+        home_routes,
+        signin,
+        wave_routes,
+        export_routes,
+        form_routes,
+        access_routes,
+        weight_model_routes,
+        research_routes,
+        json_routes,
+        page_routes,
     ):
         app.include_router(module.router)
     return app

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.settings import Settings
-from survey.models import Community, Wave
-from survey.registry import read_community, read_wave
+from survey.storage.models import Community, Wave
+from survey.storage.registry import read_community, read_wave
 
 
 # The dependencies that do no I/O are ``async def``: FastAPI runs every plain ``def``

@@ -106,7 +106,16 @@ def server(env: dict[str, str], log: Path) -> Iterator[int]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MEIHAO_")} | env
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             cwd=REPO,
             env=full_env,
             stdout=out,

@@ -20,7 +20,7 @@ SCALE = {"streets": 260, "communities": 3000, "respondents_per_community": 300, 
 
 
 def run(runs: int) -> dict[str, Any]:
-    from survey.questionnaire import load_default
+    from survey.questionnaire.model import load_default
     from survey.synthetic import SyntheticDistrict, generate_district
 
     questionnaire = load_default()

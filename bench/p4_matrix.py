@@ -1,12 +1,12 @@
 """P4: load one city-scale wave (3,000 communities × 300) from the database into the matrix.
 
-Subject: ``survey.matrix.load_wave_matrix`` (one SELECT of the packed vectors, one
+Subject: ``survey.storage.matrix.load_wave_matrix`` (one SELECT of the packed vectors, one
 ``numpy.frombuffer``, community look-ups, strata, margins). Reference, interleaved: a raw
 ``SELECT`` of the same rows and columns with the DB driver itself (``sqlite3`` / ``psycopg``),
 ``fetchall()`` and nothing else. Target: ≤ 15 s and within 2× of the reference.
 
-The city is seeded once with ``survey.seed.seed_database`` (several minutes) and cached: the
-SQLite file under ``bench/out/`` (git-ignored), and on PostgreSQL, when a server is reachable
+The city is seeded once with ``survey.synthetic.seed.seed_database`` (several minutes) and cached:
+the SQLite file under ``bench/out/`` (git-ignored), and on PostgreSQL, when a server is reachable
 (``MEIHAO_TEST_POSTGRES_URL``, as for the tests), a database ``meihao_bench_p4`` that is kept.
 """
 
@@ -49,9 +49,9 @@ def _district() -> Any:
 
 
 def _seed(url: str) -> int:
-    from survey.db import make_engine
-    from survey.migrate import upgrade
-    from survey.seed import seed_database
+    from survey.storage.db import make_engine
+    from survey.storage.migrate import upgrade
+    from survey.synthetic.seed import seed_database
 
     engine = make_engine(url)
     upgrade(engine)
@@ -90,7 +90,7 @@ def postgres_city(responses: int) -> str | None:
     """The cached city database on PostgreSQL, or None when no server is reachable."""
     from sqlalchemy import text
 
-    from survey.db import make_engine
+    from survey.storage.db import make_engine
 
     admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     try:
@@ -137,8 +137,8 @@ def _driver_url(url: str) -> str:
 def _measure(url: str, runs: int) -> dict[str, Any]:
     from sqlmodel import Session
 
-    from survey.db import make_engine
-    from survey.matrix import load_wave_matrix
+    from survey.storage.db import make_engine
+    from survey.storage.matrix import load_wave_matrix
 
     engine = make_engine(url)
     shapes: list[tuple[int, int]] = []
@@ -209,7 +209,7 @@ def run(runs: int) -> dict[str, Any]:
             "rows": responses,
             "matrix_shape": lite["shape"],
             "runs": runs,
-            "subject": "survey.matrix.load_wave_matrix",
+            "subject": "survey.storage.matrix.load_wave_matrix",
             "reference": f"driver SELECT {COLUMNS} ... fetchall()",
             "machine": machine(),
         },

@@ -5,7 +5,7 @@ answers varied), 64 concurrent keep-alive connections. Reference, interleaved in
 against the same server process: ``GET /api/v1/ping`` (trivial JSON, no database), same count and
 concurrency. Targets: subject throughput ≥ 50% of the reference's, p99 latency ≤ 250 ms.
 
-The server is ``python -m api.cli serve`` on a SQLite file seeded like ``tests.factories.
+The server is ``python -m api.cli serve`` on a SQLite file seeded like ``tests.support.factories.
 seed_minimal`` (one street, two communities, the default questionnaire, one open wave); every
 commit is fsynced (synchronous=FULL). The load generator is Python (asyncio, raw HTTP/1.1, see
 ``bench/_http_load.py``), not wrk, and shares the machine's two cores with the server.
@@ -32,11 +32,11 @@ SUBMIT = "/api/v1/responses"
 
 
 def _database() -> str:
-    from survey.db import make_engine, session_scope
-    from survey.migrate import upgrade
-    from survey.models import Wave
-    from survey.questionnaire import load_default
-    from survey.registry import store_questionnaire, upsert_community, upsert_street
+    from survey.questionnaire.model import load_default
+    from survey.storage.db import make_engine, session_scope
+    from survey.storage.migrate import upgrade
+    from survey.storage.models import Wave
+    from survey.storage.registry import store_questionnaire, upsert_community, upsert_street
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / "p5_submit.db"
@@ -63,8 +63,8 @@ def _database() -> str:
 
 
 def _answers(k: int) -> dict[str, Any]:
-    """A complete, valid answer set, varied with ``k`` (as tests.factories.complete_answers)."""
-    from survey.questionnaire import load_default
+    """A complete, valid answer set, varied with ``k`` (as ``factories.complete_answers``)."""
+    from survey.questionnaire.model import load_default
 
     q = load_default()
     out: dict[str, Any] = {}

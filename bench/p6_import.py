@@ -2,7 +2,7 @@
 
 The CSV is written once by the synthetic generator (3,000 communities × 334 respondents, one
 wave; ``SyntheticWave.to_csv``) and cached under ``bench/out/`` (git-ignored). Each timed run
-imports it with ``survey.paper_import.import_paper`` into a fresh SQLite file on disk (the
+imports it with ``survey.formats.paper.importer.import_paper`` into a fresh SQLite file on disk (the
 streets, communities and wave registered first, untimed): parse, validate every row against the
 questionnaire, build the stored fields, insert in one transaction, commit. Re-importing the
 same file (every row a duplicate, nothing written) is timed once as an extra figure.
@@ -49,9 +49,9 @@ def city_csv() -> tuple[Path, Any]:
 
 
 def _fresh_database(district: Any) -> Any:
-    from survey.db import make_engine
-    from survey.migrate import upgrade
-    from survey.seed import register_district
+    from survey.storage.db import make_engine
+    from survey.storage.migrate import upgrade
+    from survey.synthetic.seed import register_district
 
     path = OUT / "p6_import.db"
     for suffix in ("", "-wal", "-shm"):
@@ -63,7 +63,7 @@ def _fresh_database(district: Any) -> Any:
 
 
 def run(runs: int) -> dict[str, Any]:
-    from survey.paper_import import import_paper
+    from survey.formats.paper.importer import import_paper
 
     csv_path, district = city_csv()
     times: list[float] = []

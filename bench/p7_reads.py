@@ -86,12 +86,12 @@ def build() -> None:
     from bench._city import city_wave
     from scoring.pipeline import score_wave
     from scoring.weight_model import builtin_model
-    from survey.db import make_engine
-    from survey.migrate import upgrade
-    from survey.models import Community, ScoreSnapshot, Street, Wave
-    from survey.questionnaire import load_default
-    from survey.registry import store_questionnaire
-    from survey.seed import margin_labels
+    from survey.questionnaire.model import load_default
+    from survey.storage.db import make_engine
+    from survey.storage.migrate import upgrade
+    from survey.storage.models import Community, ScoreSnapshot, Street, Wave
+    from survey.storage.registry import store_questionnaire
+    from survey.synthetic.seed import margin_labels
 
     OUT.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
@@ -178,9 +178,9 @@ def _built() -> bool:
 def _token() -> str:
     from sqlmodel import Session, select
 
-    from survey.db import make_engine
-    from survey.models import User
-    from survey.users import create_user, issue_token
+    from survey.storage.db import make_engine
+    from survey.storage.models import User
+    from survey.storage.users import create_user, issue_token
 
     engine = make_engine(f"sqlite:///{DB}")
     with Session(engine, expire_on_commit=False) as session:

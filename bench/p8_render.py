@@ -4,7 +4,7 @@ District scale: the demo district (``generate_district``: 11 streets, 83 communi
 waves of 180 respondents per community), seeded into ``bench/out/p8_district.db`` and scored
 by ``api.services.snapshots.compute_snapshot`` (B = 200), once, reused while its parameters
 are unchanged. The subject is what ``meihao scorecards --wave W --out DIR`` does, in process:
-:func:`api.official_render.export_scorecards` for all 83 communities of the last wave, with
+:func:`api.officials.render.export_scorecards` for all 83 communities of the last wave, with
 the snapshot cache emptied before every run (so each run also reads and parses the three
 snapshots). Target: ≤ 10 s. No reference.
 """
@@ -48,10 +48,10 @@ def _built() -> bool:
 
 def build() -> None:
     from api.services.snapshots import compute_snapshot
-    from survey.db import make_engine, session_scope
-    from survey.migrate import upgrade
-    from survey.seed import seed_database
+    from survey.storage.db import make_engine, session_scope
+    from survey.storage.migrate import upgrade
     from survey.synthetic import generate_district
+    from survey.synthetic.seed import seed_database
 
     OUT.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
@@ -83,11 +83,11 @@ def build() -> None:
 def run(runs: int) -> dict[str, Any]:
     from sqlmodel import Session, select
 
-    from api.official_render import export_scorecards
+    from api.officials.render import export_scorecards
     from api.services.snapshot_store import clear_cache
-    from survey.db import make_engine
-    from survey.models import Community
-    from survey.registry import list_waves
+    from survey.storage.db import make_engine
+    from survey.storage.models import Community
+    from survey.storage.registry import list_waves
 
     started = time.perf_counter()
     rebuilt = not _built()

@@ -1,6 +1,6 @@
 """``SurveyData``: one wave's answers as plain numpy arrays (survey-agnostic).
 
-``survey.matrix`` builds the same arrays from the database; notebooks build them from a CSV.
+``survey.storage.matrix`` builds the same arrays from the database; notebooks build them from a CSV.
 Only shapes and dtypes are checked here; scale ranges are checked when rescaling.
 """
 

@@ -52,5 +52,5 @@ class ImportFileError(SurveyError):
     """A file that cannot be read at all: missing, not CSV or XLSX, not UTF-8, broken.
 
     Problems with the header or with single rows are not raised: they go into the import's
-    validation report (``survey.paper_report``).
+    validation report (``survey.formats.paper.report``).
     """

@@ -1,8 +1,8 @@
 """Quality signals at intake: near-duplicate answer vectors and the honeypot.
 
-Suspicious responses are flagged and stored, never dropped (RELIABILITY.md): a flag can be
-reviewed, a dropped answer cannot. The speeder check (duration against the number of answers)
-lives in :func:`survey.responses.intake_flags`; these are the checks that need the form or the
+Suspicious responses are flagged and stored, never dropped (RELIABILITY.md): a flag can be reviewed,
+a dropped answer cannot. The speeder check (duration against the number of answers) lives in
+:func:`survey.storage.responses.intake_flags`; these are the checks that need the form or the
 database.
 
 Near-duplicates: ballot stuffing from one phone, or a grid worker entering the same sheet twice,
@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlmodel import Session, col, select
 
-from survey.encoding import DTYPE, NO_ANSWER
-from survey.models import Response
+from survey.storage.encoding import DTYPE, NO_ANSWER
+from survey.storage.models import Response
 
 NEAR_DUPLICATE = "near_duplicate"
 HONEYPOT = "honeypot"

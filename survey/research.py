@@ -1,12 +1,13 @@
 """One wave's response data for researchers, the same structure from every source.
 
-:class:`ResearchData` holds the numeric arrays of :class:`survey.matrix.WaveMatrix` (answers,
-communities, weighting cells, durations, priorities) plus what a notebook needs to interpret
-them without a database: community names and streets, population margins, the questionnaire
-and its index tree (``framework``, the plain dict ``scoring.framework.Framework.from_dict``
-reads). It is built from the database here, from an exported file in
-:mod:`survey.research_files`, and over HTTP by ``api.client.MeihaoClient.response_data``.
-``survey`` does not import ``scoring``; ``api.research_bridge.to_survey_data`` converts.
+:class:`ResearchData` holds the numeric arrays of :class:`survey.storage.matrix.WaveMatrix`
+(answers, communities, weighting cells, durations, priorities) plus what a notebook needs to
+interpret them without a database: community names and streets, population margins, the
+questionnaire and its index tree (``framework``, the plain dict
+``scoring.framework.Framework.from_dict`` reads). It is built from the database here, from an
+exported file in :mod:`survey.formats.research_files`, and over HTTP by
+``api.research.client.MeihaoClient.response_data``. ``survey`` does not import ``scoring``;
+``api.services.bridge.to_survey_data`` converts.
 
 Row order follows the source (database: arrival; exports: shuffled for privacy), so
 comparisons across sources use :meth:`ResearchData.canonical`.
@@ -22,12 +23,12 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from survey.db import make_engine
 from survey.errors import NotFoundError
-from survey.matrix import WaveMatrix, load_wave_matrix
-from survey.models import Wave
-from survey.questionnaire import Questionnaire
-from survey.registry import get_wave, questionnaire_for_wave
+from survey.questionnaire.model import Questionnaire
+from survey.storage.db import make_engine
+from survey.storage.matrix import WaveMatrix, load_wave_matrix
+from survey.storage.models import Wave
+from survey.storage.registry import get_wave, questionnaire_for_wave
 
 DEFAULT_DATABASE_URL = "sqlite:///var/meihao.db"
 ROW_FIELDS = ("X", "dont_know", "community_index", "strata", "durations", "priorities")

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from survey.db import make_engine
-from survey.migrate import upgrade
+from survey.storage.db import make_engine
+from survey.storage.migrate import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MEIHAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

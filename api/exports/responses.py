@@ -28,8 +28,8 @@ from sqlalchemy import select as sa_select  # sqlmodel's select is typed for ≤
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from survey.models import Community, Response, Street, Wave
-from survey.questionnaire import Questionnaire
+from survey.questionnaire.model import Questionnaire
+from survey.storage.models import Community, Response, Street, Wave
 
 MIN_GRID_RESPONDENTS = 10
 GRID_CODE = "grid"

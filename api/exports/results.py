@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from api.exports.cells import Row, Table
-from survey.questionnaire import Questionnaire
+from survey.questionnaire.model import Questionnaire
 
 DEFAULT_REASON = "样本不足"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from survey.models import Community, Response, Wave
+from survey.storage.models import Community, Response, Wave
 
 MIN_COMMENTS = 10
 MAX_SHOWN = 60

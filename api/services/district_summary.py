@@ -19,7 +19,7 @@ from api.services.trends import wave_views
 from scoring.errors import IncomparableWavesError
 from scoring.result import WaveResult
 from scoring.trend import compare_waves
-from survey.models import Wave
+from survey.storage.models import Wave
 
 FDR = 0.05
 # Score bands for the distribution: the grade edges (60/80/90) split once more at 70.

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from survey.models import QuestionnaireRecord, Wave
-from survey.questionnaire import LikertItem, Questionnaire
-from survey.registry import questionnaire_of
+from survey.questionnaire.model import LikertItem, Questionnaire
+from survey.storage.models import QuestionnaireRecord, Wave
+from survey.storage.registry import questionnaire_of
 
 AGE_CODE = "age_band"
 GENDER_CODE = "gender"

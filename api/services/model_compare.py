@@ -15,7 +15,7 @@ from sqlmodel import Session
 from api.services.published import model_key, public_row
 from api.services.snapshot_store import ResultsView, wave_results
 from scoring.compare import compare_rankings
-from survey.models import Wave
+from survey.storage.models import Wave
 
 
 def _arrays(view: ResultsView, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:

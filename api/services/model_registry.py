@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.research_bridge import to_survey_data
+from api.services.bridge import to_survey_data
 from api.services.snapshot_store import find_snapshot_or_none
 from api.services.snapshots import RANDOM_STATE, compute_snapshot
 from api.services.weight_models import load_weight_model
@@ -26,10 +26,10 @@ from scoring.errors import ScoringError, WeightModelError
 from scoring.framework import Framework
 from scoring.weight_model import BUILTIN_MODELS, WeightModel, builtin_model
 from survey.errors import ConflictError, ImmutableError, NotFoundError
-from survey.matrix import load_wave_matrix
-from survey.models import AuditEvent, ScoreSnapshot, Wave, WeightModelRecord
-from survey.questionnaire import load_default
-from survey.registry import get_wave, questionnaire_for_wave
+from survey.questionnaire.model import load_default
+from survey.storage.matrix import load_wave_matrix
+from survey.storage.models import AuditEvent, ScoreSnapshot, Wave, WeightModelRecord
+from survey.storage.registry import get_wave, questionnaire_for_wave
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PUBLISHED, RETIRED = "published", "retired"

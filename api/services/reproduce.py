@@ -16,7 +16,7 @@ from sqlmodel import Session
 from api.services.snapshots import score_results
 from scoring.weight_model import WeightModel
 from survey.errors import ConflictError, NotFoundError
-from survey.models import ScoreSnapshot, Wave
+from survey.storage.models import ScoreSnapshot, Wave
 
 MAX_LISTED = 20
 

@@ -28,7 +28,7 @@ from api.services.trends import (
 )
 from scoring.priorities import QUADRANTS, importance_performance
 from survey.errors import NotFoundError
-from survey.models import Wave
+from survey.storage.models import Wave
 
 
 def _dimensions(

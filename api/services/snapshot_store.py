@@ -20,7 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from survey.errors import NotFoundError
-from survey.models import ScoreSnapshot, Wave
+from survey.storage.models import ScoreSnapshot, Wave
 
 CACHE_SIZE = 12
 

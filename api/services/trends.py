@@ -24,7 +24,7 @@ from api.services.snapshot_store import (
 )
 from api.services.street_level import AGGREGATION_METHOD, aggregates
 from scoring.trend import LABELS, change_labels
-from survey.models import Wave
+from survey.storage.models import Wave
 
 NOTES = {
     "not_scored": {"zh": "本轮未用此模型评分", "en": "not scored with this model"},

@@ -6,8 +6,8 @@ from sqlmodel import Session
 
 from api.services.snapshots import compute_snapshot
 from survey.errors import ConflictError
-from survey.models import AuditEvent, ScoreSnapshot, Wave, utcnow
-from survey.registry import get_wave
+from survey.storage.models import AuditEvent, ScoreSnapshot, Wave, utcnow
+from survey.storage.registry import get_wave
 
 
 def close_wave(

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from scoring.errors import ScoringError
 from scoring.weight_model import WeightModel, builtin_model
 from survey.errors import NotFoundError
-from survey.models import WeightModelRecord
+from survey.storage.models import WeightModelRecord
 
 
 def load_weight_model(*, session: Session, name: str, version: int | None = None) -> WeightModel:

@@ -88,10 +88,10 @@ def generate_district(
 ) -> SyntheticDistrict:
     """A synthetic district and its survey waves, deterministic in ``seed``.
 
-    ``questionnaire`` defaults to the shipped default (``survey.questionnaire.load_default``).
+    ``questionnaire`` defaults to the shipped default (``survey.questionnaire.model.load_default``).
     """
     if questionnaire is None:
-        from survey.questionnaire import load_default
+        from survey.questionnaire.model import load_default
 
         questionnaire = load_default()
     waves = tuple(waves)

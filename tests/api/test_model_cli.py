@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from survey.db import make_engine
-from survey.models import AuditEvent, Wave
-from tests.live import REPO, meihao, server_env
-from tests.research_support import LATEST, PASSWORD, seeded_database
+from survey.storage.db import make_engine
+from survey.storage.models import AuditEvent, Wave
+from tests.support.live import REPO, meihao, server_env
+from tests.support.research import LATEST, PASSWORD, seeded_database
 
 FIXED = {"D1": 3, "D2": 1, "D3": 1, "D4": 1, "D5": 1, "D6": 3}
 

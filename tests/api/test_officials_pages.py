@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.cli import main as meihao
+from api.cli.main import main as meihao
 from api.settings import Settings, get_settings
-from tests.api.officials_district import (
+from tests.support.officials_district import (
     COMMENTS_SHOWN,
     COMMUNITY_OFFICIAL_OF,
     LAST,

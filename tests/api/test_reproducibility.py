@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.app import create_app
-from api.research_bridge import score
+from api.services.bridge import score
 from api.services.reproduce import canonical_json
 from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
-from survey.models import Response, ScoreSnapshot, Wave
 from survey.research import load_research_data
-from tests.research_support import LATEST, WAVES, seeded_database, token_for
+from survey.storage.models import Response, ScoreSnapshot, Wave
+from tests.support.research import LATEST, WAVES, seeded_database, token_for
 
 MODEL = {
     "name": "repro",

@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.exports.responses import variable_name as export_variable_name
-from api.research_bridge import dont_know_rates, score, to_survey_data
+from api.services.bridge import dont_know_rates, score, to_survey_data
 from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
-from survey.questionnaire import load_default
+from survey.formats.research_files import ExportFormatError, read_export, variable_name
+from survey.questionnaire.model import load_default
 from survey.research import ResearchData, differing_fields, load_research_data, wave_codes
-from survey.research_files import ExportFormatError, read_export, variable_name
-from tests.research_support import LATEST, WAVES, seeded_database, token_for
+from tests.support.research import LATEST, WAVES, seeded_database, token_for
 
 
 class Setup:
@@ -136,7 +136,7 @@ def test_reference_and_wave_list_roles(setup: Setup) -> None:
 
 def test_the_survey_loaders_import_neither_scoring_nor_the_web() -> None:
     code = (
-        "import sys, survey.research, survey.research_files; "
+        "import sys, survey.research, survey.formats.research_files; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'api', 'scoring', 'fastapi', 'starlette'}))"
     )

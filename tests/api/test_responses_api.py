@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from survey.models import Response, Wave
-from tests.factories import complete_answers, new_client_id
+from survey.storage.models import Response, Wave
+from tests.support.factories import complete_answers, new_client_id
 
 
 def body(**overrides: Any) -> dict[str, Any]:

@@ -24,10 +24,10 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from api.csrf import CSRF_COOKIE, signed_token
 from api.settings import Settings
-from survey.access import format_code, open_link_token
-from tests.api.staff import seed_staff, session_cookie, store_snapshot
+from api.web.csrf import CSRF_COOKIE, signed_token
+from survey.storage.access import format_code, open_link_token
+from tests.support.staff import seed_staff, session_cookie, store_snapshot
 
 CALLERS = (
     "anonymous",
@@ -165,9 +165,9 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
     engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
     seed_staff(engine)
     store_snapshot(engine)
-    from survey.access import create_invitations
-    from survey.db import session_scope
-    from survey.registry import get_community, get_wave
+    from survey.storage.access import create_invitations
+    from survey.storage.db import session_scope
+    from survey.storage.registry import get_community, get_wave
 
     with session_scope(engine) as session:
         code = create_invitations(

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from scoring.result import WaveResult
 from scoring.trend import compare_waves
-from survey.models import ScoreSnapshot, Wave
-from tests.api.officials_district import (
+from survey.storage.models import ScoreSnapshot, Wave
+from tests.support.officials_district import (
     COMMUNITY_OFFICIAL_OF,
     LAST,
     SUPPRESSED,
@@ -317,14 +317,14 @@ def test_openapi_documents_the_endpoints(admin: TestClient) -> None:
 def test_response_bodies_follow_the_documented_models(admin: TestClient) -> None:
     """The JSON is serialised without FastAPI's response validation (for speed), so check
     here that every body is exactly what the OpenAPI models promise."""
-    from api.routers.official_models import (
+    from api.officials.rankings_routes import Rankings
+    from api.schemas.officials import (
         CommunityTrend,
         DistrictSummary,
         DistrictTrend,
         Scorecard,
         StreetTrend,
     )
-    from api.routers.rankings import Rankings
 
     cases = [
         (Scorecard, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard"),

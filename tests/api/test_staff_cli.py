@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from survey.db import make_engine
-from survey.migrate import upgrade
-from survey.models import User
-from survey.users import authenticate, resolve_token
-from tests.api.staff import PASSWORD
-from tests.factories import seed_minimal
+from survey.storage.db import make_engine
+from survey.storage.migrate import upgrade
+from survey.storage.models import User
+from survey.storage.users import authenticate, resolve_token
+from tests.support.factories import seed_minimal
+from tests.support.staff import PASSWORD
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def cli_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]
 
 
 def test_cli_creates_users_and_tokens(cli_db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    from api.cli import main
+    from api.cli.main import main
 
     assert (
         main(
@@ -87,7 +87,7 @@ def test_cli_creates_users_and_tokens(cli_db: Engine, capsys: pytest.CaptureFixt
 
 
 def test_demo_seeds_one_account_per_role_once(cli_db: Engine) -> None:
-    from api.commands_staff import demo_user_lines, seed_demo_users
+    from api.cli.staff import demo_user_lines, seed_demo_users
 
     created = seed_demo_users(cli_db)
     assert [(u, what) for u, what, _ in created] == [

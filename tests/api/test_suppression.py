@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from survey.models import ScoreSnapshot, Wave
-from tests.api.officials_district import (
+from survey.storage.models import ScoreSnapshot, Wave
+from tests.support.officials_district import (
     COMMENTS_HIDDEN,
     COMMENTS_SHOWN,
     LAST,

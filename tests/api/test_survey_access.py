@@ -11,15 +11,16 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-import api.csrf
-from api.csrf import check_csrf
-from api.ratelimit import TokenBucket
-from survey import paging
-from survey.access import create_invitations, format_code
-from survey.db import session_scope
-from survey.models import Community, Draft, Invitation, Wave
-from survey.questionnaire import load_default
-from tests.api.survey_form_helpers import (
+import api.web.csrf
+from api.web.csrf import check_csrf
+from api.web.ratelimit import TokenBucket
+from survey.questionnaire import paging
+from survey.questionnaire.model import load_default
+from survey.storage.access import create_invitations, format_code
+from survey.storage.db import session_scope
+from survey.storage.models import Community, Draft, Invitation, Wave
+from tests.support.factories import complete_answers
+from tests.support.survey_form import (
     count,
     draft_of,
     fill_until,
@@ -29,7 +30,6 @@ from tests.api.survey_form_helpers import (
     read,
     responses,
 )
-from tests.factories import complete_answers
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # The only routes that take state-changing requests without a CSRF token: the JSON API, which
@@ -186,7 +186,7 @@ def test_an_expired_token_or_lost_cookie_keeps_the_answers(
 ) -> None:
     form = read(client.get(open_path()))
     answers = {"age_18_plus": "yes", "age_band": "30-44"}
-    monkeypatch.setattr(api.csrf, "CSRF_MAX_AGE_S", -1)  # every token is now too old
+    monkeypatch.setattr(api.web.csrf, "CSRF_MAX_AGE_S", -1)  # every token is now too old
     stale = post_page(client, form, answers)
     assert stale.status == 403 and stale.checked["age_band"] == ["30-44"]
     monkeypatch.undo()

@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.cli import _parser
-from api.commands_survey import run
+from api.cli.main import _parser
+from api.cli.survey_print import run
 from api.settings import Settings
-from survey.access import hash_code, normalise_code, read_open_link
-from survey.models import AuditEvent, Invitation
-from tests.api.staff import seed_staff, session_cookie
-from tests.api.survey_form_helpers import SECRET, read
+from survey.storage.access import hash_code, normalise_code, read_open_link
+from survey.storage.models import AuditEvent, Invitation
+from tests.support.staff import seed_staff, session_cookie
+from tests.support.survey_form import SECRET, read
 
 CODE = re.compile(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}\b")
 

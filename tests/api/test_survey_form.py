@@ -9,11 +9,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.i18n import TEXT
-from survey import paging
-from survey.models import Draft, QuestionnaireRecord, Wave
-from survey.questionnaire import load_default
-from tests.api.survey_form_helpers import (
+from api.web.i18n import TEXT
+from survey.questionnaire import paging
+from survey.questionnaire.model import load_default
+from survey.storage.models import Draft, QuestionnaireRecord, Wave
+from tests.support.factories import complete_answers
+from tests.support.survey_form import (
     count,
     draft_of,
     error_links,
@@ -23,7 +24,6 @@ from tests.api.survey_form_helpers import (
     read,
     responses,
 )
-from tests.factories import complete_answers
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 
 import api.services.waves as wave_service
 from scoring.errors import ScoringError
-from survey.models import ScoreSnapshot, Wave
-from survey.responses import submit_response
-from tests.api.staff import audit, bearer, engine_of, seed_staff
-from tests.factories import complete_answers, new_client_id
+from survey.storage.models import ScoreSnapshot, Wave
+from survey.storage.responses import submit_response
+from tests.support.factories import complete_answers, new_client_id
+from tests.support.staff import audit, bearer, engine_of, seed_staff
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def submit_some(engine: Engine, n: int) -> None:
         for i in range(n):
             community = ("C1", "C2")[i % 2]
             answers = complete_answers(likert=rng.randint(2, 5), rating=rng.randint(3, 9))
-            # the population cells of tests.factories.MARGINS, so raking has something to do
+            # the population cells of tests.support.factories.MARGINS, so raking has something to do
             answers["age_band"], answers["gender"] = (("60-69", "female"), ("30-44", "male"))[
                 rng.randint(0, 1)
             ]

@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 from api.app import create_app
 from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
-from survey.models import AuditEvent, Wave
-from tests.research_support import LATEST, seeded_database, token_for
+from survey.storage.models import AuditEvent, Wave
+from tests.support.research import LATEST, seeded_database, token_for
 
 FIXED = {"D1": 3, "D2": 1, "D3": 1, "D4": 1, "D5": 1, "D6": 3}
 
@@ -150,7 +150,7 @@ def test_invalid_models_get_422_with_the_reason(
 
 
 def test_data_driven_weights_are_resolved_on_the_named_wave_and_frozen(api: Api) -> None:
-    from api.research_bridge import framework_of, score, to_survey_data
+    from api.services.bridge import framework_of, score, to_survey_data
     from scoring.weighting import entropy_weights
     from survey.research import load_research_data
 

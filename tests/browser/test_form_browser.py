@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from survey import paging
-from survey.access import open_link_token
-from survey.db import make_engine
-from survey.migrate import upgrade
-from survey.models import Draft, Response
-from survey.questionnaire import load_default
-from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
-from tests.factories import complete_answers, seed_minimal
-from tests.live import LiveServer, running_server, server_env
+from survey.questionnaire import paging
+from survey.questionnaire.model import load_default
+from survey.storage.access import open_link_token
+from survey.storage.db import make_engine
+from survey.storage.migrate import upgrade
+from survey.storage.models import Draft, Response
+from tests.support.chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
+from tests.support.factories import complete_answers, seed_minimal
+from tests.support.live import LiveServer, running_server, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

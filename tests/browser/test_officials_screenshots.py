@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from api.auth import SESSION_COOKIE, session_cookie_value
 from api.settings import Settings
-from survey.db import make_engine
-from survey.models import User
-from tests.api import officials_district
-from tests.browser.chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
-from tests.live import LiveServer, running_server, server_env
+from api.web.auth import SESSION_COOKIE, session_cookie_value
+from survey.storage.db import make_engine
+from survey.storage.models import User
+from tests.support import officials_district
+from tests.support.chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
+from tests.support.live import LiveServer, running_server, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

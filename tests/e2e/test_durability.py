@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from survey.db import make_engine
-from survey.migrate import upgrade
-from tests.factories import complete_answers, new_client_id, seed_minimal
-from tests.live import LiveServer, start_server, stop_server
+from survey.storage.db import make_engine
+from survey.storage.migrate import upgrade
+from tests.support.factories import complete_answers, new_client_id, seed_minimal
+from tests.support.live import LiveServer, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def payload(client_id: str, community: str = "C1") -> dict[str, Any]:
 
 
 def env_for(url: str) -> dict[str, str]:
-    from tests.live import server_env
+    from tests.support.live import server_env
 
     # The per-address submission limit would throttle a test that posts from one address.
     return server_env(url, MEIHAO_SUBMIT_RATE_PER_MINUTE="1000000")

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.factories import complete_answers, new_client_id
-from tests.live import meihao, running_server, server_env
+from tests.support.factories import complete_answers, new_client_id
+from tests.support.live import meihao, running_server, server_env
 
 pytestmark = pytest.mark.e2e
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from api.client import MeihaoAPIError, MeihaoClient
+from api.research.client import MeihaoAPIError, MeihaoClient
 from survey.research import differing_fields, load_research_data
-from tests.live import LiveServer, running_server, server_env
-from tests.research_support import LATEST, seeded_database, token_for
+from tests.support.live import LiveServer, running_server, server_env
+from tests.support.research import LATEST, seeded_database, token_for
 
 pytestmark = pytest.mark.e2e
 

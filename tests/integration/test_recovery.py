@@ -7,16 +7,16 @@ import numpy as np
 from scipy.stats import spearmanr
 from sqlmodel import Session
 
-from api.research_bridge import to_survey_data
+from api.services.bridge import to_survey_data
 from scoring.framework import Framework
 from scoring.pipeline import score_wave
 from scoring.weight_model import builtin_model
-from survey.db import make_engine
-from survey.matrix import load_wave_matrix
-from survey.migrate import upgrade
-from survey.questionnaire import load_default
-from survey.seed import seed_database
+from survey.questionnaire.model import load_default
+from survey.storage.db import make_engine
+from survey.storage.matrix import load_wave_matrix
+from survey.storage.migrate import upgrade
 from survey.synthetic import generate_district
+from survey.synthetic.seed import seed_database
 
 
 def test_equal_weight_index_recovers_true_order(sqlite_url: str) -> None:

@@ -17,9 +17,9 @@ import pytest
 from nbclient import NotebookClient
 
 from api.services.snapshots import compute_snapshot
-from survey.db import make_engine, session_scope
-from tests.live import LiveServer, running_server, server_env
-from tests.research_support import WAVES, seeded_database, token_for
+from survey.storage.db import make_engine, session_scope
+from tests.support.live import LiveServer, running_server, server_env
+from tests.support.research import WAVES, seeded_database, token_for
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))

@@ -10,8 +10,7 @@ from scoring.montecarlo import (
 )
 from scoring.rank import rank_min
 from scoring.weight_model import builtin_model
-
-from ._scoring_synth import wave
+from tests.support.scoring_synth import wave
 
 
 def test_weight_draws():

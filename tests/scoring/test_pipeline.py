@@ -8,8 +8,7 @@ from scoring.pipeline import IndexScorer, score_wave
 from scoring.quality import QualityFlags
 from scoring.result import WaveResult
 from scoring.weight_model import WeightModel, builtin_model
-
-from ._scoring_synth import wave
+from tests.support.scoring_synth import wave
 
 ROW_FIELDS = {
     "code",

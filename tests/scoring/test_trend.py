@@ -6,8 +6,7 @@ from scoring.errors import IncomparableWavesError, ScoringError
 from scoring.pipeline import score_wave
 from scoring.trend import benjamini_hochberg, change_labels, compare_waves, trend
 from scoring.weight_model import WeightModel, builtin_model
-
-from ._scoring_synth import wave
+from tests.support.scoring_synth import wave
 
 
 def test_bh_matches_scipy():

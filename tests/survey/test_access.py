@@ -1,4 +1,4 @@
-"""Signed open links and invitation codes (survey.access), on SQLite and PostgreSQL."""
+"""Signed open links and invitation codes (survey.storage.access), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from survey.access import (
+from survey.storage.access import (
     CODE_ALPHABET,
     CODE_LENGTH,
     OPEN_LINK_SALT,
@@ -29,9 +29,9 @@ from survey.access import (
     open_link_token,
     read_open_link,
 )
-from survey.db import session_scope
-from survey.models import Community, Invitation, Wave
-from tests.factories import seed_minimal
+from survey.storage.db import session_scope
+from survey.storage.models import Community, Invitation, Wave
+from tests.support.factories import seed_minimal
 
 
 def test_an_open_link_says_its_wave_and_community_and_cannot_be_altered() -> None:

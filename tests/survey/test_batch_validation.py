@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey.batch_validation import column_of, validate_columns, validate_rows
 from survey.errors import AnswerValidationError, FieldProblem
-from survey.questionnaire import Questionnaire, load_default
-from tests.factories import complete_answers
+from survey.questionnaire.batch_validation import column_of, validate_columns, validate_rows
+from survey.questionnaire.model import Questionnaire, load_default
+from tests.support.factories import complete_answers
 
 
 def _t(zh: str) -> dict[str, str]:

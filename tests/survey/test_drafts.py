@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from survey import paging
-from survey.access import InvitationUsedError, claim_invitation, create_invitations
-from survey.db import session_scope
-from survey.drafts import (
+from survey.intake import HONEYPOT, MAX_DIFFERENT_SLOTS, NEAR_DUPLICATE, is_near_duplicate
+from survey.questionnaire import paging
+from survey.questionnaire.model import Questionnaire, load_default
+from survey.storage.access import InvitationUsedError, claim_invitation, create_invitations
+from survey.storage.db import session_scope
+from survey.storage.drafts import (
     RESTARTED,
     get_draft,
     purge_drafts,
@@ -21,11 +23,9 @@ from survey.drafts import (
     start_draft,
     submit_draft,
 )
-from survey.encoding import DTYPE, encode_numeric
-from survey.intake import HONEYPOT, MAX_DIFFERENT_SLOTS, NEAR_DUPLICATE, is_near_duplicate
-from survey.models import Community, Draft, Invitation, Response, Wave
-from survey.questionnaire import Questionnaire, load_default
-from tests.factories import complete_answers, seed_minimal
+from survey.storage.encoding import DTYPE, encode_numeric
+from survey.storage.models import Community, Draft, Invitation, Response, Wave
+from tests.support.factories import complete_answers, seed_minimal
 
 
 def _ids(session: Session, community: str = "C1") -> tuple[Wave, int]:

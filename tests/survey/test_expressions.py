@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey import expressions as ex
 from survey.errors import SurveyError
-from survey.expressions import (
+from survey.questionnaire import expressions as ex
+from survey.questionnaire.expressions import (
     And,
     Call,
     Compare,

@@ -9,10 +9,10 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from survey.matrix import load_wave_matrix
-from survey.models import Response
-from survey.responses import submit_response
-from tests.factories import MARGINS, complete_answers, new_client_id, seed_minimal
+from survey.storage.matrix import load_wave_matrix
+from survey.storage.models import Response
+from survey.storage.responses import submit_response
+from tests.support.factories import MARGINS, complete_answers, new_client_id, seed_minimal
 
 
 def test_rows_flags_and_communities_come_back_in_order(engine: Engine) -> None:

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey.paper_format import MISSING, _parse_each, converter, parse_times, storage_times
-from survey.paper_import import BEIJING
-from survey.questionnaire import load_default
-from survey.tabular import cell_text, column_letter
+from survey.formats.paper.cells import MISSING, _parse_each, converter, parse_times, storage_times
+from survey.formats.paper.importer import BEIJING
+from survey.formats.tabular import cell_text, column_letter
+from survey.questionnaire.model import load_default
 
 Q = load_default()
 

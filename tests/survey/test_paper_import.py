@@ -17,16 +17,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import survey.batch_validation
-import survey.paper_import
-from survey.encoding import encode_numeric
+import survey.formats.paper.importer
+import survey.questionnaire.batch_validation
 from survey.errors import ImportFileError
-from survey.models import Community, Response
-from survey.paper_format import FIXED_COLUMNS
-from survey.paper_import import import_paper, paper_client_id
-from survey.responses import payload_hash
-from tests.factories import complete_answers, new_client_id, seed_minimal
-from tests.survey.paper_sheets import CODES, Q, cell, count, sheet_row, stored, write_csv
+from survey.formats.paper.cells import FIXED_COLUMNS
+from survey.formats.paper.importer import import_paper, paper_client_id
+from survey.storage.encoding import encode_numeric
+from survey.storage.models import Community, Response
+from survey.storage.responses import payload_hash
+from tests.support.factories import complete_answers, new_client_id, seed_minimal
+from tests.support.paper_sheets import CODES, Q, cell, count, sheet_row, stored, write_csv
 
 
 @pytest.fixture
@@ -194,8 +194,8 @@ def test_a_client_id_repeated_in_the_file(seeded: Engine, tmp_path: Path, chunk_
 
 
 def test_the_import_connection_gets_its_cache_size_back(sqlite_url: str, tmp_path: Path) -> None:
-    from survey.db import make_engine
-    from survey.migrate import upgrade
+    from survey.storage.db import make_engine
+    from survey.storage.migrate import upgrade
 
     engine = make_engine(sqlite_url)
     upgrade(engine)
@@ -232,13 +232,13 @@ def test_a_file_that_breaks_half_way_imports_nothing(
     cut = data.rindex(b"\nW1,") + 1
     path.write_bytes(data[:cut] + b"W1,C1,\xff\xfe" + data[cut + 5 :])
     inserted = []
-    real_insert = survey.paper_import._insert
+    real_insert = survey.formats.paper.importer._insert
 
     def counting(conn: Any, rows: list[Any]) -> int:
         inserted.append(len(rows))
         return real_insert(conn, rows)
 
-    monkeypatch.setattr(survey.paper_import, "_insert", counting)
+    monkeypatch.setattr(survey.formats.paper.importer, "_insert", counting)
     with pytest.raises(ImportFileError, match="not UTF-8"):
         import_paper(engine=seeded, path=path, wave_code="W1", chunk_rows=5)
     assert sum(inserted) >= 20  # rows were written inside the transaction...
@@ -250,14 +250,14 @@ def test_each_distinct_value_is_checked_once_not_each_cell(
 ) -> None:
     # The complexity promise behind P6, checked without a clock: 600 rows, few distinct values.
     calls = 0
-    real = survey.batch_validation._clean
+    real = survey.questionnaire.batch_validation._clean
 
     def counting(*args: Any) -> Any:
         nonlocal calls
         calls += 1
         return real(*args)
 
-    monkeypatch.setattr(survey.batch_validation, "_clean", counting)
+    monkeypatch.setattr(survey.questionnaire.batch_validation, "_clean", counting)
     rows = [
         sheet_row(complete_answers(likert=1 + k % 5), community=f"C{1 + k % 2}") for k in range(600)
     ]

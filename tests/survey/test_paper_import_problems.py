@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from survey.errors import ConflictError, ImportFileError, NotFoundError
-from survey.paper_format import FIXED_COLUMNS
-from survey.paper_import import import_paper, paper_client_id
-from tests.factories import complete_answers, seed_minimal
-from tests.survey.paper_sheets import CODES, count, sheet_row, stored, write_csv
+from survey.formats.paper.cells import FIXED_COLUMNS
+from survey.formats.paper.importer import import_paper, paper_client_id
+from tests.support.factories import complete_answers, seed_minimal
+from tests.support.paper_sheets import CODES, count, sheet_row, stored, write_csv
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_cells_without_a_column_name_are_refused(seeded: Engine, tmp_path: Path)
 
 
 def _letter(position: int) -> str:
-    from survey.tabular import column_letter
+    from survey.formats.tabular import column_letter
 
     return column_letter(position)
 
@@ -141,8 +141,8 @@ def test_files_that_cannot_be_read(seeded: Engine, tmp_path: Path) -> None:
 
 
 def test_a_closed_wave_takes_no_paper_either(sqlite_url: str, tmp_path: Path) -> None:
-    from survey.db import make_engine
-    from survey.migrate import upgrade
+    from survey.storage.db import make_engine
+    from survey.storage.migrate import upgrade
 
     engine = make_engine(sqlite_url)
     upgrade(engine)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from survey.errors import QuestionnaireDefinitionError
-from survey.questionnaire import (
+from survey.questionnaire.model import (
     DEFAULT_PATH,
     LikertItem,
     Questionnaire,

@@ -13,15 +13,15 @@ from sqlalchemy import func, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from survey.db import session_scope
-from survey.encoding import decode_numeric, encode_numeric, numeric_layout
 from survey.errors import AnswerValidationError, ConflictError, ImmutableError, NotFoundError
-from survey.matrix import load_wave_matrix
-from survey.models import Response, Wave
-from survey.questionnaire import load_default
-from survey.registry import store_questionnaire
-from survey.responses import submit_response
-from tests.factories import complete_answers, new_client_id, seed_minimal
+from survey.questionnaire.model import load_default
+from survey.storage.db import session_scope
+from survey.storage.encoding import decode_numeric, encode_numeric, numeric_layout
+from survey.storage.matrix import load_wave_matrix
+from survey.storage.models import Response, Wave
+from survey.storage.registry import store_questionnaire
+from survey.storage.responses import submit_response
+from tests.support.factories import complete_answers, new_client_id, seed_minimal
 
 
 def count_responses(engine: Engine) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from survey.questionnaire import load_default
+from survey.questionnaire.model import load_default
 from survey.synthetic import (
     CHENGHUA_STREETS,
     QUALITY_LABELS,

@@ -9,10 +9,10 @@ from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import survey.users as users
+import survey.storage.users as users
 from survey.errors import ConflictError, NotFoundError
-from survey.models import ApiToken, AuditEvent, User, utcnow
-from survey.users import (
+from survey.storage.models import ApiToken, AuditEvent, User, utcnow
+from survey.storage.users import (
     UserInputError,
     authenticate,
     create_user,
@@ -22,7 +22,7 @@ from survey.users import (
     resolve_token,
     revoke_token,
 )
-from tests.factories import seed_minimal
+from tests.support.factories import seed_minimal
 
 PASSWORD = "correct horse battery"
 

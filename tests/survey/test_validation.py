@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.errors import AnswerValidationError, FieldProblem
-from survey.questionnaire import Questionnaire, load_default
-from survey.validation import validate_answers, validate_partial
+from survey.questionnaire.model import Questionnaire, load_default
+from survey.questionnaire.validation import validate_answers, validate_partial
 
 
 def _t(zh: str) -> dict[str, str]:

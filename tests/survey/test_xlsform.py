@@ -10,8 +10,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from survey.errors import QuestionnaireDefinitionError
-from survey.questionnaire import Questionnaire, load_default
-from survey.xlsform import export_xlsform, import_xlsform
+from survey.formats.xlsform import export_xlsform, import_xlsform
+from survey.questionnaire.model import Questionnaire, load_default
 from tests.survey.test_validation import small_definition
 
 

@@ -1,0 +1,146 @@
+"""``meihao user ...`` and ``meihao token ...``, and the demo's staff accounts."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from survey.errors import SurveyError
+from survey.storage.models import Community, Street
+from survey.storage.users import (
+    MIN_PASSWORD_LENGTH,
+    count_users,
+    create_user,
+    get_user,
+    issue_token,
+    set_password,
+)
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = sub.add_parser("user", help="staff accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create a staff account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=("admin", "researcher", "official"))
+    create.add_argument(
+        "--scope-level", default="district", choices=("district", "street", "community")
+    )
+    create.add_argument("--scope-code", default="", help="street or community code")
+    create.add_argument("--password", help="omit to be prompted (keeps it out of shell history)")
+    password = user_sub.add_parser("password", help="set a new password (ends its sessions)")
+    password.add_argument("--username", required=True)
+    password.add_argument("--password", help="omit to be prompted")
+
+    token = sub.add_parser("token", help="API tokens for notebooks and scripts")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    token_create = token_sub.add_parser("create", help="issue a bearer token (printed once)")
+    token_create.add_argument("--username", required=True)
+    token_create.add_argument("--name", default="cli")
+    token_create.add_argument("--days", type=int, default=90)
+
+
+def _password(given: str | None) -> str:
+    if given is not None:
+        return given
+    first = getpass.getpass(f"password (at least {MIN_PASSWORD_LENGTH} characters): ")
+    if getpass.getpass("repeat: ") != first:
+        raise SurveyError("the two passwords differ")
+    return first
+
+
+def run(engine: Engine, args: argparse.Namespace) -> int:
+    """Dispatch ``user``/``token`` sub-commands; domain errors become a message and exit 1."""
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            if args.command == "user" and args.user_command == "create":
+                user = create_user(
+                    session=session,
+                    username=args.username,
+                    password=_password(args.password),
+                    role=args.role,
+                    scope_level=args.scope_level,
+                    scope_code=args.scope_code,
+                )
+                scope = f"{user.scope_level} {user.scope_code}".strip()
+                print(f"created {user.role} {user.username!r} (scope: {scope})")
+            elif args.command == "user" and args.user_command == "password":
+                set_password(
+                    session=session,
+                    username=args.username,
+                    password=_password(args.password),
+                    actor="cli",
+                )
+                print(f"password of {args.username!r} changed")
+            elif args.command == "token" and args.token_command == "create":
+                owner = get_user(session=session, username=args.username)
+                if owner is None or not owner.active:
+                    raise SurveyError(f"no active user {args.username!r}")
+                if not 1 <= args.days <= 365:
+                    raise SurveyError("--days must be between 1 and 365")
+                token, row = issue_token(
+                    session=session, user=owner, name=args.name, lifetime=timedelta(days=args.days)
+                )
+                print(
+                    f"token {row.id} for {owner.username} (expires {row.expires_at:%Y-%m-%d});"
+                    " shown only once:"
+                )
+                print(token)
+    except SurveyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def seed_demo_users(engine: Engine) -> list[tuple[str, str, str]]:
+    """One account per role when there is none yet; returns (username, role/scope, password).
+
+    The demo shares one random password among its accounts, printed once and stored only as
+    argon2 hashes: a demo left running on a network has no well-known password.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        if count_users(session=session) > 0:
+            return []
+        street = session.exec(select(Street).order_by(Street.code)).first()
+        community = None
+        if street is not None:
+            community = session.exec(
+                select(Community).where(Community.street_id == street.id).order_by(Community.code)
+            ).first()
+        password = secrets.token_urlsafe(9)
+        accounts = [
+            ("admin", "admin", "district", ""),
+            ("researcher", "researcher", "district", ""),
+            ("district", "official", "district", ""),
+        ]
+        if street is not None:
+            accounts.append(("street", "official", "street", street.code))
+        if community is not None:
+            accounts.append(("community", "official", "community", community.code))
+        created = []
+        for username, role, level, code in accounts:
+            create_user(
+                session=session,
+                username=username,
+                password=password,
+                role=role,
+                scope_level=level,
+                scope_code=code,
+            )
+            scope = level if not code else f"{level} {code}"
+            created.append((username, f"{role} ({scope})", password))
+        return created
+
+
+def demo_user_lines(created: list[tuple[str, str, str]]) -> list[str]:
+    if not created:
+        return ["  工作人员账号已存在 Staff accounts exist (meihao user password --username U)."]
+    lines = [f"  演示账号 Demo accounts (password shown once / 密码仅显示一次: {created[0][2]}):"]
+    lines += [f"    {username:<11} {what}" for username, what, _ in created]
+    return lines

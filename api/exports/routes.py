@@ -1,0 +1,162 @@
+"""Downloads: rankings and scorecards (any staff user, within their scope) and de-identified
+response data with its codebook (researchers and admins)."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from api.deps import SessionDep, SettingsDep, WaveDep
+from api.exports.cells import Table, csv_response, file_response, temp_path, xlsx_response
+from api.exports.codebook import codebook_table
+from api.exports.responses import response_columns, response_rows
+from api.exports.results import dimension_labels, rankings_table, scorecards_table
+from api.exports.spss import TooManyRows, write_sav
+from api.services.rankings import ranking_rows
+from api.services.snapshots import latest_snapshot
+from api.web.auth import CurrentUser, ResearchUser
+from api.web.permissions import Scope, ensure_community
+from survey.storage.models import AuditEvent
+from survey.storage.registry import questionnaire_for_wave
+
+router = APIRouter(prefix="/api/v1/waves/{wave}/exports", tags=["exports"])
+
+
+class TableFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class DataFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    sav = "sav"
+
+
+ModelQuery = Annotated[
+    str | None, Query(max_length=64, description="weight model (default: the wave's)")
+]
+
+
+def _table_response(table: Table, filename: str, fmt: TableFormat) -> Response:
+    if fmt is TableFormat.csv:
+        return csv_response(f"{filename}.csv", table)
+    return xlsx_response(f"{filename}.xlsx", [table])
+
+
+@router.get(
+    "/rankings.{fmt}", response_class=Response, responses={200: {"content": {"text/csv": {}}}}
+)
+def export_rankings(
+    user: CurrentUser,
+    wave: WaveDep,
+    fmt: TableFormat,
+    session: SessionDep,
+    model: ModelQuery = None,
+) -> Response:
+    """The wave's ranking as in ``GET .../rankings``, limited to your scope."""
+    snapshot = latest_snapshot(session=session, wave=wave, model_name=model)
+    rows = Scope.of(user).filter_rows(ranking_rows(snapshot.results))
+    questionnaire = questionnaire_for_wave(session=session, wave=wave)
+    codes = list(snapshot.results.get("codes", {}).get("dimensions", []))
+    table = rankings_table(rows, codes, dimension_labels(questionnaire))
+    return _table_response(table, f"meihao-{wave.code}-rankings-{snapshot.model_name}", fmt)
+
+
+@router.get("/scorecards.{fmt}", response_class=Response)
+def export_scorecards(
+    user: CurrentUser,
+    wave: WaveDep,
+    fmt: TableFormat,
+    session: SessionDep,
+    model: ModelQuery = None,
+    community: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    """Every indicator of every community in your scope (or of one ``community``)."""
+    snapshot = latest_snapshot(session=session, wave=wave, model_name=model)
+    results = snapshot.results
+    streets = {m["code"]: m.get("street") for m in results.get("community_meta", [])}
+    scope = Scope.of(user)
+    if community is not None:
+        if community not in streets:
+            raise HTTPException(status_code=404, detail=f"no community with code {community!r}")
+        ensure_community(user, community, streets[community])
+        wanted = {community}
+    else:
+        wanted = {code for code, street in streets.items() if scope.allows_community(code, street)}
+    questionnaire = questionnaire_for_wave(session=session, wave=wave)
+    table = scorecards_table(results, questionnaire, wanted)
+    suffix = f"-{community}" if community else ""
+    return _table_response(
+        table, f"meihao-{wave.code}-scorecards{suffix}-{snapshot.model_name}", fmt
+    )
+
+
+@router.get("/responses.{fmt}", response_class=Response)
+def export_responses(
+    user: ResearchUser,
+    request: Request,
+    wave: WaveDep,
+    fmt: DataFormat,
+    session: SessionDep,
+    settings: SettingsDep,
+    include_text: Annotated[bool, Query(description="free-text answers (researchers)")] = False,
+) -> Response:
+    """De-identified answers, one row per response (see docs/access.md).
+
+    CSV streams while the rows are read; XLSX and SPSS are written to a temporary file first
+    (in the worker thread this sync route runs in) and deleted once sent.
+    """
+    if include_text and user.role != "researcher":
+        raise HTTPException(
+            status_code=403,
+            detail="仅研究人员可导出开放题文本 / only researchers may export free-text answers",
+        )
+    questionnaire = questionnaire_for_wave(session=session, wave=wave)
+    columns = response_columns(questionnaire, include_text=include_text)
+    rows = response_rows(
+        request.app.state.engine, wave=wave, columns=columns, secret=settings.secret_key
+    )
+    name = f"meihao-{wave.code}-responses{'-text' if include_text else ''}"
+    header = [c.name for c in columns]
+    if fmt is DataFormat.csv:
+        response: Response = csv_response(f"{name}.csv", Table("responses", header, rows))
+    elif fmt is DataFormat.xlsx:
+        response = xlsx_response(f"{name}.xlsx", [Table("答卷 responses", header, rows)])
+    else:
+        path = temp_path(".sav")
+        try:
+            write_sav(path, columns, rows, file_label=f"meihao {wave.code} responses")
+        except BaseException as exc:
+            os.unlink(path)
+            if isinstance(exc, TooManyRows):
+                raise HTTPException(status_code=422, detail=str(exc)) from None
+            raise
+        response = file_response(path, f"{name}.sav", "application/x-spss-sav")
+    session.add(
+        AuditEvent(
+            actor=user.username,
+            action="export_responses",
+            target=wave.code,
+            detail={"format": fmt.value, "include_text": include_text},
+        )
+    )
+    session.commit()
+    return response
+
+
+@router.get("/codebook.{fmt}", response_class=Response)
+def export_codebook(
+    user: ResearchUser,
+    wave: WaveDep,
+    fmt: TableFormat,
+    session: SessionDep,
+    include_text: bool = False,
+) -> Response:
+    """What each column of the response export means (labels, types, values, SPSS codes)."""
+    questionnaire = questionnaire_for_wave(session=session, wave=wave)
+    table = codebook_table(response_columns(questionnaire, include_text=include_text))
+    return _table_response(table, f"meihao-{wave.code}-codebook", fmt)

@@ -1,0 +1,213 @@
+"""Ranked results of a wave, read from the stored snapshot."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import SessionDep, SettingsDep, WaveDep
+from api.services.rankings import ranking_rows
+from api.services.snapshot_store import wave_results
+from api.services.snapshots import compute_snapshot
+from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
+from api.web.auth import CurrentUser, ResearchUser
+from api.web.permissions import Scope, allowed_streets
+
+router = APIRouter(prefix="/api/v1/waves", tags=["rankings"])
+
+
+class RankingRow(BaseModel):
+    community: str
+    name: str
+    street: str | None
+    street_name: str | None
+    housing_type: str | None
+    n: int | None
+    rank: int | None = Field(description="rank with ties ('min'); null when suppressed")
+    rank_low: float | None
+    rank_high: float | None
+    score: float | None = Field(description="overall index, 0–100")
+    ci_low: float | None
+    ci_high: float | None
+    grade: str | None
+    suppressed: bool
+    suppression_reason: str | None
+    dimensions: dict[str, float | None]
+
+
+class StreetRankingRow(BaseModel):
+    street: str
+    street_name: str
+    communities: int = Field(description="communities in the street")
+    communities_published: int = Field(description="communities averaged (not suppressed)")
+    n: int = Field(description="valid responses in the street")
+    n_published: int = Field(description="valid responses of the averaged communities")
+    rank: int | None = Field(description="rank among streets ('min' ties)")
+    rank_low: int | None = Field(description="5–95% rank interval (normal approximation)")
+    rank_high: int | None
+    score: float | None = Field(description="n-weighted mean of the published communities")
+    ci_low: float | None
+    ci_high: float | None
+    grade: str | None
+    suppressed: bool
+    suppression_reason: str | None
+    dimensions: dict[str, float | None]
+
+
+class Rankings(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "wave": "2026Q2",
+                    "model": "equal",
+                    "model_version": 1,
+                    "computed_at": "2026-05-01T08:00:00Z",
+                    "preset": "ptm",
+                    "level": "street",
+                    "n_ranked": 11,
+                    "communities": [],
+                    "streets": [
+                        {
+                            "street": "CH02",
+                            "street_name": "双桥子街道",
+                            "communities": 5,
+                            "communities_published": 5,
+                            "n": 297,
+                            "n_published": 297,
+                            "rank": 3,
+                            "rank_low": 2,
+                            "rank_high": 5,
+                            "score": 68.6,
+                            "ci_low": 67.1,
+                            "ci_high": 70.0,
+                            "grade": "中",
+                            "suppressed": False,
+                            "suppression_reason": None,
+                            "dimensions": {"D1": 74.5},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    wave: str
+    model: str
+    model_version: int
+    computed_at: datetime
+    preset: str | None
+    level: Literal["community", "street"] = "community"
+    n_ranked: int | None = Field(default=None, description="共 N: ranked communities/streets")
+    method: dict[str, str] | None = Field(
+        default=None, description="how street figures are aggregated (level=street)"
+    )
+    communities: list[RankingRow]
+    streets: list[StreetRankingRow] = Field(default_factory=list)
+
+
+class SnapshotInfo(BaseModel):
+    id: int
+    wave: str
+    model: str
+    model_version: int
+    data_hash: str
+    computed_at: datetime
+
+
+@router.get("/{wave}/rankings", response_model=Rankings, responses={422: {}})
+def get_rankings(
+    request: Request,
+    user: CurrentUser,
+    wave: WaveDep,
+    session: SessionDep,
+    model: str | None = Query(default=None, description="weight model (default: the wave's)"),
+    street: str | None = Query(default=None, description="only this street's communities"),
+    housing_type: str | None = Query(default=None),
+    level: Literal["community", "street"] = Query(
+        default="community", description="rank communities, or streets (aggregated)"
+    ),
+) -> Any:
+    """Ranked communities (or streets) from the stored snapshot.
+
+    The JSON is built once per snapshot, filter and scope and then served from memory: a
+    snapshot never changes, and at city scale building 3,000 rows on every read would cost
+    far more than the request itself (PERFORMANCE.md P7).
+    """
+    if level == "street" and housing_type is not None:
+        raise HTTPException(status_code=422, detail="housing_type applies to level=community")
+    view = wave_results(session=session, wave=wave, model_name=model)
+    scope = Scope.of(user)
+    streets = allowed_streets(user, session) if level == "street" else None
+    key = f"rankings|{level}|{street}|{housing_type}|{scope.level}:{scope.code}"
+
+    def build() -> bytes:
+        results = view.results
+        payload: dict[str, Any] = {
+            "wave": wave.code,
+            "model": view.ref.model_name,
+            "model_version": view.ref.model_version,
+            "computed_at": view.ref.computed_at,
+            "preset": results.get("provenance", {}).get("preset"),
+            "level": level,
+            "communities": [],
+        }
+        if level == "street":
+            rows = street_rows(view, allowed=streets)
+            if street is not None:
+                rows = [r for r in rows if r["street"] == street]
+            payload.update(
+                streets=rows,
+                n_ranked=sum(a["rank"] is not None for a in aggregates(view)["streets"].values()),
+                method=AGGREGATION_METHOD,
+            )
+        else:
+            # Ranks stay district ranks (第 k 名 / 共 N): the scope hides other communities'
+            # rows, not the fact that the rank is among all of the district's communities.
+            payload["communities"] = scope.filter_rows(
+                ranking_rows(results, street=street, housing_type=housing_type)
+            )
+            payload["n_ranked"] = view.n_ranked
+        return Rankings.model_validate(payload).model_dump_json().encode()
+
+    body: bytes = view.memo(key, build)
+    # Read-only: end the transaction here, so that closing the session costs no further
+    # thread-pool hop (api/deps.py closes an idle session inline; PERFORMANCE.md P7).
+    session.close()
+    headers = {"Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        # Compressed once per snapshot too: a city's ranking is ~2 MB of JSON, ~10× smaller
+        # gzipped, and sending it dominates the cost of the read.
+        body = view.memo(key + "|gzip", lambda: gzip.compress(body, compresslevel=6, mtime=0))
+        headers["Content-Encoding"] = "gzip"
+    return Response(content=body, media_type="application/json", headers=headers)
+
+
+@router.post("/{wave}/snapshots", response_model=SnapshotInfo, status_code=201)
+def create_snapshot(
+    user: ResearchUser,
+    wave: WaveDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    model: str | None = Query(default=None),
+) -> Any:
+    """Recompute the wave's index with a weight model and store it (an explicit action)."""
+    snapshot = compute_snapshot(
+        session=session,
+        wave_code=wave.code,
+        model_name=model,
+        bootstrap=settings.bootstrap_replicates,
+        actor=user.username,
+    )
+    return {
+        "id": snapshot.id,
+        "wave": wave.code,
+        "model": snapshot.model_name,
+        "model_version": snapshot.model_version,
+        "data_hash": snapshot.data_hash,
+        "computed_at": snapshot.computed_at,
+    }

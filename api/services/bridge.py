@@ -1,0 +1,168 @@
+"""Response data (``survey``) → the scoring package, for notebooks and the services.
+
+The one place where a :class:`survey.research.ResearchData` (or the database's
+:class:`survey.storage.matrix.WaveMatrix`, which has the same array fields) becomes a
+:class:`scoring.data.SurveyData`, plus the few steps every notebook repeats: the index tree,
+scoring with the seed snapshots use, quality flags, don't-know rates, reliability per
+dimension and the community-level matrix the data-driven weighting methods take.
+
+Typical use::
+
+    from survey.research import load_research_data
+    from api.services.bridge import score
+    data = load_research_data(wave="2026Q2")      # or read_export(...), client.response_data(...)
+    result = score(data, "expert-v0", bootstrap=200)
+    result.to_frames()["communities"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from scoring import quality
+from scoring.data import SurveyData
+from scoring.framework import Framework
+from scoring.reliability import BlockReliability, reliability_report
+from scoring.result import WaveResult
+from scoring.weight_model import WeightModel, builtin_model
+from survey.research import ResearchData
+
+N_GENDERS = 2  # weighting cells are age band × gender, gender varying fastest
+
+
+class MatrixLike(Protocol):
+    """The array fields :class:`~survey.storage.matrix.WaveMatrix` and ``ResearchData`` share."""
+
+    @property
+    def X(self) -> np.ndarray: ...
+    @property
+    def codes(self) -> list[str]: ...
+    @property
+    def community_index(self) -> np.ndarray: ...
+    @property
+    def community_codes(self) -> list[str]: ...
+    @property
+    def strata(self) -> np.ndarray: ...
+    @property
+    def margins(self) -> np.ndarray: ...
+    @property
+    def durations(self) -> np.ndarray: ...
+    @property
+    def priorities(self) -> np.ndarray: ...
+
+
+def to_survey_data(data: MatrixLike) -> SurveyData:
+    """The scoring package's view of one wave's answers (snapshots use it too, so the same
+    responses give the same ``SurveyData.fingerprint()`` in a notebook and in a snapshot)."""
+    cells = data.margins.shape[1]
+    return SurveyData(
+        X=data.X,
+        codes=tuple(data.codes),
+        group_index=data.community_index,
+        group_codes=tuple(data.community_codes),
+        strata=data.strata,
+        margins=data.margins if cells else None,
+        margin_shape=(cells // N_GENDERS, N_GENDERS) if cells else None,
+        durations=data.durations,
+        priorities=data.priorities,
+    )
+
+
+def framework_of(data: ResearchData) -> Framework:
+    return Framework.from_dict(data.framework)
+
+
+def as_model(model: str | Mapping[str, Any] | WeightModel) -> WeightModel:
+    """A weight model from a built-in name, a JSON dict or a model."""
+    if isinstance(model, WeightModel):
+        return model
+    if isinstance(model, str):
+        return builtin_model(model)
+    return WeightModel.from_dict(dict(model))
+
+
+def score(
+    data: ResearchData,
+    model: str | Mapping[str, Any] | WeightModel = "equal",
+    *,
+    bootstrap: int = 200,
+    random_state: int | None = None,
+    **kwargs: Any,
+) -> WaveResult:
+    """:func:`scoring.pipeline.score_wave` on the data (by default with the seed snapshots
+    use, so a notebook reproduces a snapshot of the same data and model)."""
+    from api.services.snapshots import RANDOM_STATE
+    from scoring.pipeline import score_wave
+
+    seed = RANDOM_STATE if random_state is None else random_state
+    return score_wave(
+        to_survey_data(data),
+        framework_of(data),
+        as_model(model),
+        bootstrap=bootstrap,
+        random_state=seed,
+        **kwargs,
+    )
+
+
+def dimension_blocks(framework: Framework) -> dict[str, list[str]]:
+    """Item codes per dimension (the blocks for reliability and straight-lining)."""
+    return {
+        d: [c for c, k in zip(framework.item_codes, framework.dim_of_item, strict=True) if k == j]
+        for j, d in enumerate(framework.dimension_codes)
+    }
+
+
+def quality_flags(data: ResearchData, *, duplicates: bool = True) -> quality.QualityFlags:
+    """Speeders, straight-liners (per dimension) and near-duplicates, as the pipeline's
+    default exclusion policy computes them (METHODS.md §10)."""
+    fw = framework_of(data)
+    sd = to_survey_data(data)
+    Xi = sd.columns(fw.item_codes)
+    answered = (~np.isnan(Xi)).sum(axis=1)
+    blocks = [np.flatnonzero(fw.dim_of_item == d).tolist() for d in range(len(fw.dimension_codes))]
+    dup = quality.near_duplicate_flags(Xi, sd.group_index).flags if duplicates else None
+    return quality.QualityFlags(
+        speeder=quality.speeder_flags(data.durations, answered),
+        straightliner=quality.straightlining_flags(Xi, blocks, fw.reverse).flags,
+        duplicate=dup,
+    )
+
+
+def dont_know_rates(data: ResearchData) -> dict[str, float]:
+    """Share of 不了解/不适用 among the answers given, per item (NaN: nobody answered)."""
+    answered = data.dont_know | ~np.isnan(data.X)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = data.dont_know.sum(axis=0) / answered.sum(axis=0)
+    return dict(zip(data.codes, rates.tolist(), strict=True))
+
+
+def reliability(data: ResearchData, *, ci: float = 0.95) -> dict[str, BlockReliability]:
+    """α (with CI), ω, item-total correlations, KMO and Bartlett per dimension."""
+    fw = framework_of(data)
+    reverse = [c for c, r in zip(fw.item_codes, fw.reverse, strict=True) if r]
+    return reliability_report(data.X, data.codes, dimension_blocks(fw), reverse=reverse, ci=ci)
+
+
+def community_matrix(result: WaveResult) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Codes, dimension scores (m × D) and OSI of the published communities: the input of
+    entropy, CRITIC, PCA and derived importance (which must not see suppressed ones)."""
+    ok = ~result.suppressed & ~np.isnan(result.dim_score).any(axis=1)
+    codes = [c for c, k in zip(result.community_codes, ok, strict=True) if k]
+    return codes, result.dim_score[ok], result.osi[ok]
+
+
+def rankings_side_by_side(results: Mapping[str, WaveResult]) -> Any:
+    """A pandas DataFrame: one row per community, index and rank under each model."""
+    import pandas as pd
+
+    columns: dict[str, Any] = {}
+    for name, result in results.items():
+        columns[f"index:{name}"] = pd.Series(result.index, index=list(result.community_codes))
+        columns[f"rank:{name}"] = pd.Series(result.rank, index=list(result.community_codes))
+    frame = pd.DataFrame(columns)
+    first = next(iter(results))
+    return frame.sort_values(f"rank:{first}")

@@ -1,0 +1,262 @@
+"""Signing in and out (pages) and API tokens for notebooks and scripts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Path, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from api.deps import SessionDep, SettingsDep
+from api.web.auth import CurrentUser, OptionalUser, clear_session_cookie, set_session_cookie
+from api.web.csrf import CsrfChecked
+from api.web.templating import templates
+from survey.storage.models import User, utcnow
+from survey.storage.users import (
+    MAX_PASSWORD_LENGTH,
+    MAX_USERNAME_LENGTH,
+    authenticate,
+    issue_token,
+    recent_failed_logins,
+    record_login,
+    revoke_token,
+)
+
+router = APIRouter(tags=["auth"])
+
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILED_LOGINS = 10  # per username per window; then 429 until the oldest failure ages out
+DEFAULT_LANDING = "/"
+
+
+class LoginThrottled(Exception):
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+
+
+class _BadCredentials(Exception):
+    pass
+
+
+def ensure_not_throttled(*, session: Session, username: str) -> None:
+    """Raise :class:`LoginThrottled` after too many recent failures for this username.
+
+    Counted per username, not per IP: residents' compounds and officials' offices share
+    addresses, while guessing one account's password is what the limit must stop.
+    """
+    now = utcnow()
+    failures, oldest = recent_failed_logins(
+        session=session, username=username, since=now - LOGIN_WINDOW
+    )
+    if failures < MAX_FAILED_LOGINS:
+        return
+    oldest = oldest or now
+    raise LoginThrottled(max(1, int((oldest + LOGIN_WINDOW - now).total_seconds()) + 1))
+
+
+def check_credentials(*, session: Session, username: str, password: str, channel: str) -> User:
+    """The user, or :class:`LoginThrottled` / :class:`_BadCredentials`.
+
+    Every checked attempt is audited (``login`` / ``login_failed``); attempts refused by the
+    throttle are not, so hammering a locked account neither extends the lock nor fills the table.
+    """
+    ensure_not_throttled(session=session, username=username)
+    user = authenticate(session=session, username=username, password=password)
+    record_login(session=session, username=username, succeeded=user is not None, channel=channel)
+    if user is None:
+        raise _BadCredentials
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: an attacker's ``next=https://evil`` must not bounce a user there."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return DEFAULT_LANDING
+    if any(ch in target for ch in "\r\n\t") or target.startswith("/login"):
+        return DEFAULT_LANDING
+    return target
+
+
+def _login_page(
+    request: Request,
+    *,
+    next_url: str,
+    status_code: int = 200,
+    error: str = "",
+    username: str = "",
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {"next": next_url, "error": error, "username": username},
+        status_code=status_code,
+        headers=headers,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_form(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, next_url=safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse, include_in_schema=False)
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _csrf: CsrfChecked,
+    username: Annotated[str, Form(max_length=MAX_USERNAME_LENGTH)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    username = username.strip()
+    target = safe_next(next)
+    if not username or not password:
+        return _login_page(
+            request,
+            next_url=target,
+            status_code=400,
+            username=username,
+            error="请输入用户名和密码 / enter your username and password",
+        )
+    try:
+        user = check_credentials(
+            session=session, username=username, password=password, channel="web"
+        )
+    except LoginThrottled as exc:
+        minutes = (exc.retry_after_s + 59) // 60
+        return _login_page(
+            request,
+            next_url=target,
+            status_code=429,
+            username=username,
+            headers={"Retry-After": str(exc.retry_after_s)},
+            error=f"登录失败次数过多,请 {minutes} 分钟后再试 / too many failed sign-ins; "
+            f"try again in {minutes} min",
+        )
+    except _BadCredentials:
+        return _login_page(
+            request,
+            next_url=target,
+            status_code=400,
+            username=username,
+            error="用户名或密码错误 / wrong username or password",
+        )
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, request, settings, user)
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(_csrf: CsrfChecked) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str | None = Field(
+        default=None,
+        max_length=MAX_USERNAME_LENGTH,
+        description="with password, when not already signed in",
+    )
+    password: str | None = Field(default=None, max_length=MAX_PASSWORD_LENGTH)
+    name: str = Field(default="", max_length=64, description="a label, e.g. 'laptop notebook'")
+    days: int = Field(default=90, ge=1, le=365, description="lifetime in days")
+
+
+class TokenIssued(BaseModel):
+    id: int
+    token: str = Field(description="send as 'Authorization: Bearer <token>'; shown only once")
+    name: str
+    username: str
+    role: str
+    expires_at: datetime | None
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    scope_level: str
+    scope_code: str
+
+
+@router.post(
+    "/api/v1/tokens",
+    response_model=TokenIssued,
+    status_code=201,
+    tags=["auth"],
+    responses={401: {}, 429: {}},
+)
+def create_token(body: TokenCreate, session: SessionDep, user: OptionalUser) -> Any:
+    """Issue a bearer token to the signed-in user, or to ``username`` + ``password``.
+
+    The body must be JSON, so a cross-site HTML form cannot make a signed-in browser ask for one.
+    """
+    if body.username is not None or body.password is not None:
+        try:
+            user = check_credentials(
+                session=session,
+                username=(body.username or "").strip(),
+                password=body.password or "",
+                channel="api",
+            )
+        except LoginThrottled as exc:
+            raise HTTPException(
+                status_code=429,
+                detail="too many failed sign-ins; retry later",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            ) from None
+        except _BadCredentials:
+            raise HTTPException(
+                status_code=401,
+                detail="wrong username or password",
+                headers={"WWW-Authenticate": "Bearer"},
+            ) from None
+    if user is None:
+        raise HTTPException(
+            status_code=401,
+            detail="sign in, or send username and password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token, row = issue_token(
+        session=session, user=user, name=body.name, lifetime=timedelta(days=body.days)
+    )
+    return {
+        "id": row.id,
+        "token": token,
+        "name": row.name,
+        "username": user.username,
+        "role": user.role,
+        "expires_at": row.expires_at,
+    }
+
+
+@router.delete("/api/v1/tokens/{token_id}", status_code=204, tags=["auth"])
+def delete_token(
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, user: CurrentUser
+) -> Response:
+    """Revoke one of your tokens (an admin may revoke anyone's)."""
+    revoke_token(session=session, token_id=token_id, actor=user, any_owner=user.role == "admin")
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/me", response_model=Me, tags=["auth"])
+def me(user: CurrentUser) -> Any:
+    """Who the token or session belongs to, and its scope."""
+    return {
+        "username": user.username,
+        "role": user.role,
+        "scope_level": user.scope_level,
+        "scope_code": user.scope_code,
+    }
