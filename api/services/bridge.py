@@ -30,7 +30,9 @@ from scoring.result import WaveResult
 from scoring.weight_model import WeightModel, builtin_model
 from survey.research import ResearchData
 
-N_GENDERS = 2  # weighting cells are age band × gender, gender varying fastest
+# Fixed so that recomputing a snapshot from the same data and model reproduces it exactly, and a
+# notebook scoring the same data and model gets the snapshot's numbers.
+RANDOM_STATE = 20260501
 
 
 class MatrixLike(Protocol):
@@ -47,6 +49,8 @@ class MatrixLike(Protocol):
     @property
     def strata(self) -> np.ndarray: ...
     @property
+    def stratum_labels(self) -> list[str]: ...
+    @property
     def margins(self) -> np.ndarray: ...
     @property
     def durations(self) -> np.ndarray: ...
@@ -54,9 +58,27 @@ class MatrixLike(Protocol):
     def priorities(self) -> np.ndarray: ...
 
 
+def margin_shape(stratum_labels: list[str]) -> tuple[int, int] | None:
+    """The (age bands, genders) grid of the weighting cells, read from their ``"age|gender"``
+    labels (the first part varying slowest), so no number of genders is assumed."""
+    if not stratum_labels:
+        return None
+    parts = [label.split("|", 1) for label in stratum_labels]
+    ages = list(dict.fromkeys(p[0] for p in parts))
+    genders = list(dict.fromkeys(p[-1] for p in parts))
+    grid = [f"{a}|{g}" for a in ages for g in genders]
+    if grid != list(stratum_labels):
+        raise ValueError(f"weighting cells are not an age × gender grid: {stratum_labels}")
+    return len(ages), len(genders)
+
+
 def to_survey_data(data: MatrixLike) -> SurveyData:
     """The scoring package's view of one wave's answers (snapshots use it too, so the same
-    responses give the same ``SurveyData.fingerprint()`` in a notebook and in a snapshot)."""
+    responses give the same ``SurveyData.fingerprint()`` in a notebook and in a snapshot).
+
+    The one place the two vocabularies meet: survey's ``community_index``/``community_codes``
+    are scoring's ``group_index``/``group_codes`` (scoring aggregates any grouping).
+    """
     cells = data.margins.shape[1]
     return SurveyData(
         X=data.X,
@@ -65,7 +87,7 @@ def to_survey_data(data: MatrixLike) -> SurveyData:
         group_codes=tuple(data.community_codes),
         strata=data.strata,
         margins=data.margins if cells else None,
-        margin_shape=(cells // N_GENDERS, N_GENDERS) if cells else None,
+        margin_shape=margin_shape(list(data.stratum_labels)) if cells else None,
         durations=data.durations,
         priorities=data.priorities,
     )
@@ -84,6 +106,30 @@ def as_model(model: str | Mapping[str, Any] | WeightModel) -> WeightModel:
     return WeightModel.from_dict(dict(model))
 
 
+def score_matrix(
+    data: MatrixLike,
+    framework: Framework,
+    model: WeightModel,
+    *,
+    bootstrap: int,
+    random_state: int = RANDOM_STATE,
+    **options: Any,
+) -> WaveResult:
+    """One wave's arrays → :func:`scoring.pipeline.score_wave`: the single call every scoring
+    path makes (snapshots, freezing a model's weights, reproduction, notebooks), so equal data
+    and model give equal numbers wherever they are computed."""
+    from scoring.pipeline import score_wave  # the heavy numerics load only when scoring
+
+    return score_wave(
+        to_survey_data(data),
+        framework,
+        model,
+        bootstrap=bootstrap,
+        random_state=random_state,
+        **options,
+    )
+
+
 def score(
     data: ResearchData,
     model: str | Mapping[str, Any] | WeightModel = "equal",
@@ -94,17 +140,9 @@ def score(
 ) -> WaveResult:
     """:func:`scoring.pipeline.score_wave` on the data (by default with the seed snapshots
     use, so a notebook reproduces a snapshot of the same data and model)."""
-    from api.services.snapshots import RANDOM_STATE
-    from scoring.pipeline import score_wave
-
     seed = RANDOM_STATE if random_state is None else random_state
-    return score_wave(
-        to_survey_data(data),
-        framework_of(data),
-        as_model(model),
-        bootstrap=bootstrap,
-        random_state=seed,
-        **kwargs,
+    return score_matrix(
+        data, framework_of(data), as_model(model), bootstrap=bootstrap, random_state=seed, **kwargs
     )
 
 

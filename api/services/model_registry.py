@@ -18,9 +18,9 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.services.bridge import to_survey_data
+from api.services.bridge import RANDOM_STATE, score_matrix
 from api.services.snapshot_store import find_snapshot_or_none
-from api.services.snapshots import RANDOM_STATE, compute_snapshot
+from api.services.snapshots import compute_snapshot
 from api.services.weight_models import load_weight_model
 from scoring.errors import ScoringError, WeightModelError
 from scoring.framework import Framework
@@ -147,12 +147,10 @@ def resolve_on_wave(
 ) -> WeightModel:
     """The model frozen at the dimension weights it gives on ``wave`` (how and on what data
     they were obtained is kept in ``frozen_from["resolved_on"]``)."""
-    from scoring.pipeline import score_wave  # heavy numerics only when resolving
-
-    data = to_survey_data(load_wave_matrix(session=session, wave_code=wave.code))
+    data = load_wave_matrix(session=session, wave_code=wave.code)
     # Same data path and seed as a snapshot, so the frozen weights are those a snapshot of
     # this wave would have resolved; no bootstrap: only the point estimates matter here.
-    result = score_wave(
+    result = score_matrix(
         data,
         framework,
         model,

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from api.services.bridge import to_survey_data
+from api.services.bridge import RANDOM_STATE, score_matrix
 from api.services.weight_models import load_weight_model
 from scoring.framework import Framework
 from scoring.weight_model import WeightModel
@@ -15,9 +15,6 @@ from survey.errors import NotFoundError
 from survey.storage.matrix import WaveMatrix, load_wave_matrix
 from survey.storage.models import AuditEvent, ScoreSnapshot, Wave
 from survey.storage.registry import get_wave, questionnaire_for_wave
-
-# Fixed so that recomputing a snapshot from the same data and model reproduces it exactly.
-RANDOM_STATE = 20260501
 
 
 def community_metadata(matrix: WaveMatrix) -> list[dict[str, Any]]:
@@ -69,14 +66,11 @@ def score_results(
 ) -> dict[str, Any]:
     """The ``results`` a snapshot stores: a pure function of the wave's responses, the model,
     ``bootstrap`` and ``random_state`` (recomputing reproduces them bit for bit)."""
-    from scoring.pipeline import score_wave  # the heavy numerics load only when scoring
-
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     matrix = load_wave_matrix(session=session, wave_code=wave.code)
     framework = Framework.from_dict(questionnaire.framework_dict())
-    result = score_wave(
-        # The notebooks' conversion too, so equal data give equal fingerprints.
-        to_survey_data(matrix),
+    result = score_matrix(
+        matrix,
         framework,
         model,
         bootstrap=bootstrap,
