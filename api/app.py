@@ -20,6 +20,7 @@ from api.settings import Settings, complete, get_settings
 from api.web import health, signin
 from api.web.csrf import CsrfCookie
 from api.web.limits import BodySizeLimit
+from api.web.public_assets import mount_api_docs
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
 
@@ -42,11 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Residents' answers → weighted satisfaction indices per community.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by api.web.public_assets
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CsrfCookie)
+    mount_api_docs(app)  # before /static, whose mount would shadow /static/apidocs
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         health,

@@ -131,3 +131,25 @@ def test_health_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/v1/responses" in spec["paths"]
+
+
+def test_api_docs_are_served_from_this_server(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    # Every script and style sheet the page loads is on this origin; none is inline.
+    assert "cdn" not in page.text.lower() and "<script>" not in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for path in ("/static/apidocs/swagger-ui-bundle.js", "/static/apidocs/swagger-ui.css"):
+        assert f'{path}"' in page.text
+        asset = client.get(path)
+        assert asset.status_code == 200 and len(asset.content) > 10_000
+    assert client.get("/static/apidocs.js").status_code == 200
+    redoc = client.get("/redoc")
+    assert redoc.status_code == 200 and "/static/apidocs/redoc.standalone.js" in redoc.text
+    assert "script-src 'self';" in redoc.headers["content-security-policy"]
+
+
+def test_favicon(client: TestClient) -> None:
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg")

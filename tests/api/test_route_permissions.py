@@ -65,9 +65,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # framework and health
     ("GET", "/openapi.json"): Rule(PUBLIC, 200),
     ("GET", "/docs"): Rule(PUBLIC, 200),
-    ("GET", "/docs/oauth2-redirect"): Rule(PUBLIC, 200),
+    ("GET", "/favicon.ico"): Rule(PUBLIC, 200),
     ("GET", "/redoc"): Rule(PUBLIC, 200),
     ("GET", "/static"): Rule(PUBLIC, 200, path="/static/meihao.css"),
+    ("GET", "/static/apidocs"): Rule(PUBLIC, 200, path="/static/apidocs/swagger-ui.css"),
     ("GET", "/healthz"): Rule(PUBLIC, 200),
     ("GET", "/api/v1/ping"): Rule(PUBLIC, 200),
     ("GET", "/"): Rule(PUBLIC, 200),
