@@ -92,6 +92,7 @@ def test_notebook_runs_top_to_bottom(
     monkeypatch.setenv("MEIHAO_NOTEBOOK_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.delenv("MEIHAO_WAVE", raising=False)
+    monkeypatch.delenv("MEIHAO_MAKE_DEFAULT", raising=False)
     if path.stem in NEEDS_SERVER:
         live: LiveServer = request.getfixturevalue("server")
         monkeypatch.setenv("MEIHAO_API_URL", live.url)
@@ -109,5 +110,9 @@ def test_notebook_runs_top_to_bottom(
         text = "".join(
             o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
         )
-        assert "officials now see team-combined@1" in text
+        # Run as a researcher would, top to bottom: the experimental model is published and
+        # scored, but officials keep the wave's default (issue: notebooks must not change it).
+        assert "published team-combined version 1" in text
+        assert "the wave's default is still 'equal'" in text
+        assert "officials now see" not in text
         assert "snapshot reproduced bit for bit: True" in text
