@@ -167,6 +167,9 @@ def _clean(q: Questionnaire, item: Item, raw: Any) -> Any:
 
     if raw is None:
         return None
+    if isinstance(raw, list | tuple) and not isinstance(item, MultiChoiceItem):
+        # A radio or box sent twice (a double tap, a crafted post): say that, not "not a number".
+        raise _Problem(f"takes one answer, not a list of {len(raw)}", "此题只能填写一个答案")
     if isinstance(item, LikertItem):
         return _likert_value(q.scale(item.scale), raw)
     if isinstance(item, RatingItem):

@@ -168,6 +168,17 @@ def test_errors_come_back_with_every_answer_kept(client: TestClient) -> None:
     assert codes[1] not in draft.answers
 
 
+def test_a_radio_answer_sent_twice_is_named_as_such(client: TestClient) -> None:
+    answers = complete_answers()
+    form = fill_until(client, open_path(), answers, pages=1)
+    codes = paging.page_codes(load_default(), 1)
+    sent = {c: answers[c] for c in codes} | {codes[0]: [str(answers[codes[0]])] * 2}
+    again = post_page(client, form, sent)
+    assert again.status == 422 and again.page == 1
+    assert error_links(again.html) == [f"q-{codes[0]}-5"]
+    assert "此题只能填写一个答案" in again.html and "请填写整数" not in again.html
+
+
 def test_reloading_or_reopening_the_link_resumes(client: TestClient) -> None:
     answers = complete_answers()
     path = open_path()
