@@ -119,7 +119,7 @@ def _gls(y: FloatArray, X: FloatArray, v: FloatArray) -> tuple[FloatArray, Float
     """β̂ and (XᵀV⁻¹X)⁻¹ for a diagonal V with entries v."""
     Xw = X / v[:, None]
     A = X.T @ Xw
-    A_inv = np.linalg.inv(A)
+    A_inv: FloatArray = np.asarray(np.linalg.inv(A), dtype=np.float64)
     return A_inv @ (Xw.T @ y), A_inv
 
 
