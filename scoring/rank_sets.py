@@ -149,11 +149,7 @@ def pairwise_better(
     if coverage == "joint":
         iu = np.triu_indices(n, 1)
         k = iu[0].size
-        if method == "bonferroni":
-            rej = p[iu] <= alpha / k
-        else:
-            rej = _holm(p[iu], alpha)
-        rejected[iu] = rej
+        rejected[iu] = p[iu] <= alpha / k if method == "bonferroni" else _holm(p[iu], alpha)
         rejected = rejected | rejected.T
     else:
         for i in range(n):
