@@ -53,7 +53,7 @@ def test_zero_sampling_variance_reproduces_the_existing_functions():
 
 def critic_loop(X: np.ndarray, V: np.ndarray) -> np.ndarray:
     """CRITIC on signal written out with loops (benefit columns)."""
-    m, n = X.shape
+    n = X.shape[1]
     obs = [float(np.var(X[:, j], ddof=1)) for j in range(n)]
     sig = [max(obs[j] - float(V[:, j].mean()), 0.0) for j in range(n)]
     C = []
