@@ -111,7 +111,7 @@ def generate_district(
         structure,
         layout,
         len(waves),
-        drift=drift,
+        drift_scale=drift,
         true_changes=true_changes,
     )
     generated = [

@@ -214,16 +214,16 @@ def build_truth(
     layout: Layout,
     n_waves: int,
     *,
-    drift: float = 1.0,
+    drift_scale: float = 1.0,
     true_changes: dict[int, float] | None = None,
 ) -> Truth:
-    """The known truth. ``drift`` scales all random change between waves (1 = the default
+    """The known truth. ``drift_scale`` scales all random change between waves (1 = the default
     model, 0 = truth unchanged across waves); ``true_changes`` ``{community index: points}``
     adds a known change of the latent level in every later wave (recorded in ``changed`` /
-    ``shift`` for wave 1). The random draws do not depend on either, so the default is
+    ``shift`` for wave 1; ``generate_district(drift=...)`` passes ``drift_scale``). The random draws do not depend on either, so the default is
     reproducible and ``drift=0`` keeps every other draw of the same seed."""
-    if not (np.isfinite(drift) and drift >= 0):
-        raise ValueError(f"drift must be >= 0; got {drift}")
+    if not (np.isfinite(drift_scale) and drift_scale >= 0):
+        raise ValueError(f"drift must be >= 0; got {drift_scale}")
     m = len(structure.communities)
     dims = layout.dim_codes
     n_dims, n_subs, n_items = len(dims), len(layout.subdim_codes), layout.n_items
@@ -254,7 +254,6 @@ def build_truth(
     )
     # drift between waves: small noise for all, a real change of ±5–10 points for a few
     # (mostly improvements, but a community already near the top can only fall back)
-    drift_scale = float(drift)
     changed = np.zeros((n_waves, m), dtype=bool)
     shift = np.zeros((n_waves, m))
     drift = np.zeros((n_waves, m, n_dims))
