@@ -220,8 +220,9 @@ def build_truth(
     """The known truth. ``drift_scale`` scales all random change between waves (1 = the default
     model, 0 = truth unchanged across waves); ``true_changes`` ``{community index: points}``
     adds a known change of the latent level in every later wave (recorded in ``changed`` /
-    ``shift`` for wave 1; ``generate_district(drift=...)`` passes ``drift_scale``). The random draws do not depend on either, so the default is
-    reproducible and ``drift=0`` keeps every other draw of the same seed."""
+    ``shift`` for wave 1; ``generate_district(drift=...)`` passes ``drift_scale``). The random
+    draws do not depend on either, so the default is reproducible and ``drift=0`` keeps every
+    other draw of the same seed."""
     if not (np.isfinite(drift_scale) and drift_scale >= 0):
         raise ValueError(f"drift must be >= 0; got {drift_scale}")
     m = len(structure.communities)
