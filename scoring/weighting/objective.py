@@ -26,7 +26,10 @@ __all__ = [
     "CriticWeighter",
     "EntropyWeighter",
     "PCAWeighter",
+    "SignalWeights",
+    "critic_signal_weights",
     "critic_weights",
+    "entropy_signal_weights",
     "entropy_weights",
     "equal_weights",
     "fixed_weights",
@@ -307,3 +310,154 @@ class PCAWeighter:
         self.explained_share_ = fit.explained_share
         self.columns_ = fit.columns.astype(np.intp)
         return self
+
+
+@dataclass(frozen=True)
+class SignalWeights:
+    """Objective weights computed on between-community *signal* (net of sampling noise).
+
+    Attributes
+    ----------
+    weights : ndarray (n,)
+        Sum to 1; 0 for columns without signal.
+    observed_var : ndarray (n,)
+        Variance of the community means across communities (ddof = 1).
+    sampling_var : ndarray (n,)
+        Mean sampling variance of a community mean (mean over communities of SE²).
+    signal_var : ndarray (n,)
+        ``max(observed_var − sampling_var, 0)``.
+    reliability : ndarray (n,)
+        ``signal_var / observed_var`` (0 for a constant column).
+    method : str
+        ``"entropy"`` or ``"critic"``.
+    """
+
+    weights: FloatArray
+    observed_var: FloatArray
+    sampling_var: FloatArray
+    signal_var: FloatArray
+    reliability: FloatArray
+    method: str
+
+
+def _signal(
+    means: ArrayLike, variances: ArrayLike, method: str, min_rows: int
+) -> tuple[FloatArray, SignalWeights]:
+    A = as_matrix(means, "means")
+    V = as_matrix(variances, "variances")
+    if V.shape != A.shape:
+        raise ScoringError(f"variances has shape {V.shape}; means has {A.shape}")
+    if (V < 0).any():
+        raise ScoringError("sampling variances must be >= 0 (SE² of each community mean)")
+    m, n = A.shape
+    if m < min_rows:
+        raise ScoringError(f"{method} weights need at least {min_rows} communities (rows)")
+    obs = A.var(axis=0, ddof=1)
+    samp = V.mean(axis=0)
+    sig = np.clip(obs - samp, 0.0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lam = np.where(obs > 0, sig / np.where(obs > 0, obs, 1.0), 0.0)
+    if not (sig > 0).any():
+        worst = int(np.argmax(obs - samp))
+        raise ScoringError(
+            f"{method} weights are undefined: no between-community signal remains after "
+            "removing sampling variance (for every indicator the variance of the community "
+            "means is at most the mean sampling variance of a mean; best column "
+            f"{worst}: observed {obs[worst]:.4g} vs sampling {samp[worst]:.4g}); differences "
+            "between communities are within noise, so use equal or expert weights"
+        )
+    return A, SignalWeights(np.zeros(n), obs, samp, sig, lam, method)
+
+
+def entropy_signal_weights(
+    means: ArrayLike, variances: ArrayLike, *, directions: ArrayLike | None = None
+) -> SignalWeights:
+    """Entropy weights of the between-community signal, net of sampling variance.
+
+    Each column of community means is shrunk towards its mean so that its variance equals
+    the signal variance ``σ²_sig,j = max(s²_j − mean_i SE²_ij, 0)``:
+    ``x̃_ij = x̄_j + √λ_j (x_ij − x̄_j)`` with ``λ_j = σ²_sig,j / s²_j`` (the method-of-moments
+    reliability), then :func:`entropy_weights` (``transform="raw"``) is applied to ``x̃``. A
+    column without signal becomes constant and gets weight 0. For bounded, positive means the
+    entropy weights are ≈ shares of the squared signal coefficient of variation,
+    ``w_j ≈ CV²_sig,j / Σ_k CV²_sig,k`` (docs/methods-weighting.md).
+
+    Parameters
+    ----------
+    means : array_like (m, n)
+        Community means (≥ 0 for benefit columns), no NaN.
+    variances : array_like (m, n)
+        Their sampling variances (SE²), ≥ 0.
+    directions : array_like (n,), optional
+        As in :func:`entropy_weights`.
+
+    Raises
+    ------
+    ScoringError
+        When no column has between-community variance left after removing sampling variance.
+
+    Examples
+    --------
+    >>> X = [[50, 60, 40], [60, 62, 50], [70, 64, 60]]
+    >>> V = [[36, 9, 0], [36, 9, 0], [36, 9, 0]]
+    >>> r = entropy_signal_weights(X, V)
+    >>> r.signal_var.tolist(), r.weights.round(4).tolist()
+    ([64.0, 0.0, 100.0], [0.3069, 0.0, 0.6931])
+    """
+    A, out = _signal(means, variances, "entropy", 2)
+    shrunk = A.mean(axis=0) + np.sqrt(out.reliability) * (A - A.mean(axis=0))
+    w = entropy_weights(shrunk, directions=directions, transform="raw")
+    return SignalWeights(
+        w, out.observed_var, out.sampling_var, out.signal_var, out.reliability, "entropy"
+    )
+
+
+def critic_signal_weights(
+    means: ArrayLike, variances: ArrayLike, *, directions: ArrayLike | None = None
+) -> SignalWeights:
+    """CRITIC weights of the between-community signal, net of sampling variance.
+
+    As :func:`critic_weights` (min-max by direction, ``C_j = σ_j Σ_k (1 − ρ_jk)``) with
+    ``σ_j`` the signal standard deviation of the normalised column, ``σ_j √λ_j``, and ``ρ``
+    the disattenuated correlation of the signal, ``cov_jk / √(σ²_sig,j σ²_sig,k)`` clipped to
+    [−1, 1] (sampling errors of different indicators taken as uncorrelated, which makes ``ρ``
+    conservative when they are positively correlated). Columns without signal get weight 0
+    and are left out of the conflict sums.
+
+    Parameters and errors are those of :func:`entropy_signal_weights`; needs m ≥ 3.
+
+    Examples
+    --------
+    >>> X = [[80, 100, 50], [82, 100, 55], [78, 90, 50], [70, 95, 60]]
+    >>> r = critic_signal_weights(X, np.zeros((4, 3)))
+    >>> bool(np.allclose(r.weights, critic_weights(X)))
+    True
+    """
+    A, out = _signal(means, variances, "CRITIC", 3)
+    n = A.shape[1]
+    d = as_directions(directions, n)
+    R = minmax_by_direction(A, d)
+    keep = out.signal_var > 0
+    sd = np.zeros(n)
+    sd[keep] = R[:, keep].std(axis=0, ddof=1) * np.sqrt(out.reliability[keep])
+    C = np.zeros(n)
+    if keep.sum() == 1:
+        C[keep] = sd[keep]
+    else:
+        S = np.cov(A[:, keep], rowvar=False)
+        sig = out.signal_var[keep]
+        rho = np.clip(S / np.sqrt(np.outer(sig, sig)), -1.0, 1.0)
+        # direction flips the sign of a column's correlations
+        dk = d[keep].astype(np.float64)
+        rho = rho * np.outer(dk, dk)
+        np.fill_diagonal(rho, 1.0)
+        C[keep] = sd[keep] * (1.0 - rho).sum(axis=1)
+    C = np.clip(C, 0.0, None)
+    if C.sum() <= 1e-12 * max(float(sd.max()), 1.0):
+        raise ScoringError(
+            "CRITIC weights are undefined: the signals of the indicators are perfectly "
+            "correlated (no conflict between criteria)"
+        )
+    return SignalWeights(
+        C / C.sum(), out.observed_var, out.sampling_var, out.signal_var, out.reliability, "critic"
+    )

@@ -85,8 +85,14 @@ def generate_district(
     waves: Sequence[str] = ("2025Q2", "2025Q4", "2026Q2"),
     respondents_per_community: int = 180,
     questionnaire: Any = None,
+    drift: float = 1.0,
+    true_changes: dict[int, float] | None = None,
 ) -> SyntheticDistrict:
     """A synthetic district and its survey waves, deterministic in ``seed``.
+
+    ``drift`` scales the random change of the truth between waves (0 = unchanged);
+    ``true_changes`` gives some communities (by index) a known change in latent points from
+    the second wave on (see ``district.build_truth``).
 
     ``questionnaire`` defaults to the shipped default (``survey.questionnaire.model.load_default``).
     """
@@ -100,7 +106,14 @@ def generate_district(
     layout = layout_of(questionnaire)
     structure_seed, truth_seed, *wave_seeds = np.random.SeedSequence(seed).spawn(2 + len(waves))
     structure = build_structure(np.random.default_rng(structure_seed), n_streets, n_communities)
-    truth = build_truth(np.random.default_rng(truth_seed), structure, layout, len(waves))
+    truth = build_truth(
+        np.random.default_rng(truth_seed),
+        structure,
+        layout,
+        len(waves),
+        drift_scale=drift,
+        true_changes=true_changes,
+    )
     generated = [
         generate_wave(
             np.random.default_rng(wave_seed),

@@ -209,8 +209,22 @@ def _margins(rng: np.random.Generator, population: np.ndarray, mix: np.ndarray) 
 
 
 def build_truth(
-    rng: np.random.Generator, structure: Structure, layout: Layout, n_waves: int
+    rng: np.random.Generator,
+    structure: Structure,
+    layout: Layout,
+    n_waves: int,
+    *,
+    drift_scale: float = 1.0,
+    true_changes: dict[int, float] | None = None,
 ) -> Truth:
+    """The known truth. ``drift_scale`` scales all random change between waves (1 = the default
+    model, 0 = truth unchanged across waves); ``true_changes`` ``{community index: points}``
+    adds a known change of the latent level in every later wave (recorded in ``changed`` /
+    ``shift`` for wave 1; ``generate_district(drift=...)`` passes ``drift_scale``). The random
+    draws do not depend on either, so the default is reproducible and ``drift=0`` keeps every
+    other draw of the same seed."""
+    if not (np.isfinite(drift_scale) and drift_scale >= 0):
+        raise ValueError(f"drift must be >= 0; got {drift_scale}")
     m = len(structure.communities)
     dims = layout.dim_codes
     n_dims, n_subs, n_items = len(dims), len(layout.subdim_codes), layout.n_items
@@ -252,7 +266,14 @@ def build_truth(
         shift[w] = np.where(changed[w], sign * rng.uniform(5.0, 10.0, m), 0.0)
         step = rng.normal(0, 1.0, (m, n_dims)) + shift[w][:, None]
         step += np.where(changed[w][:, None], rng.normal(0, 1.5, (m, n_dims)), 0.0)
-        drift[w] = drift[w - 1] + step
+        drift[w] = drift[w - 1] + drift_scale * step
+        changed[w] &= drift_scale > 0
+        shift[w] *= drift_scale
+    for c, points in (true_changes or {}).items():
+        if n_waves > 1:
+            drift[1:, c, :] += points
+            changed[1, c] = changed[1, c] or points != 0
+            shift[1, c] += points
     latent = np.clip(latent0[None] + drift[:, :, layout.item_dim], 2.0, 98.0)
 
     shares = structure.margins / structure.margins.sum(axis=1, keepdims=True)

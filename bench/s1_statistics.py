@@ -1,0 +1,225 @@
+"""S1: simulation study of the issue-12 statistics (change labels, Fay–Herriot, rank sets).
+
+Two levels:
+
+- :func:`simulate_means` draws true community means and direct estimates with known SEs (fast;
+  ``tests/scoring/test_simulation.py`` runs it with few replicates).
+- :func:`simulate_survey` uses the project's generator (``survey.synthetic``, 83 communities in
+  11 streets, n ≈ 40 respondents per community, ``drift=0`` for the null, ``true_changes`` for
+  known changes); direct estimates are the equal-weight tree of community item means with
+  delete-one jackknife SEs, compared with the generator's ``Truth.sample_index`` (what an
+  unweighted respondent mean estimates).
+
+Figures: share of null reports with any false label (want ≤ 0.12), FDR with true changes
+(≤ 0.12), 90 % coverage of direct and Fay–Herriot intervals (0.85–0.95), RMSE of both (FH ≤
+direct), joint rank-set coverage (≥ 0.9). Run: ``python -m bench S1 --runs 1``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from bench.harness import machine
+from scoring.change import change_report
+from scoring.rank_sets import rank_sets
+from scoring.small_area import dummies, fay_herriot
+
+ID = "S1"
+TITLE = "simulation: change labels FWER/FDR, FH and direct coverage/RMSE, rank-set coverage"
+
+
+def _summaries(
+    null_any: list[bool],
+    fdp: list[float],
+    power: list[float],
+    cover_d: list[float],
+    cover_fh: list[float],
+    se2_d: list[float],
+    se2_fh: list[float],
+    rank_cover: list[bool],
+) -> dict[str, float]:
+    return {
+        "null_any_false_label": float(np.mean(null_any)),
+        "fdr": float(np.mean(fdp)),
+        "power": float(np.mean(power)),
+        "coverage_direct": float(np.mean(cover_d)),
+        "coverage_fh": float(np.mean(cover_fh)),
+        "rmse_direct": float(np.sqrt(np.mean(se2_d))),
+        "rmse_fh": float(np.sqrt(np.mean(se2_fh))),
+        "rank_set_coverage": float(np.mean(rank_cover)),
+    }
+
+
+def _score_report(
+    delta: np.ndarray, se: np.ndarray, truly: np.ndarray
+) -> tuple[bool, float, float]:
+    r = change_report(delta, se, fdr=0.10)
+    sig = r.significant
+    false = sig & ~truly
+    n_sig = int(sig.sum())
+    fdp = float(false.sum() / n_sig) if n_sig else 0.0
+    power = float((sig & truly).sum() / truly.sum()) if truly.any() else float("nan")
+    return bool(false.any()), fdp, power
+
+
+def _level_stats(
+    theta: np.ndarray, y: np.ndarray, se: np.ndarray, streets: np.ndarray
+) -> tuple[float, float, float, float, bool]:
+    fh = fay_herriot(y, se**2, dummies(streets.tolist()), level=0.90)
+    cover_d = float(np.mean((fh.direct_low <= theta) & (theta <= fh.direct_high)))
+    cover_fh = float(np.mean((fh.ci_low <= theta) & (theta <= fh.ci_high)))
+    rs = rank_sets(y, se, alpha=0.10)
+    true_rank = 1 + (theta[None, :] > theta[:, None]).sum(axis=1)
+    covered = bool(((rs.lower <= true_rank) & (true_rank <= rs.upper)).all())
+    return (
+        cover_d,
+        cover_fh,
+        float(np.mean((y - theta) ** 2)),
+        float(np.mean((fh.estimate - theta) ** 2)),
+        covered,
+    )
+
+
+def simulate_means(
+    reps: int = 200,
+    *,
+    seed: int = 0,
+    m: int = 83,
+    n_streets: int = 11,
+    nodes: int = 7,
+    n_per: int = 40,
+    change_share: float = 0.1,
+    change_size: float = 6.0,
+) -> dict[str, Any]:
+    """Community-mean-level simulation (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    streets = np.sort(rng.integers(0, n_streets, m))
+    streets[:n_streets] = np.arange(n_streets)
+    out: dict[str, list[Any]] = {k: [] for k in ("n", "f", "p", "cd", "cf", "sd", "sf", "rc")}
+    for _ in range(reps):
+        street_eff = rng.normal(0, 4, n_streets)
+        theta = 68 + street_eff[streets] + rng.normal(0, 3, m)
+        sd_resp = rng.uniform(10, 14, m)
+        n = rng.integers(n_per - 4, n_per + 5, m)
+        se = sd_resp / np.sqrt(n)
+        y = theta + rng.normal(0, se)
+        cd, cf, sd, sf, rc = _level_stats(theta, y, se, streets)
+        # change reports: communities × nodes, SE of a change from two independent waves
+        se_change = np.sqrt(2) * se[:, None] * rng.uniform(0.9, 1.6, (m, nodes))
+        null_delta = rng.normal(0, se_change)
+        any_false, _, _ = _score_report(null_delta, se_change, np.zeros((m, nodes), bool))
+        truly = rng.random((m, nodes)) < change_share
+        true_delta = np.where(truly, rng.choice([-1.0, 1.0], (m, nodes)) * change_size, 0.0)
+        _, fdp, power = _score_report(true_delta + rng.normal(0, se_change), se_change, truly)
+        for k, v in zip(out, (any_false, fdp, power, cd, cf, sd, sf, rc), strict=True):
+            out[k].append(v)
+    return _summaries(*out.values()) | {"reps": reps}
+
+
+def _direct(wave: Any, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-weight tree of community item means; delete-one jackknife SE per community."""
+    lay = wave.layout
+    cols = [lay.column[c] for c in lay.main_codes]
+    X = wave.numeric[:, cols].astype(np.float64)
+    k = np.array([lay.likert_points[c] for c in lay.main_codes], dtype=np.float64)
+    X[(X < 1) | (k < X)] = np.nan  # no answer (−1) and don't know (9)
+    S = np.where(lay.reverse, k - X, X - 1) / (k - 1) * 100
+    n_sub, n_dim = len(lay.subdim_codes), len(lay.dim_codes)
+    A_sub = np.zeros((S.shape[1], n_sub))
+    A_sub[np.arange(S.shape[1]), lay.item_subdim] = 1.0
+    A_dim = np.zeros((n_sub, n_dim))
+    A_dim[np.arange(n_sub), lay.subdim_dim] = 1.0
+    A_sub /= A_sub.sum(axis=0)
+    A_dim /= A_dim.sum(axis=0)
+
+    def tree(item_means: np.ndarray) -> np.ndarray:
+        return np.asarray(((item_means @ A_sub) @ A_dim).mean(axis=-1))
+
+    M = ~np.isnan(S)
+    S0 = np.where(M, S, 0.0)
+    y, se = np.empty(m), np.empty(m)
+    for c in range(m):
+        rows = wave.community_index == c
+        s0, mm = S0[rows], M[rows]
+        tot, cnt = s0.sum(axis=0), mm.sum(axis=0)
+        y[c] = tree(tot / cnt)
+        loo = tree((tot - s0) / (cnt - mm))
+        nc = rows.sum()
+        se[c] = np.sqrt((nc - 1) / nc * np.sum((loo - loo.mean()) ** 2))
+    return y, se
+
+
+def simulate_survey(
+    reps: int = 40, *, seed: int = 0, n_per: int = 40, n_changed: int = 8, change_size: float = 8.0
+) -> dict[str, Any]:
+    """Simulation with the survey generator (see the module docstring)."""
+    from survey.questionnaire.model import load_default
+    from survey.synthetic import generate_district
+
+    q = load_default()
+    out: dict[str, list[Any]] = {k: [] for k in ("n", "f", "p", "cd", "cf", "sd", "sf", "rc")}
+    for r in range(reps):
+        rng = np.random.default_rng([seed, r])
+        changed = rng.choice(83, n_changed, replace=False)
+        shifts = {int(c): float(rng.choice([-1.0, 1.0]) * change_size) for c in changed}
+        results = []
+        for drift, true_changes in ((0.0, None), (0.0, shifts)):
+            d = generate_district(
+                seed=seed * 10_000 + r,
+                waves=("W1", "W2"),
+                respondents_per_community=n_per,
+                questionnaire=q,
+                drift=drift,
+                true_changes=true_changes,
+            )
+            m = len(d.communities)
+            (y1, s1), (y2, s2) = (_direct(w, m) for w in d.waves)
+            results.append((d, y1, s1, y2, s2))
+        # null: no change anywhere (drift = 0); overall index only (one node per community)
+        d, y1, s1, y2, s2 = results[0]
+        any_false, _, _ = _score_report(
+            (y2 - y1)[:, None], np.hypot(s1, s2)[:, None], np.zeros((m, 1), bool)
+        )
+        d2, y1b, s1b, y2b, s2b = results[1]
+        truly = np.abs(d2.truth.sample_index[1] - d2.truth.sample_index[0]) > 1e-9
+        _, fdp, power = _score_report(
+            (y2b - y1b)[:, None], np.hypot(s1b, s2b)[:, None], truly[:, None]
+        )
+        streets = np.array([c.street_code for c in d.communities])
+        theta = d.truth.sample_index[0]
+        cd, cf, sd, sf, rc = _level_stats(theta, y1, s1, streets)
+        for k, v in zip(out, (any_false, fdp, power, cd, cf, sd, sf, rc), strict=True):
+            out[k].append(v)
+    return _summaries(*out.values()) | {"reps": reps}
+
+
+def run(runs: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    means = simulate_means(reps=2000, seed=1)
+    survey = simulate_survey(reps=100 * runs, seed=1)
+    elapsed = time.perf_counter() - start
+    return {
+        "id": ID,
+        "median_s": elapsed,
+        "min_s": elapsed,
+        "max_s": elapsed,
+        "means_level": means,
+        "survey_level": survey,
+        "note": (
+            f"survey: null any-false {survey['null_any_false_label']:.3f}, FDR "
+            f"{survey['fdr']:.3f}, cover direct/FH {survey['coverage_direct']:.3f}/"
+            f"{survey['coverage_fh']:.3f}, RMSE direct/FH {survey['rmse_direct']:.2f}/"
+            f"{survey['rmse_fh']:.2f}, rank sets {survey['rank_set_coverage']:.3f}"
+        ),
+        "params": {
+            "communities": 83,
+            "streets": 11,
+            "respondents_per_community": 40,
+            "fdr": 0.10,
+            "level": 0.90,
+            "machine": machine(),
+        },
+    }
