@@ -6,14 +6,16 @@ import gzip
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, SettingsDep, WaveDep
+from api.schemas.jobs import JobInfo, job_info
+from api.services.jobs import enqueue, schedule
 from api.services.rankings import ranking_rows
 from api.services.snapshot_store import wave_results
-from api.services.snapshots import compute_snapshot
 from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
+from api.services.weight_models import load_weight_model
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.permissions import Scope, allowed_streets
 
@@ -110,15 +112,6 @@ class Rankings(BaseModel):
     streets: list[StreetRankingRow] = Field(default_factory=list)
 
 
-class SnapshotInfo(BaseModel):
-    id: int
-    wave: str
-    model: str
-    model_version: int
-    data_hash: str
-    computed_at: datetime
-
-
 @router.get("/{wave}/rankings", response_model=Rankings, responses={422: {}})
 def get_rankings(
     request: Request,
@@ -187,27 +180,40 @@ def get_rankings(
     return Response(content=body, media_type="application/json", headers=headers)
 
 
-@router.post("/{wave}/snapshots", response_model=SnapshotInfo, status_code=201)
+@router.post(
+    "/{wave}/snapshots",
+    response_model=JobInfo,
+    status_code=202,
+    responses={202: {"description": "queued; poll the job's url until status is done"}},
+)
 def create_snapshot(
     user: ResearchUser,
     wave: WaveDep,
     session: SessionDep,
     settings: SettingsDep,
+    response: Response,
+    tasks: BackgroundTasks,
     model: str | None = Query(default=None),
 ) -> Any:
-    """Recompute the wave's index with a weight model and store it (an explicit action)."""
-    snapshot = compute_snapshot(
+    """Queue a recomputation of the wave's index with a weight model (an explicit, audited
+    action); the answer points at the job, whose ``snapshot_id`` appears when it is done."""
+    if model is not None:
+        load_weight_model(session=session, name=model)  # an unknown model is a 404 now, not later
+    job = enqueue(
         session=session,
-        wave_code=wave.code,
+        kind="snapshot",
+        wave=wave,
         model_name=model,
         bootstrap=settings.bootstrap_replicates,
         actor=user.username,
     )
-    return {
-        "id": snapshot.id,
-        "wave": wave.code,
-        "model": snapshot.model_name,
-        "model_version": snapshot.model_version,
-        "data_hash": snapshot.data_hash,
-        "computed_at": snapshot.computed_at,
-    }
+    session.commit()
+    schedule(
+        job,
+        session=session,
+        in_process=settings.runs_jobs_in_process,
+        tasks=tasks,
+        lease_s=settings.job_lease_seconds,
+    )
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return job_info(job, wave.code)
