@@ -17,6 +17,7 @@ from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
 from api.services.weight_models import load_weight_model
 from api.web.auth import CurrentUser, ResearchUser
+from api.web.http_cache import conditional_json, etag_of
 from api.web.permissions import Scope, allowed_streets
 
 router = APIRouter(prefix="/api/v1/waves", tags=["rankings"])
@@ -172,12 +173,14 @@ def get_rankings(
     # thread-pool hop (api/deps.py closes an idle session inline; PERFORMANCE.md P7).
     session.close()
     headers = {"Vary": "Accept-Encoding"}
+    etag: str = view.memo(key + "|etag", lambda: etag_of(body))
     if "gzip" in request.headers.get("accept-encoding", ""):
         # Compressed once per snapshot too: a city's ranking is ~2 MB of JSON, ~10× smaller
         # gzipped, and sending it dominates the cost of the read.
         body = view.memo(key + "|gzip", lambda: gzip.compress(body, compresslevel=6, mtime=0))
         headers["Content-Encoding"] = "gzip"
-    return Response(content=body, media_type="application/json", headers=headers)
+        etag = etag[:-1] + '-gzip"'
+    return conditional_json(request, body, etag=etag, headers=headers)
 
 
 @router.post(
