@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     bootstrap_replicates: int = 1000
     max_body_bytes: int = 256 * 1024
     submit_rate_per_minute: int = 120
+    # Scoring jobs (api/services/jobs.py): run by the server itself after the response (the
+    # default on SQLite), or left to `meihao worker` processes (the default on PostgreSQL).
+    jobs_in_process: bool | None = None
+    job_lease_seconds: float = 60.0
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        if self.jobs_in_process is not None:
+            return self.jobs_in_process
+        return self.database_url.startswith("sqlite")
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -79,11 +81,35 @@ def staff(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+def serve(
+    settings: Settings, *, host: str | None = None, port: int | None = None, workers: int = 1
+) -> int:
+    """Serve the app; with ``workers > 1``, uvicorn's own process manager runs that many
+    stateless worker processes on one port (each builds the app from the environment, and
+    a dead one is restarted). Every process must sign with the same key, so it must be
+    configured (``MEIHAO_SECRET_KEY``) rather than generated per machine."""
     import uvicorn
 
     from api.app import create_app
 
+    if workers > 1:
+        if not os.environ.get("MEIHAO_SECRET_KEY"):
+            print(
+                "meihao serve --workers N needs MEIHAO_SECRET_KEY: every process (and every "
+                "host) must sign sessions and links with the same key",
+                file=sys.stderr,
+            )
+            return 2
+        upgrade(_engine(settings))  # once, before the workers start (they would race)
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+        )
+        return 0
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,

@@ -27,6 +27,7 @@ from api.services.scorecard import build_scorecard
 from api.services.snapshot_store import wave_results
 from api.services.trends import community_trend, district_trend, street_trend
 from api.web.auth import CurrentUser, OptionalUser, current_user
+from api.web.http_cache import conditional_json
 from api.web.permissions import (
     allowed_communities,
     allowed_streets,
@@ -89,6 +90,7 @@ def _scorecard_target(
     summary="A community's scorecard",
 )
 def get_scorecard(
+    request: Request,
     target: Annotated[tuple[User, Wave, str, str | None], Depends(_scorecard_target)],
     session: SessionDep,
     model: str | None = ModelQuery,
@@ -101,7 +103,7 @@ def get_scorecard(
     payload = build_scorecard(session=session, wave=wave, community=code, model_name=model)
     # Read-only: end the transaction here, so that closing the session costs no further hop.
     session.close()
-    return Response(to_json(payload), media_type="application/json")  # follows ``Scorecard``
+    return conditional_json(request, to_json(payload))  # follows ``Scorecard``
 
 
 @router.get(

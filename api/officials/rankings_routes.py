@@ -6,15 +6,18 @@ import gzip
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, SettingsDep, WaveDep
+from api.schemas.jobs import JobInfo, job_info
+from api.services.jobs import enqueue, schedule
 from api.services.rankings import ranking_rows
 from api.services.snapshot_store import wave_results
-from api.services.snapshots import compute_snapshot
 from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
+from api.services.weight_models import load_weight_model
 from api.web.auth import CurrentUser, ResearchUser
+from api.web.http_cache import conditional_json, etag_of
 from api.web.permissions import Scope, allowed_streets
 
 router = APIRouter(prefix="/api/v1/waves", tags=["rankings"])
@@ -110,15 +113,6 @@ class Rankings(BaseModel):
     streets: list[StreetRankingRow] = Field(default_factory=list)
 
 
-class SnapshotInfo(BaseModel):
-    id: int
-    wave: str
-    model: str
-    model_version: int
-    data_hash: str
-    computed_at: datetime
-
-
 @router.get("/{wave}/rankings", response_model=Rankings, responses={422: {}})
 def get_rankings(
     request: Request,
@@ -179,35 +173,50 @@ def get_rankings(
     # thread-pool hop (api/deps.py closes an idle session inline; PERFORMANCE.md P7).
     session.close()
     headers = {"Vary": "Accept-Encoding"}
+    etag: str = view.memo(key + "|etag", lambda: etag_of(body))
     if "gzip" in request.headers.get("accept-encoding", ""):
         # Compressed once per snapshot too: a city's ranking is ~2 MB of JSON, ~10× smaller
         # gzipped, and sending it dominates the cost of the read.
         body = view.memo(key + "|gzip", lambda: gzip.compress(body, compresslevel=6, mtime=0))
         headers["Content-Encoding"] = "gzip"
-    return Response(content=body, media_type="application/json", headers=headers)
+        etag = etag[:-1] + '-gzip"'
+    return conditional_json(request, body, etag=etag, headers=headers)
 
 
-@router.post("/{wave}/snapshots", response_model=SnapshotInfo, status_code=201)
+@router.post(
+    "/{wave}/snapshots",
+    response_model=JobInfo,
+    status_code=202,
+    responses={202: {"description": "queued; poll the job's url until status is done"}},
+)
 def create_snapshot(
     user: ResearchUser,
     wave: WaveDep,
     session: SessionDep,
     settings: SettingsDep,
+    response: Response,
+    tasks: BackgroundTasks,
     model: str | None = Query(default=None),
 ) -> Any:
-    """Recompute the wave's index with a weight model and store it (an explicit action)."""
-    snapshot = compute_snapshot(
+    """Queue a recomputation of the wave's index with a weight model (an explicit, audited
+    action); the answer points at the job, whose ``snapshot_id`` appears when it is done."""
+    if model is not None:
+        load_weight_model(session=session, name=model)  # an unknown model is a 404 now, not later
+    job = enqueue(
         session=session,
-        wave_code=wave.code,
+        kind="snapshot",
+        wave=wave,
         model_name=model,
         bootstrap=settings.bootstrap_replicates,
         actor=user.username,
     )
-    return {
-        "id": snapshot.id,
-        "wave": wave.code,
-        "model": snapshot.model_name,
-        "model_version": snapshot.model_version,
-        "data_hash": snapshot.data_hash,
-        "computed_at": snapshot.computed_at,
-    }
+    session.commit()
+    schedule(
+        job,
+        session=session,
+        in_process=settings.runs_jobs_in_process,
+        tasks=tasks,
+        lease_s=settings.job_lease_seconds,
+    )
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return job_info(job, wave.code)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -151,13 +152,31 @@ class MeihaoClient:
     def retire_model(self, name: str, version: int) -> dict[str, Any]:
         return dict(self._request("POST", f"/api/v1/weight-models/{name}/{version}/retire"))
 
-    def score(self, wave: str, model: str | None = None) -> dict[str, Any]:
-        """Compute and store a snapshot of the wave with the model (default: the wave's)."""
-        return dict(
-            self._request(
-                "POST", f"/api/v1/waves/{wave}/snapshots", params=self._params(model=model)
-            )
+    def score(
+        self, wave: str, model: str | None = None, *, timeout: float = 600.0
+    ) -> dict[str, Any]:
+        """Compute and store a snapshot of the wave with the model (default: the wave's):
+        queue the job, wait until a worker has stored it, and return the snapshot."""
+        job = self._request(
+            "POST", f"/api/v1/waves/{wave}/snapshots", params=self._params(model=model)
         )
+        done = self.wait_for_job(job["url"], timeout=timeout)
+        if done["status"] != "done":
+            raise MeihaoAPIError(422, f"scoring job failed: {done['error']}", job["url"])
+        return dict(done["snapshot"])
+
+    def wait_for_job(
+        self, url: str, *, timeout: float = 600.0, poll: float = 0.5
+    ) -> dict[str, Any]:
+        """Poll a scoring job until it is done or dead (its ``url`` from a 202 answer)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = dict(self._request("GET", url))
+            if job["status"] in ("done", "dead"):
+                return job
+            if time.monotonic() > deadline:
+                raise MeihaoAPIError(504, f"job still {job['status']} after {timeout} s", url)
+            time.sleep(poll)
 
     def set_default_model(self, wave: str, name: str) -> dict[str, Any]:
         return dict(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep, WaveDep
-from api.officials.rankings_routes import SnapshotInfo
+from api.schemas.jobs import SnapshotInfo
 from api.services import model_registry as registry
 from api.services.model_compare import compare_models
 from api.services.reproduce import reproduce_snapshot

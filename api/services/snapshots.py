@@ -86,10 +86,30 @@ def score_results(
 def compute_snapshot(
     *, session: Session, wave_code: str, model_name: str | None, bootstrap: int, actor: str
 ) -> ScoreSnapshot:
-    """Score ``wave_code`` with a weight model and store the result with its provenance."""
+    """Score ``wave_code`` with a weight model and store the result with its provenance, now
+    (the CLI, the demo and tests; requests go through ``api.services.jobs``)."""
     wave = get_wave(session=session, code=wave_code)
     model = load_weight_model(session=session, name=model_name or wave.default_model)
     results = score_results(session=session, wave=wave, model=model, bootstrap=bootstrap)
+    snapshot = store_snapshot(
+        session=session, wave=wave, model=model, results=results, bootstrap=bootstrap, actor=actor
+    )
+    session.commit()
+    session.refresh(snapshot)
+    return snapshot
+
+
+def store_snapshot(
+    *,
+    session: Session,
+    wave: Wave,
+    model: WeightModel,
+    results: dict[str, Any],
+    bootstrap: int,
+    actor: str,
+    job_id: int | None = None,
+) -> ScoreSnapshot:
+    """Add the snapshot and its audit event to the session (the caller commits)."""
     assert wave.id is not None
     snapshot = ScoreSnapshot(
         wave_id=wave.id,
@@ -97,6 +117,7 @@ def compute_snapshot(
         model_version=int(model.version),
         data_hash=results["provenance"]["data_sha256"],
         results=results,
+        job_id=job_id,
     )
     session.add(snapshot)
     session.add(
@@ -109,11 +130,11 @@ def compute_snapshot(
                 "model_version": model.version,
                 "bootstrap": bootstrap,
                 "data_hash": snapshot.data_hash,
+                "job": job_id,
             },
         )
     )
-    session.commit()
-    session.refresh(snapshot)
+    session.flush()
     return snapshot
 
 

@@ -1,24 +1,24 @@
-"""Closing a survey wave: stop accepting answers and publish its final snapshot, atomically."""
+"""Closing a survey wave: stop accepting answers and queue its final snapshot, atomically."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from api.services.snapshots import compute_snapshot
+from api.services.jobs import enqueue
 from survey.errors import ConflictError
-from survey.storage.models import AuditEvent, ScoreSnapshot, Wave, utcnow
+from survey.storage.models import AuditEvent, ScoreJob, Wave, utcnow
 from survey.storage.registry import get_wave
 
 
 def close_wave(
     *, session: Session, wave_code: str, actor: str, bootstrap: int
-) -> tuple[Wave, ScoreSnapshot]:
-    """Close ``wave_code`` and recompute its snapshot with the wave's default weight model.
+) -> tuple[Wave, ScoreJob]:
+    """Close ``wave_code`` and queue its final snapshot with the wave's default weight model.
 
-    One transaction: the status change is flushed first (so submissions that arrive meanwhile
-    see a closed wave, or wait for the lock), then the wave is scored and both are committed
-    together with their audit events. If scoring fails, the wave stays open and nothing is
-    stored, so the admin can fix the cause and close again.
+    One transaction: the status change and the job commit together (so submissions that
+    arrive meanwhile see a closed wave, or wait for the lock), and a job always exists for a
+    closed wave. Scoring runs in the job; if it fails, the job says why (``status: dead``) and
+    the admin can queue a new snapshot once the cause is fixed.
     """
     wave = get_wave(session=session, code=wave_code)
     if wave.status == "closed":
@@ -36,17 +36,10 @@ def close_wave(
             detail={"closes_at": now.isoformat(), "default_model": wave.default_model},
         )
     )
-    try:
-        session.flush()
-        snapshot = compute_snapshot(
-            session=session,
-            wave_code=wave.code,
-            model_name=None,
-            bootstrap=bootstrap,
-            actor=actor,
-        )
-    except BaseException:
-        session.rollback()
-        raise
+    job = enqueue(
+        session=session, kind="close", wave=wave, model_name=None, bootstrap=bootstrap, actor=actor
+    )
+    session.commit()
     session.refresh(wave)
-    return wave, snapshot
+    session.refresh(job)
+    return wave, job

@@ -177,7 +177,12 @@ def submit_draft(*, session: Session, draft: Draft, channel: str = "web") -> Rec
             # Pending in this session: submit_response's commit stores the claim and the
             # response together, and any failure before it rolls both back.
             claim_invitation(session=session, invitation_id=draft.invitation_id)
-        receipt = submit_response(**common, extra_flags=tuple(flags))
+        receipt = submit_response(
+            **common,
+            extra_flags=tuple(flags),
+            # The code's claim and the response commit together, in this session.
+            with_session=draft.invitation_id is not None,
+        )
     except InvitationUsedError:
         session.rollback()
         # Two identical taps racing: the other one claimed the code for this very client id.

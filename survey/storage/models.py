@@ -98,6 +98,39 @@ class ScoreSnapshot(SQLModel, table=True):
     data_hash: str = Field(max_length=64)
     computed_at: datetime = Field(default_factory=utcnow)
     results: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # The job that wrote it; unique, so a job retried after a crash can never store twice.
+    job_id: int | None = Field(default=None, unique=True, index=True)
+
+
+class ScoreJob(SQLModel, table=True):
+    """A scoring run waiting for, or done by, a worker (``api.services.jobs``).
+
+    ``status``: queued → running → done, or back to queued after a failure or an expired lease
+    (a killed worker), and ``dead`` after ``max_attempts``. A running job belongs to the worker
+    holding ``lease_token`` until ``lease_expires_at``; the worker extends the lease while it
+    computes, and only the holder of a live lease can mark the job done.
+    """
+
+    __tablename__ = "score_job"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # snapshot | close (the wave's final snapshot)
+    wave_id: int = Field(foreign_key="wave.id", index=True)
+    model_name: str | None = Field(default=None, max_length=64)
+    bootstrap: int
+    actor: str = Field(max_length=64)
+    status: str = Field(default="queued", max_length=16, index=True)
+    attempts: int = 0
+    max_attempts: int = 3
+    lease_token: str | None = Field(default=None, max_length=32)
+    lease_expires_at: datetime | None = None
+    stage: str = Field(default="queued", max_length=32)
+    progress_done: int = 0
+    progress_total: int = 0
+    snapshot_id: int | None = Field(default=None, foreign_key="score_snapshot.id")
+    error: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from survey.errors import AnswerValidationError, ConflictError, FieldProblem
 from survey.storage.encoding import encode_numeric
+from survey.storage.group_commit import committer_for, row_values
 from survey.storage.models import Community, Response, Wave
 from survey.storage.registry import questionnaire_for_wave, read_community, read_wave
 
@@ -101,11 +102,16 @@ def submit_response(
     channel: str = "api",
     honeypot: bool = False,
     extra_flags: tuple[str, ...] = (),
+    with_session: bool = False,
 ) -> Receipt:
     """Validate and store one response, or recognise a retry of a stored one.
 
     Raises ``NotFoundError`` (wave/community), ``ConflictError`` (closed wave, or the client id
-    already used with other answers) and ``AnswerValidationError``. Commits on success.
+    already used with other answers) and ``AnswerValidationError``. Returns once the row is
+    durable: written with other concurrent submissions by the group committer
+    (:mod:`survey.storage.group_commit`), or, with ``with_session``, committed by ``session``
+    together with what the caller already did in it (an invitation code claimed with its
+    response).
     """
     client_id = check_client_id(client_id)
     wave = read_wave(session=session, code=wave_code)
@@ -144,25 +150,36 @@ def submit_response(
         channel,
         [*flags, *extra_flags],
     )
+    if with_session:
+        return _commit_in_session(session, row, digest)
+    session.rollback()  # end this request's read transaction before waiting for the writer
+    response_id = committer_for(session.get_bind()).insert(row_values(row))  # type: ignore[arg-type]
+    if response_id is None:  # the client id is stored: a retry, or a 409
+        receipt = _existing_receipt(session, client_id, digest)
+        assert receipt is not None  # rows are never deleted
+        return receipt
+    return Receipt(response_id, client_id, created=True, submitted_at=now)
+
+
+def _commit_in_session(session: Session, row: Response, digest: str) -> Receipt:
     session.add(row)
     try:
         _commit(session)
     except IntegrityError:
-        # The usual way a retry is recognised while the wave is open: no read before the
-        # insert (most submissions are new), the UNIQUE client_id refuses the second row.
+        # No read before the insert (most submissions are new): the UNIQUE client_id
+        # refuses the second row of a retry.
         session.rollback()
-        receipt = _existing_receipt(session, client_id, digest)
+        receipt = _existing_receipt(session, row.client_id, digest)
         if receipt is None:
             raise
         return receipt
     assert row.id is not None
-    return Receipt(row.id, client_id, created=True, submitted_at=now)
+    return Receipt(row.id, row.client_id, created=True, submitted_at=row.submitted_at)
 
 
-# SQLite has one writer, and writers waiting for it poll with growing sleeps: under 64
-# concurrent submissions (P5) the p99 latency was ~4× the median. Queueing this process's
-# commits on a lock first keeps the waits short and in order (other processes still meet
-# SQLite's busy timeout); PostgreSQL commits concurrently and takes no lock.
+# SQLite has one writer, and writers waiting for it poll with growing sleeps. Queueing this
+# process's session commits on a lock keeps the waits short and in order (other processes
+# still meet SQLite's busy timeout); PostgreSQL commits concurrently and takes no lock.
 _SQLITE_COMMITS = threading.Lock()
 
 

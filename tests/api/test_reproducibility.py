@@ -20,6 +20,7 @@ from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
 from survey.research import load_research_data
 from survey.storage.models import Response, ScoreSnapshot, Wave
+from tests.support.jobs import scored_snapshot
 from tests.support.research import LATEST, WAVES, seeded_database, token_for
 
 MODEL = {
@@ -58,8 +59,7 @@ def publish_and_score(
     snap = client.post(
         f"/api/v1/waves/{wave}/snapshots", params={"model": model["name"]}, headers=headers
     )
-    assert snap.status_code == 201, snap.text
-    return dict(snap.json())
+    return scored_snapshot(client, snap, headers)
 
 
 def test_a_snapshot_is_reproduced_bit_for_bit_even_after_its_model_is_retired(
@@ -120,9 +120,13 @@ def test_frozen_data_driven_weights_do_not_move_with_the_data(
     test_client, headers = client
     model = {"name": "critic-frozen", "dimension_weights": {"method": "critic"}}
     first = publish_and_score(test_client, headers, model, wave=WAVES[0], resolve_wave=WAVES[0])
-    later = test_client.post(
-        f"/api/v1/waves/{LATEST}/snapshots", params={"model": "critic-frozen"}, headers=headers
-    ).json()
+    later = scored_snapshot(
+        test_client,
+        test_client.post(
+            f"/api/v1/waves/{LATEST}/snapshots", params={"model": "critic-frozen"}, headers=headers
+        ),
+        headers,
+    )
     frozen = snapshot_row(test_client, first["id"]).results["dimension_weights"]
     assert snapshot_row(test_client, later["id"]).results["dimension_weights"] == frozen
     # Unfrozen, CRITIC on the later wave would have given other weights.

@@ -125,6 +125,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/waves/{wave}/snapshots"): Rule(RESEARCH, 404, query="model=nope"),
     # administration
     ("POST", "/api/v1/waves/{wave}/close"): Rule(ADMIN, 404, path="/api/v1/waves/NOPE/close"),
+    ("GET", "/api/v1/jobs/{job_id}"): Rule(RESEARCH, 404),
     ("GET", "/admin/waves/{wave}/posters"): Rule(ADMIN, 200),
     ("GET", "/admin/waves/{wave}/posters/{community}"): Rule(ADMIN, 200),
     ("GET", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 200),
@@ -202,6 +203,7 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
             "version": "1",
             "token_id": "999999",
             "snapshot_id": "999999",
+            "job_id": "999999",
         },
     }
 

@@ -10,11 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import api.services.waves as wave_service
+import api.services.jobs as job_service
 from scoring.errors import ScoringError
 from survey.storage.models import ScoreSnapshot, Wave
 from survey.storage.responses import submit_response
 from tests.support.factories import complete_answers, new_client_id
+from tests.support.jobs import finished_job, scored_snapshot
 from tests.support.staff import audit, bearer, engine_of, seed_staff
 
 
@@ -48,9 +49,17 @@ def test_recomputing_a_snapshot_is_for_researchers_and_audited(staff_client: Tes
     submit_some(engine, 100)
     official = staff_client.post("/api/v1/waves/W1/snapshots", headers=bearer(engine, "district"))
     assert official.status_code == 403
-    created = staff_client.post("/api/v1/waves/W1/snapshots", headers=bearer(engine, "researcher"))
-    assert created.status_code == 201, created.text
+    researcher = bearer(engine, "researcher")
+    created = staff_client.post("/api/v1/waves/W1/snapshots", headers=researcher)
+    assert created.headers["location"] == created.json()["url"]
+    snapshot = scored_snapshot(staff_client, created, researcher)
+    assert snapshot["model"] == "equal" and snapshot["wave"] == "W1"
+    assert [e.actor for e in audit(staff_client, "enqueue_score_job")] == ["researcher"]
     assert [e.actor for e in audit(staff_client, "score_wave")] == ["researcher"]
+    # Only those who may start a job may read it.
+    url = created.json()["url"]
+    assert staff_client.get(url, headers=bearer(engine, "district")).status_code == 403
+    assert staff_client.get("/api/v1/jobs/999", headers=researcher).status_code == 404
 
 
 def test_closing_a_wave_rescores_it_and_audits_both(staff_client: TestClient) -> None:
@@ -62,10 +71,12 @@ def test_closing_a_wave_rescores_it_and_audits_both(staff_client: TestClient) ->
         ).status_code
         == 403
     )
-    closed = staff_client.post("/api/v1/waves/W1/close", headers=bearer(engine, "admin"))
-    assert closed.status_code == 200, closed.text
+    admin = bearer(engine, "admin")
+    closed = staff_client.post("/api/v1/waves/W1/close", headers=admin)
+    assert closed.status_code == 202, closed.text
     body = closed.json()
-    assert body["status"] == "closed" and body["snapshot"]["model"] == "equal"
+    assert body["status"] == "closed" and body["job"]["kind"] == "close"
+    assert scored_snapshot(staff_client, closed, admin)["model"] == "equal"
     with Session(engine) as session:
         assert session.exec(select(Wave)).one().status == "closed"
         assert len(session.exec(select(ScoreSnapshot)).all()) == 1
@@ -85,17 +96,21 @@ def test_closing_a_wave_rescores_it_and_audits_both(staff_client: TestClient) ->
     assert again.status_code == 409
 
 
-def test_a_wave_whose_scoring_fails_stays_open(
+def test_a_wave_whose_scoring_fails_closes_and_its_job_says_why(
     staff_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing(**_: Any) -> ScoreSnapshot:
+    def failing(**_: Any) -> dict[str, Any]:
         raise ScoringError("no community has enough responses")
 
-    monkeypatch.setattr(wave_service, "compute_snapshot", failing)
+    monkeypatch.setattr(job_service, "score_results", failing)
     engine = engine_of(staff_client)
-    response = staff_client.post("/api/v1/waves/W1/close", headers=bearer(engine, "admin"))
-    assert response.status_code == 422
-    assert "enough responses" in response.json()["detail"]
+    admin = bearer(engine, "admin")
+    response = staff_client.post("/api/v1/waves/W1/close", headers=admin)
+    job = finished_job(staff_client, response, admin)
+    # A data problem is not retried: the job is dead at once, with the reason.
+    assert job["status"] == "dead" and job["attempts"] == 1
+    assert "enough responses" in job["error"] and job["snapshot"] is None
     with Session(engine) as session:
-        assert session.exec(select(Wave)).one().status == "open"
-    assert audit(staff_client, "close_wave") == []
+        assert session.exec(select(Wave)).one().status == "closed"
+        assert session.exec(select(ScoreSnapshot)).all() == []
+    assert [e.actor for e in audit(staff_client, "close_wave")] == ["admin"]

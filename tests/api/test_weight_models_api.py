@@ -16,6 +16,7 @@ from api.app import create_app
 from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
 from survey.storage.models import AuditEvent, Wave
+from tests.support.jobs import scored_snapshot
 from tests.support.research import LATEST, seeded_database, token_for
 
 FIXED = {"D1": 3, "D2": 1, "D3": 1, "D4": 1, "D5": 1, "D6": 3}
@@ -179,11 +180,16 @@ def test_data_driven_weights_are_resolved_on_the_named_wave_and_frozen(api: Api)
 
 def test_snapshot_with_a_published_model_is_what_rankings_and_scorecards_show(api: Api) -> None:
     api.publish(fixed_model())
-    created = api.client.post(
-        f"/api/v1/waves/{LATEST}/snapshots", params={"model": "team-a"}, headers=api.h("researcher")
+    created = scored_snapshot(
+        api.client,
+        api.client.post(
+            f"/api/v1/waves/{LATEST}/snapshots",
+            params={"model": "team-a"},
+            headers=api.h("researcher"),
+        ),
+        api.h("researcher"),
     )
-    assert created.status_code == 201, created.text
-    assert (created.json()["model"], created.json()["model_version"]) == ("team-a", 1)
+    assert (created["model"], created["model_version"]) == ("team-a", 1)
     ranking = api.client.get(
         f"/api/v1/waves/{LATEST}/rankings", params={"model": "team-a"}, headers=api.h("official")
     ).json()
@@ -247,9 +253,15 @@ def test_retired_versions_stay_readable_and_are_not_used_for_new_scores(api: Api
     )
     old = api.client.get("/api/v1/weight-models/team-a/2", headers=api.h("official")).json()
     assert old["status"] == "retired" and old["definition"]["dimension_weights"]["D2"] == 5
-    snap = api.client.post(
-        f"/api/v1/waves/{LATEST}/snapshots", params={"model": "team-a"}, headers=api.h("researcher")
-    ).json()
+    snap = scored_snapshot(
+        api.client,
+        api.client.post(
+            f"/api/v1/waves/{LATEST}/snapshots",
+            params={"model": "team-a"},
+            headers=api.h("researcher"),
+        ),
+        api.h("researcher"),
+    )
     assert snap["model_version"] == 1
     api.client.put(
         f"/api/v1/waves/{LATEST}/default-model",

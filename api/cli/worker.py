@@ -1,0 +1,58 @@
+"""``meihao worker``: take queued scoring jobs from the database and run them.
+
+Several workers may run at once against PostgreSQL (each job is claimed by exactly one); on
+SQLite the server runs jobs itself, so a worker is only needed there when
+``MEIHAO_JOBS_IN_PROCESS=false``. A worker that is killed loses its job after one lease
+(``MEIHAO_JOB_LEASE_SECONDS``), and another worker retries it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import time
+from typing import Any
+
+from api.services.jobs import claim, run_job
+from api.settings import get_settings
+from survey.storage.db import make_engine
+from survey.storage.migrate import upgrade
+
+
+def add_parsers(sub: Any) -> None:
+    worker = sub.add_parser("worker", help="run queued scoring jobs (several may run at once)")
+    worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
+    worker.add_argument("--poll", type=float, default=1.0, help="seconds between empty polls")
+    worker.add_argument("--lease", type=float, default=None, help="lease seconds of a job")
+    worker.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    lease_s = args.lease or settings.job_lease_seconds
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    print(f"worker {name} waiting for scoring jobs (lease {lease_s:g} s)", flush=True)
+    try:
+        while True:
+            taken = claim(engine, lease_s=lease_s)
+            if taken is None:
+                if args.once:
+                    return 0
+                time.sleep(args.poll)
+                continue
+            started = time.monotonic()
+            job_id = taken.job_id
+            print(f"job {job_id}: started", flush=True)
+
+            def say(stage: str, job_id: int = job_id) -> None:
+                print(f"job {job_id}: {stage}", flush=True)
+
+            status = run_job(engine, taken, lease_s=lease_s, progress=say)
+            print(f"job {job_id}: {status} in {time.monotonic() - started:.1f} s", flush=True)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        engine.dispose()

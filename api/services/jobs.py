@@ -1,0 +1,295 @@
+"""Scoring as background jobs: a queue in the database that any number of workers share.
+
+Closing a wave or asking for a snapshot only *enqueues* a :class:`ScoreJob`; the request
+answers 202 with the job's address at once, and a worker (``meihao worker``, several may run
+on PostgreSQL) computes the snapshot. On SQLite, or wherever ``MEIHAO_JOBS_IN_PROCESS`` says so,
+the server runs the same :func:`run_job` itself right after sending the response.
+
+Why a table and no queue library: the queue must commit atomically with what it belongs to (a
+wave's status change and its final-snapshot job are one transaction), must work on SQLite and
+PostgreSQL alike, and its guarantees fit in three statements:
+
+- **Claim** with one conditional ``UPDATE … WHERE status = 'queued' OR lease expired``: of two
+  workers racing for a job, exactly one sees ``rowcount == 1``. No ``SELECT … FOR UPDATE``
+  is needed, so SQLite and PostgreSQL run the same code.
+- **Lease**: a running job belongs to the holder of ``lease_token`` until
+  ``lease_expires_at``; a heartbeat thread extends it while the numerics run, so a worker
+  killed with SIGKILL loses the job after one lease and another worker takes it over.
+- **Finish** in one transaction that first marks the job done *only if the lease is still
+  ours*, then stores the snapshot with ``job_id`` (a unique column): a job never writes two
+  snapshots, even if a worker that lost its lease wakes up and tries.
+
+Domain errors (a wave with too few answers, a model that does not fit) cannot be fixed by
+retrying: the job goes ``dead`` at once with the message. Anything else (a lost connection, a
+crash) is retried up to ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api.services.snapshots import score_results, store_snapshot
+from api.services.weight_models import load_weight_model
+from survey.errors import SurveyError
+from survey.storage.models import AuditEvent, ScoreJob, Wave, utcnow
+
+DEFAULT_LEASE_S = 60.0
+ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job this worker holds, and the token that proves it."""
+
+    job_id: int
+    token: str
+
+
+def enqueue(
+    *,
+    session: Session,
+    kind: str,
+    wave: Wave,
+    model_name: str | None,
+    bootstrap: int,
+    actor: str,
+) -> ScoreJob:
+    """Add a job (the caller commits, together with whatever the job belongs to)."""
+    assert wave.id is not None
+    job = ScoreJob(
+        kind=kind, wave_id=wave.id, model_name=model_name, bootstrap=bootstrap, actor=actor
+    )
+    session.add(job)
+    session.flush()
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="enqueue_score_job",
+            target=wave.code,
+            detail={"job": job.id, "kind": kind, "model": model_name, "bootstrap": bootstrap},
+        )
+    )
+    return job
+
+
+def get_job(*, session: Session, job_id: int) -> ScoreJob:
+    job = session.get(ScoreJob, job_id)
+    if job is None:
+        from survey.errors import NotFoundError
+
+        raise NotFoundError(f"no job with id {job_id}")
+    return job
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        col(ScoreJob.status) == "queued",
+        and_(col(ScoreJob.status) == "running", col(ScoreJob.lease_expires_at) < now),
+    )
+
+
+def claim(
+    engine: Engine, *, lease_s: float = DEFAULT_LEASE_S, job_id: int | None = None
+) -> Claim | None:
+    """Take the oldest claimable job (or ``job_id`` only), or ``None`` when there is none."""
+    now = utcnow()
+    with Session(engine) as session:
+        # A job whose worker died on its last attempt is not retried again.
+        session.execute(
+            update(ScoreJob)
+            .where(
+                col(ScoreJob.status) == "running",
+                col(ScoreJob.lease_expires_at) < now,
+                col(ScoreJob.attempts) >= col(ScoreJob.max_attempts),
+            )
+            .values(
+                status="dead",
+                stage="dead",
+                lease_token=None,
+                finished_at=now,
+                error="the worker stopped (lease expired) on the last attempt",
+            )
+        )
+        session.commit()
+        query = select(ScoreJob.id).where(_claimable(now)).order_by(col(ScoreJob.id)).limit(8)
+        if job_id is not None:
+            query = query.where(col(ScoreJob.id) == job_id)
+        for candidate in session.exec(query).all():
+            token = secrets.token_hex(16)
+            taken = session.execute(
+                update(ScoreJob)
+                .where(col(ScoreJob.id) == candidate, _claimable(now))
+                .values(
+                    status="running",
+                    stage="starting",
+                    lease_token=token,
+                    lease_expires_at=now + timedelta(seconds=lease_s),
+                    attempts=col(ScoreJob.attempts) + 1,
+                    started_at=now,
+                )
+            )
+            session.commit()
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                assert candidate is not None
+                return Claim(candidate, token)
+    return None
+
+
+def _held(claim_: Claim) -> Any:
+    return and_(
+        col(ScoreJob.id) == claim_.job_id,
+        col(ScoreJob.lease_token) == claim_.token,
+        col(ScoreJob.status) == "running",
+    )
+
+
+def _report(engine: Engine, claim_: Claim, **values: Any) -> bool:
+    """Update the job while we hold it; ``False`` once the lease is lost."""
+    with Session(engine) as session:
+        done = session.execute(update(ScoreJob).where(_held(claim_)).values(**values))
+        session.commit()
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+class _Heartbeat:
+    """Extends the lease every third of it while the numerics run (a killed process stops)."""
+
+    def __init__(self, engine: Engine, claim_: Claim, lease_s: float) -> None:
+        self._engine, self._claim, self._lease_s = engine, claim_, lease_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="job-heartbeat")
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._lease_s / 3):
+            expires = utcnow() + timedelta(seconds=self._lease_s)
+            if not _report(self._engine, self._claim, lease_expires_at=expires):
+                return
+
+
+def run_job(
+    engine: Engine,
+    claim_: Claim,
+    *,
+    lease_s: float = DEFAULT_LEASE_S,
+    progress: Callable[[str], None] | None = None,
+) -> str:
+    """Compute and store the snapshot of a claimed job; returns its final status."""
+    say = progress or (lambda _stage: None)
+    try:
+        with _Heartbeat(engine, claim_, lease_s):
+            with Session(engine) as session:
+                job = get_job(session=session, job_id=claim_.job_id)
+                wave = session.get(Wave, job.wave_id)
+                assert wave is not None
+                model = load_weight_model(
+                    session=session, name=job.model_name or wave.default_model
+                )
+                _report(engine, claim_, stage="scoring", progress_total=job.bootstrap)
+                say("scoring")
+                results = score_results(
+                    session=session, wave=wave, model=model, bootstrap=job.bootstrap
+                )
+            say("storing")
+            return _finish(engine, claim_, wave_code=wave.code, model=model, results=results)
+    except (SurveyError, ValueError) as error:  # ScoringError is a ValueError: not retryable
+        _fail(engine, claim_, error, retry=False)
+        return "dead"
+    except Exception as error:
+        return _fail(engine, claim_, error, retry=True)
+
+
+def _finish(
+    engine: Engine, claim_: Claim, *, wave_code: str, model: Any, results: dict[str, Any]
+) -> str:
+    with Session(engine) as session:
+        now = utcnow()
+        held = session.execute(
+            update(ScoreJob)
+            .where(_held(claim_))
+            .values(status="done", stage="done", finished_at=now, lease_token=None)
+        )
+        if held.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()  # another worker took the job over: it stores, we do not
+            return "lost"
+        job = get_job(session=session, job_id=claim_.job_id)
+        wave = session.get(Wave, job.wave_id)
+        assert wave is not None
+        snapshot = store_snapshot(
+            session=session,
+            wave=wave,
+            model=model,
+            results=results,
+            bootstrap=job.bootstrap,
+            actor=job.actor,
+            job_id=job.id,
+        )
+        job.snapshot_id = snapshot.id
+        job.progress_done = job.bootstrap
+        session.add(job)
+        session.commit()
+    return "done"
+
+
+def _fail(engine: Engine, claim_: Claim, error: Exception, *, retry: bool) -> str:
+    with Session(engine) as session:
+        job = session.get(ScoreJob, claim_.job_id)
+        again = retry and job is not None and job.attempts < job.max_attempts
+        status = "queued" if again else "dead"
+        session.execute(
+            update(ScoreJob)
+            .where(_held(claim_))
+            .values(
+                status=status,
+                stage=status,
+                lease_token=None,
+                finished_at=None if again else utcnow(),
+                error=f"{type(error).__name__}: {error}"[:ERROR_CHARS],
+            )
+        )
+        session.commit()
+    return status
+
+
+def run_pending(
+    engine: Engine, *, lease_s: float = DEFAULT_LEASE_S, job_id: int | None = None
+) -> int:
+    """Run claimable jobs until none is left (or just ``job_id``); returns how many ran."""
+    ran = 0
+    while (claim_ := claim(engine, lease_s=lease_s, job_id=job_id)) is not None:
+        run_job(engine, claim_, lease_s=lease_s)
+        ran += 1
+    return ran
+
+
+class TaskRunner(Protocol):
+    """What runs work after a response (FastAPI's ``BackgroundTasks``)."""
+
+    def add_task(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None: ...
+
+
+def schedule(
+    job: ScoreJob, *, session: Session, in_process: bool, tasks: TaskRunner, lease_s: float
+) -> None:
+    """After the job is committed: run it in this process once the response is sent (SQLite's
+    default), or leave it to the workers. The same :func:`run_job` does the work either way."""
+    if in_process:
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        tasks.add_task(run_pending, engine, lease_s=lease_s, job_id=job.id)
