@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     bootstrap_replicates: int = 1000
     max_body_bytes: int = 256 * 1024
     submit_rate_per_minute: int = 120
+    # Client addresses in the access log: off, so a resident's address is never written next to
+    # the request that carried their answers (docs/access.md, Logs).
+    access_log_addresses: bool = False
 
 
 def load_or_create_secret(path: Path) -> str:

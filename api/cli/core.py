@@ -83,12 +83,17 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     import uvicorn
 
     from api.app import create_app
+    from api.web.access_log import log_config
 
+    # uvicorn's own access log (client address + full request line) stays off: the app writes
+    # one that keeps residents anonymous (api/web/access_log.py).
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        access_log=False,
+        log_config=log_config(),
     )
     return 0
 

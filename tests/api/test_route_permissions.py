@@ -228,7 +228,12 @@ def test_route_by_caller_statuses(client: TestClient, world: dict[str, Any]) -> 
         url = request_for(route, rule, world["values"])
         method = route[0]
         for caller in CALLERS:
-            caller_client = TestClient(client.app, cookies=world["cookies"][caller])
+            # as a browser on this site sends it (cross-site requests: tests/api/test_cross_site.py)
+            caller_client = TestClient(
+                client.app,
+                cookies=world["cookies"][caller],
+                headers={"Origin": "http://testserver"},
+            )
             kwargs: dict[str, Any] = {"follow_redirects": False}
             if method in ("POST", "PUT", "DELETE"):
                 if url.startswith("/api/"):
