@@ -30,9 +30,10 @@ from survey.errors import (
 MAX_PROBLEMS_SHOWN = 50
 
 
-def _to_replacement(error: UnicodeError) -> tuple[str, int]:
+def _to_replacement(error: UnicodeError) -> tuple[bytes, int]:
     assert isinstance(error, UnicodeEncodeError)
-    return "\ufffd", error.end
+    # bytes: the UTF-8 encoder accepts only ASCII text from a handler
+    return "\ufffd".encode() * (error.end - error.start), error.end
 
 
 codecs.register_error("meihao.replace", _to_replacement)

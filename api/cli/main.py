@@ -53,11 +53,16 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli.models import add_parsers as add_model_parsers
 
     add_model_parsers(sub)
+    from api.cli.repair import add_parsers as add_repair_parsers
+
+    add_repair_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if callable(getattr(args, "handler", None)):
+        return int(args.handler(args))
     settings = get_settings()
     from api.cli import core as commands
 
