@@ -249,3 +249,18 @@ def test_every_page_forbids_framing(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_the_openapi_example_submission_is_accepted(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ResponseCreate"]
+    example = {**schema["examples"][0], "wave": "W1", "community": "C1"}  # the seeded codes
+    response = client.post("/api/v1/responses", json=example)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("started_at", ["0001-01-01T00:00:00Z", "2999-01-01T00:00:00+08:00"])
+def test_implausible_start_times_are_refused(client: TestClient, started_at: str) -> None:
+    body = {**json.loads(BASE), "started_at": started_at}
+    response = client.post("/api/v1/responses", json=body)
+    assert response.status_code == 422 and "started_at" in response.text
+    assert responses_stored(client) == 0
