@@ -24,7 +24,7 @@ def example_answers() -> dict[str, Any]:
         if item.kind == "likert":
             answers[item.code] = 4
         elif item.kind == "rating":
-            answers[item.code] = max(item.low, min(item.high, 8))  # type: ignore[union-attr]
+            answers[item.code] = max(item.low, min(item.high, 8))
         elif item.kind == "single_choice":  # an adult's answer (an under-18 one ends the form)
             answers[item.code] = next(
                 str(v) for v in options if "under" not in str(v) and "17" not in str(v)
@@ -32,7 +32,7 @@ def example_answers() -> dict[str, Any]:
         elif item.kind == "multi_choice":
             answers[item.code] = [options[0]]
         elif item.kind == "numeric":
-            answers[item.code] = item.min if item.min is not None else 0  # type: ignore[union-attr]
+            answers[item.code] = item.min if item.min is not None else 0
     return q.validate_answers(answers)
 
 

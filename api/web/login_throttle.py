@@ -123,5 +123,5 @@ def record_success(*, session: Session, address: str, username: str) -> None:
     on spraying others.
     """
     key = _key("pair", address, username[:MAX_USERNAME_LENGTH])
-    session.exec(delete(LoginThrottle).where(col(LoginThrottle.key) == key))  # type: ignore[call-overload]
+    session.exec(delete(LoginThrottle).where(col(LoginThrottle.key) == key))
     session.commit()
