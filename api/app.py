@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.admin import access_routes, job_routes, wave_routes
-from api.errors import install_error_handlers
+from api.errors import SafeJSONResponse, install_error_handlers
 from api.exports import routes as export_routes
 from api.officials import home_routes, json_routes, page_routes, rankings_routes
 from api.research import routes as research_routes
@@ -18,9 +18,14 @@ from api.research import weight_model_routes
 from api.residents import form_routes, responses_routes
 from api.settings import Settings, complete, get_settings
 from api.web import health, signin
+from api.web.access_log import AccessLog
+from api.web.auth import current_user
 from api.web.csrf import CsrfCookie
 from api.web.limits import BodySizeLimit
+from api.web.origin_guard import OriginGuard
 from api.web.public_assets import mount_api_docs
+from api.web.security_headers import SecurityHeaders
+from api.web.text_guard import TextGuard
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
 
@@ -45,13 +50,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served offline by api.web.public_assets
         redoc_url=None,
+        default_response_class=SafeJSONResponse,
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost last: the log sees every status, headers go on every reply, bodies are bounded
+    # and read once, then checked for text that is not Unicode, then for cross-site origins.
     app.add_middleware(CsrfCookie)
+    app.add_middleware(OriginGuard)
+    app.add_middleware(TextGuard)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog, addresses=settings.access_log_addresses)
     mount_api_docs(app)  # before /static, whose mount would shadow /static/apidocs
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    staff_only = (
+        rankings_routes,
+        wave_routes,
+        job_routes,
+        export_routes,
+        access_routes,
+        weight_model_routes,
+        research_routes,
+        json_routes,
+        page_routes,
+    )
     for module in (
         health,
         responses_routes,
@@ -68,5 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_routes,
         page_routes,
     ):
-        app.include_router(module.router)
+        # Sign-in is checked before anything else a staff route depends on, so an anonymous
+        # caller gets the same reply for a wave or community that exists and one that does not.
+        first = [Depends(current_user)] if module in staff_only else []
+        app.include_router(module.router, dependencies=first)
     return app

@@ -7,7 +7,13 @@ so a client handles one format.
 
 from __future__ import annotations
 
+import codecs
+import json
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from scoring.errors import ScoringError
@@ -18,6 +24,48 @@ from survey.errors import (
     QuestionnaireDefinitionError,
     SurveyError,
 )
+
+# An error reply lists this many problems and then how many there were: 10,000 unknown answer
+# keys in a 120 KB body must not earn a megabyte of reply.
+MAX_PROBLEMS_SHOWN = 50
+
+
+def _to_replacement(error: UnicodeError) -> tuple[bytes, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    # bytes: the UTF-8 encoder accepts only ASCII text from a handler
+    return "\ufffd".encode() * (error.end - error.start), error.end
+
+
+codecs.register_error("meihao.replace", _to_replacement)
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that always encodes: text that is not valid Unicode (a lone surrogate stored before
+    the edge refused it) goes out as U+FFFD instead of failing the whole reply."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(
+            content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+        )
+        return text.encode("utf-8", errors="meihao.replace")
+
+
+def capped(problems: list[Any]) -> dict[str, Any]:
+    """An error body with at most :data:`MAX_PROBLEMS_SHOWN` problems and their total count."""
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    body: dict[str, Any] = {"detail": shown}
+    if len(problems) > len(shown):
+        shown.append(
+            {
+                "loc": ["body"],
+                "msg": f"… and {len(problems) - len(shown)} more problems "
+                f"({len(problems)} in all); fix these first",
+                "type": "too_many_problems",
+            }
+        )
+        body["problem_count"] = len(problems)
+    return body
+
 
 TOP_LEVEL_FIELDS = {"wave", "community", "client_id", "started_at", "answers"}
 
@@ -49,13 +97,18 @@ STATUS_OF: dict[type[Exception], int] = {
 
 async def _as_json(_request: Request, exc: Exception) -> JSONResponse:
     status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
-    return JSONResponse(status_code=status, content={"detail": str(exc)})
+    return SafeJSONResponse(status_code=status, content={"detail": str(exc)})
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnswerValidationError)
     async def _invalid(_request: Request, exc: AnswerValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": problem_list(exc)})
+        return SafeJSONResponse(status_code=422, content=capped(problem_list(exc)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler, but capped, and safe for any text the input held.
+        return SafeJSONResponse(status_code=422, content=capped(jsonable_encoder(exc.errors())))
 
     for error_class in STATUS_OF:
         app.add_exception_handler(error_class, _as_json)

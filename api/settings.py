@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     bootstrap_replicates: int = 1000
     max_body_bytes: int = 256 * 1024
     submit_rate_per_minute: int = 120
+    # Client addresses in the access log: off, so a resident's address is never written next to
+    # the request that carried their answers (docs/access.md, Logs).
+    access_log_addresses: bool = False
     # Scoring jobs (api/services/jobs.py): run by the server itself after the response (the
     # default on SQLite), or left to `meihao worker` processes (the default on PostgreSQL).
     jobs_in_process: bool | None = None

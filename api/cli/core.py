@@ -91,7 +91,10 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.web.access_log import log_config
 
+    # uvicorn's own access log (client address + full request line) stays off: the app writes
+    # one that keeps residents anonymous (api/web/access_log.py).
     if workers > 1:
         if not os.environ.get("MEIHAO_SECRET_KEY"):
             print(
@@ -108,6 +111,8 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             log_level="info",
+            access_log=False,
+            log_config=log_config(),
         )
         return 0
     uvicorn.run(
@@ -115,6 +120,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        access_log=False,
+        log_config=log_config(),
     )
     return 0
 

@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli.models import add_parsers as add_model_parsers
 
     add_model_parsers(sub)
+    from api.cli.repair import add_parsers as add_repair_parsers
+
+    add_repair_parsers(sub)
     from api.cli import worker
 
     worker.add_parsers(sub)
@@ -64,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if hasattr(args, "handler"):
+    if callable(getattr(args, "handler", None)):
         return int(args.handler(args))
     settings = get_settings()
     from api.cli import core as commands

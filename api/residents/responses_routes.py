@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import SessionDep
+from api.residents.example import example_submission, plausible_start
 from survey.storage.responses import submit_response
 
 router = APIRouter(prefix="/api/v1/responses", tags=["responses"])
@@ -18,17 +19,7 @@ router = APIRouter(prefix="/api/v1/responses", tags=["responses"])
 class ResponseCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "wave": "2026Q2",
-                    "community": "CH01-001",
-                    "client_id": "0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10",
-                    "answers": {"D1.1": 4, "D1.2": 5, "D2.5": 2, "O1": 8, "age_band": "60-69"},
-                    "started_at": "2026-05-12T09:30:00+08:00",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [example_submission()]},
     )
 
     wave: str = Field(min_length=1, max_length=32, description="wave code, e.g. 2026Q2")
@@ -36,6 +27,11 @@ class ResponseCreate(BaseModel):
     client_id: str = Field(min_length=1, max_length=64, description="UUID made by the client")
     answers: dict[str, Any] = Field(description="item code → answer")
     started_at: datetime | None = Field(default=None, description="when the form was opened")
+
+    @field_validator("started_at")
+    @classmethod
+    def _plausible_start(cls, value: datetime | None) -> datetime | None:
+        return plausible_start(value)
 
 
 class ResponseReceipt(BaseModel):

@@ -1,8 +1,9 @@
 """Who is calling: staff sessions (pages) and bearer tokens (API), and the role checks.
 
-Pages use a signed, expiring cookie (itsdangerous, keyed by ``settings.secret_key``): it holds the
-user id and a fingerprint of the password hash, so changing a password ends every session of that
-user without a session table. Notebooks and scripts send ``Authorization: Bearer <token>``.
+Pages use a session cookie holding a random id that is checked against the ``staff_session``
+table on every request (survey/storage/sessions.py): signing out, changing the password or
+deactivating the account ends it at once, even for a copied cookie. Notebooks and scripts send
+``Authorization: Bearer <token>``.
 Residents never sign in; their routes use none of these dependencies.
 
 Use in routes::
@@ -14,22 +15,22 @@ Use in routes::
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session
 
-from api.deps import SessionDep, SettingsDep
-from api.settings import Settings
+from api.deps import SessionDep
 from survey.storage.models import User
+from survey.storage.sessions import create_session, resolve_session, revoke_session
 from survey.storage.users import resolve_token
 
 SESSION_COOKIE = "meihao_session"
-SESSION_MAX_AGE_S = 8 * 3600  # one working day; then sign in again
-_SESSION_SALT = "meihao.staff-session"
+SESSION_LIFETIME = timedelta(hours=8)  # one working day; then sign in again
+REMEMBER_LIFETIME = timedelta(days=14)  # "remember me": a persistent cookie for this long
 
 ROLE_LABELS = {
     "admin": "管理员 admin",
@@ -38,25 +39,21 @@ ROLE_LABELS = {
 }
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt=_SESSION_SALT)
-
-
-def _password_fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
-def session_cookie_value(settings: Settings, user: User) -> str:
-    return _serializer(settings).dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+def new_session(*, session: Session, user: User, remember: bool = False) -> str:
+    """Open a server-side session; returns the cookie value."""
+    lifetime = REMEMBER_LIFETIME if remember else SESSION_LIFETIME
+    return create_session(session=session, user=user, lifetime=lifetime)
 
 
 def set_session_cookie(
-    response: Response, request: Request, settings: Settings, user: User
+    response: Response, request: Request, session: Session, user: User, *, remember: bool = False
 ) -> None:
+    """Sign ``user`` in on this browser. Without "remember me" the cookie has no Max-Age, so it
+    ends with the browser; the server ends the session after 8 h either way."""
     response.set_cookie(
         SESSION_COOKIE,
-        session_cookie_value(settings, user),
-        max_age=SESSION_MAX_AGE_S,
+        new_session(session=session, user=user, remember=remember),
+        max_age=int(REMEMBER_LIFETIME.total_seconds()) if remember else None,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
@@ -64,24 +61,19 @@ def set_session_cookie(
     )
 
 
-def clear_session_cookie(response: Response) -> None:
+def end_session(request: Request, session: Session, response: Response) -> None:
+    """Sign-out: the session is revoked in the database (a copied cookie is dead too)."""
+    value = request.cookies.get(SESSION_COOKIE)
+    if value:
+        revoke_session(session=session, session_id=value)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
-def _user_from_cookie(request: Request, session: SessionDep, settings: Settings) -> User | None:
+def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
     value = request.cookies.get(SESSION_COOKIE)
     if not value:
         return None
-    try:
-        data: Any = _serializer(settings).loads(value, max_age=SESSION_MAX_AGE_S)
-    except BadSignature:  # also covers SignatureExpired
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
-        return None
-    user = session.get(User, data["uid"])
-    if user is None or not user.active or data.get("pw") != _password_fingerprint(user):
-        return None
-    return user
+    return resolve_session(session=session, session_id=value)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -92,7 +84,7 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def optional_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
+def optional_user(request: Request, session: SessionDep) -> User | None:
     """The signed-in staff user, or None (anonymous, resident, bad or expired credentials).
 
     A request that sends a bearer token is judged by the token alone: a bad token is not
@@ -103,7 +95,7 @@ def optional_user(request: Request, session: SessionDep, settings: SettingsDep) 
         user = resolve_token(session=session, token=token)
         request.state.auth_method = "token" if user is not None else "bad_token"
     else:
-        user = _user_from_cookie(request, session, settings)
+        user = _user_from_cookie(request, session)
         request.state.auth_method = "cookie" if user is not None else None
     request.state.user = user
     return user

@@ -10,64 +10,49 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import SessionDep, SettingsDep
-from api.web.auth import CurrentUser, OptionalUser, clear_session_cookie, set_session_cookie
+from api.deps import SessionDep
+from api.web.auth import CurrentUser, OptionalUser, end_session, set_session_cookie
 from api.web.csrf import CsrfChecked
+from api.web.login_throttle import LoginThrottled, ensure_allowed, record_failure, record_success
 from api.web.templating import templates
-from survey.storage.models import User, utcnow
+from survey.storage.models import User
 from survey.storage.users import (
     MAX_PASSWORD_LENGTH,
     MAX_USERNAME_LENGTH,
     authenticate,
     issue_token,
-    recent_failed_logins,
     record_login,
     revoke_token,
 )
 
 router = APIRouter(tags=["auth"])
 
-LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILED_LOGINS = 10  # per username per window; then 429 until the oldest failure ages out
 DEFAULT_LANDING = "/"
-
-
-class LoginThrottled(Exception):
-    def __init__(self, retry_after_s: int) -> None:
-        self.retry_after_s = retry_after_s
 
 
 class _BadCredentials(Exception):
     pass
 
 
-def ensure_not_throttled(*, session: Session, username: str) -> None:
-    """Raise :class:`LoginThrottled` after too many recent failures for this username.
-
-    Counted per username, not per IP: residents' compounds and officials' offices share
-    addresses, while guessing one account's password is what the limit must stop.
-    """
-    now = utcnow()
-    failures, oldest = recent_failed_logins(
-        session=session, username=username, since=now - LOGIN_WINDOW
-    )
-    if failures < MAX_FAILED_LOGINS:
-        return
-    oldest = oldest or now
-    raise LoginThrottled(max(1, int((oldest + LOGIN_WINDOW - now).total_seconds()) + 1))
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
-def check_credentials(*, session: Session, username: str, password: str, channel: str) -> User:
+def check_credentials(
+    *, session: Session, address: str, username: str, password: str, channel: str
+) -> User:
     """The user, or :class:`LoginThrottled` / :class:`_BadCredentials`.
 
-    Every checked attempt is audited (``login`` / ``login_failed``); attempts refused by the
-    throttle are not, so hammering a locked account neither extends the lock nor fills the table.
+    A refused attempt costs no password hash and no audit row (see api/web/login_throttle.py);
+    a checked one costs one argon2 verification whether or not the username exists.
     """
-    ensure_not_throttled(session=session, username=username)
+    ensure_allowed(session=session, address=address, username=username)
     user = authenticate(session=session, username=username, password=password)
-    record_login(session=session, username=username, succeeded=user is not None, channel=channel)
     if user is None:
+        record_failure(session=session, address=address, username=username, channel=channel)
         raise _BadCredentials
+    record_success(session=session, address=address, username=username)
+    record_login(session=session, username=username, succeeded=True, channel=channel)
     return user
 
 
@@ -111,11 +96,11 @@ def login_form(request: Request, user: OptionalUser, next: str | None = None) ->
 def login(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     _csrf: CsrfChecked,
     username: Annotated[str, Form(max_length=MAX_USERNAME_LENGTH)] = "",
     password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
+    remember: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     username = username.strip()
     target = safe_next(next)
@@ -129,7 +114,11 @@ def login(
         )
     try:
         user = check_credentials(
-            session=session, username=username, password=password, channel="web"
+            session=session,
+            address=client_address(request),
+            username=username,
+            password=password,
+            channel="web",
         )
     except LoginThrottled as exc:
         minutes = (exc.retry_after_s + 59) // 60
@@ -151,14 +140,14 @@ def login(
             error="用户名或密码错误 / wrong username or password",
         )
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, request, settings, user)
+    set_session_cookie(response, request, session, user, remember=bool(remember))
     return response
 
 
 @router.post("/logout", include_in_schema=False)
-def logout(_csrf: CsrfChecked) -> Response:
+def logout(request: Request, session: SessionDep, _csrf: CsrfChecked) -> Response:
     response = RedirectResponse("/login", status_code=303)
-    clear_session_cookie(response)
+    end_session(request, session, response)
     return response
 
 
@@ -198,7 +187,9 @@ class Me(BaseModel):
     tags=["auth"],
     responses={401: {}, 429: {}},
 )
-def create_token(body: TokenCreate, session: SessionDep, user: OptionalUser) -> Any:
+def create_token(
+    body: TokenCreate, request: Request, session: SessionDep, user: OptionalUser
+) -> Any:
     """Issue a bearer token to the signed-in user, or to ``username`` + ``password``.
 
     The body must be JSON, so a cross-site HTML form cannot make a signed-in browser ask for one.
@@ -207,6 +198,7 @@ def create_token(body: TokenCreate, session: SessionDep, user: OptionalUser) -> 
         try:
             user = check_credentials(
                 session=session,
+                address=client_address(request),
                 username=(body.username or "").strip(),
                 password=body.password or "",
                 channel="api",

@@ -214,3 +214,36 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random id, the table only its SHA-256.
+
+    Checked on every request, so signing out (``revoked_at``) or changing the password (every
+    session of the user revoked) ends the session at once, even for a copied cookie.
+    """
+
+    __tablename__ = "staff_session"
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(index=True, unique=True, max_length=64)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = Field(default=None)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins in the current burst of one address, or of one (address, account) pair.
+
+    ``key`` is a SHA-256 of the kind and the address (and username), so the table holds no
+    address in clear. ``audit_id`` is the burst's one ``login_failed`` audit row, whose count
+    grows with the burst.
+    """
+
+    __tablename__ = "login_throttle"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=64)
+    window_start: datetime = Field(default_factory=utcnow)
+    failures: int = Field(default=0)
+    audit_id: int | None = Field(default=None)

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from survey.errors import ConflictError, NotFoundError, SurveyError
 from survey.storage.models import ApiToken, AuditEvent, Community, Street, User, utcnow
+from survey.storage.sessions import revoke_user_sessions
 
 ROLES = ("admin", "researcher", "official")
 SCOPE_LEVELS = ("district", "street", "community")
@@ -117,14 +118,20 @@ def create_user(
 
 
 def set_password(*, session: Session, username: str, password: str, actor: str) -> User:
-    """Replace a password; the session cookies of that user stop working (see api/auth.py)."""
+    """Replace a password; every signed-in session of that user ends (survey/storage/sessions)."""
     user = get_user(session=session, username=username)
     if user is None:
         raise NotFoundError(f"no user {username!r}")
     _check_password(password)
     user.password_hash = hash_password(password)
     session.add(user)
-    session.add(AuditEvent(actor=actor, action="set_password", target=username))
+    assert user.id is not None
+    ended = revoke_user_sessions(session=session, user_id=user.id)
+    session.add(
+        AuditEvent(
+            actor=actor, action="set_password", target=username, detail={"sessions_ended": ended}
+        )
+    )
     session.commit()
     session.refresh(user)
     return user

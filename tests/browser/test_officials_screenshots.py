@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from api.settings import Settings
-from api.web.auth import SESSION_COOKIE, session_cookie_value
+from api.web.auth import SESSION_COOKIE, new_session
 from survey.storage.db import make_engine
 from survey.storage.models import User
 from tests.support import officials_district
@@ -42,9 +41,9 @@ def admin_cookie(live: LiveServer, url: str) -> str:
     engine = make_engine(url)
     with Session(engine) as session:
         user = session.exec(select(User).where(User.username == "admin")).one()
+        value = new_session(session=session, user=user)
     engine.dispose()
-    settings = Settings(database_url=url, secret_key=live.env["MEIHAO_SECRET_KEY"])
-    return session_cookie_value(settings, user)
+    return value
 
 
 def test_dashboard_and_scorecard_screenshots(server: tuple[LiveServer, str]) -> None:

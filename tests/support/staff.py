@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 import survey.storage.users as users
 from api.services.snapshot_store import clear_cache
 from api.settings import Settings
-from api.web.auth import SESSION_COOKIE, session_cookie_value
+from api.web.auth import SESSION_COOKIE, new_session
 from scoring.result import WaveResult
 from survey.questionnaire.model import load_default
 from survey.storage.db import session_scope
@@ -105,7 +105,7 @@ def bearer(engine: Engine, username: str) -> dict[str, str]:
 def session_cookie(engine: Engine, settings: Settings, username: str) -> dict[str, str]:
     with Session(engine) as session:
         user = session.exec(select(User).where(User.username == username)).one()
-    return {SESSION_COOKIE: session_cookie_value(settings, user)}
+        return {SESSION_COOKIE: new_session(session=session, user=user)}
 
 
 # (code, street, street name, n, overall index or None when suppressed)
