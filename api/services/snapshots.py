@@ -100,7 +100,7 @@ def compute_snapshot(
     snapshot = ScoreSnapshot(
         wave_id=wave.id,
         model_name=model.name,
-        model_version=int(model.version),
+        model_version=model.version,
         data_hash=results["provenance"]["data_sha256"],
         results=results,
     )

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from api.app import create_app
 from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
-from survey.models import AuditEvent, Wave
+from survey.models import AuditEvent, Wave, WeightModelRecord
 from tests.research_support import LATEST, seeded_database, token_for
 
 FIXED = {"D1": 3, "D2": 1, "D3": 1, "D4": 1, "D5": 1, "D6": 3}
@@ -55,6 +55,24 @@ def fixed_model(name: str = "team-a", weights: dict[str, float] | None = None) -
     return {"name": name, "description": "test", "dimension_weights": weights or FIXED}
 
 
+def test_a_definition_stored_with_a_string_version_is_served_and_scored_as_a_number(
+    api: Api,
+) -> None:
+    assert api.publish(fixed_model()).status_code == 201
+    with Session(api.client.app.state.engine) as session:  # type: ignore[attr-defined]
+        record = session.exec(select(WeightModelRecord)).one()
+        record.definition = {**record.definition, "version": "1"}  # as stored before
+        session.add(record)
+        session.commit()
+    shown = api.client.get("/api/v1/weight-models/team-a", headers=api.h("official")).json()
+    assert shown["version"] == 1 and shown["definition"]["version"] == 1
+    snap = api.client.post(
+        f"/api/v1/waves/{LATEST}/snapshots", params={"model": "team-a"}, headers=api.h("admin")
+    )
+    assert snap.status_code == 201, snap.text
+    assert snap.json()["model_version"] == 1
+
+
 @pytest.mark.parametrize(
     ("user", "status"), [(None, 401), ("official", 403), ("researcher", 201), ("admin", 201)]
 )
@@ -73,7 +91,7 @@ def test_publishing_again_makes_a_new_version_and_old_ones_never_change(api: Api
     assert second.status_code == 201 and second.json()["version"] == 2
     latest = api.client.get("/api/v1/weight-models/team-a", headers=api.h("official")).json()
     assert latest["version"] == 2 and [v["version"] for v in latest["versions"]] == [1, 2]
-    assert latest["definition"]["version"] == "2"
+    assert latest["definition"]["version"] == 2
     old = api.client.get("/api/v1/weight-models/team-a/1", headers=api.h("official")).json()
     assert old["definition"]["dimension_weights"] == FIXED
     changed = api.client.put("/api/v1/weight-models/team-a/1", headers=api.h("researcher"))
