@@ -1,7 +1,9 @@
 """``score_wave``: one wave's arrays → a published :class:`~scoring.result.WaveResult`.
 
 screen → rescale → survey weights → community aggregates → resolve weights → hierarchical
-index → uncertainty → suppression, ranks, grades → reliability and priorities.
+index → uncertainty → publication (suppression, grades) → diagnostics (reliability,
+priorities). Each stage is a function in :mod:`scoring.stages` returning one frozen dataclass;
+``score_wave`` only runs them in order and assembles the result with its provenance.
 """
 
 from __future__ import annotations
@@ -10,82 +12,33 @@ import threading
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from scoring import quality
-from scoring.aggregate import (
-    aggregate_tree,
-    effective_weights,
-    item_stats,
-    linearised_node_se,
-    node_gradients,
-)
-from scoring.bootstrap import bootstrap as run_bootstrap
+from scoring.aggregate import effective_weights
 from scoring.data import SurveyData
-from scoring.errors import ScoringError
 from scoring.framework import Framework
-from scoring.rank import publication
-from scoring.rescale import (
-    LazyScores,
-    overall_satisfaction_index,
-    positive_indicator,
-    rescale_outcomes,
-)
 from scoring.result import ENGINE_VERSION, WaveResult
-from scoring.survey_weights import kish, rake
+from scoring.stages import (
+    Aggregates,
+    Diagnostics,
+    IndexTree,
+    Published,
+    ResolvedWeights,
+    Screened,
+    SurveyWeights,
+    aggregate,
+    diagnose,
+    hierarchical_index,
+    publish,
+    rescale,
+    resolve_weights,
+    screen,
+    survey_weights,
+    uncertainty,
+)
 from scoring.weight_model import WeightModel
 
-
-def screen(
-    data: SurveyData,
-    framework: Framework,
-    policy: quality.ExclusionPolicy | dict[str, Any] | str | None,
-    flags: quality.QualityFlags | None = None,
-) -> tuple[SurveyData, dict[str, Any]]:
-    """Apply an exclusion policy to quality flags (computed here unless given).
-
-    Speeders need ``durations``; straight-lining is checked per dimension (blocks that contain
-    reverse-keyed items); near-duplicates only when the policy excludes them (it is the costly
-    rule). Returns the kept rows and the counts per rule.
-    """
-    if policy is None:
-        return data, {"policy": None}
-    if isinstance(policy, str):
-        if policy != "default":
-            raise ScoringError(f"unknown exclusion policy {policy!r}")
-        policy = quality.ExclusionPolicy()
-    elif isinstance(policy, dict):
-        policy = quality.ExclusionPolicy.from_dict(policy)
-    if flags is None:
-        Xi = data.columns(framework.item_codes)
-        answered = (~np.isnan(Xi)).sum(axis=1)
-        kwargs: dict[str, Any] = {}
-        if data.durations is not None and "speeder" in policy.exclude:
-            kwargs["speeder"] = quality.speeder_flags(data.durations, answered)
-        if "straightliner" in policy.exclude:
-            blocks = [
-                np.flatnonzero(framework.dim_of_item == d).tolist()
-                for d in range(len(framework.dimension_codes))
-            ]
-            kwargs["straightliner"] = quality.straightlining_flags(
-                Xi, blocks, framework.reverse
-            ).flags
-        if "duplicate" in policy.exclude:
-            kwargs["duplicate"] = quality.near_duplicate_flags(Xi, data.group_index).flags
-        flags = quality.QualityFlags(**kwargs)
-        if not kwargs:
-            flags = quality.QualityFlags(speeder=np.zeros(data.n, dtype=bool))
-    keep, counts = quality.apply_exclusion_policy(flags, policy)
-    info = {"policy": policy.to_dict(), "counts": counts}
-    return (data if keep.all() else data.subset(keep)), info
-
-
-def _fingerprint_async(data: SurveyData) -> tuple[threading.Thread, dict[str, str]]:
-    # hashlib releases the GIL on large buffers: hashing the input overlaps with scoring.
-    box: dict[str, str] = {}
-    t = threading.Thread(target=lambda: box.update(sha256=data.fingerprint()), daemon=True)
-    t.start()
-    return t, box
+__all__ = ["IndexScorer", "score_wave", "screen"]
 
 
 def score_wave(
@@ -134,212 +87,140 @@ def score_wave(
     """
     model.validate(framework)
     hasher, digest = _fingerprint_async(data) if fingerprint else (None, {})
-    n_input = data.n
-    data, exclusions = screen(data, framework, exclusion_policy, quality_flags)
-    m = data.m
-    group = data.group_index
-    Xi = data.columns(framework.item_codes)
-    # Scores are rescaled block by block where they are used: no second n × p matrix.
-    S = LazyScores(Xi, framework.points, framework.reverse, model.preset, framework.item_codes)
-    has_outcomes = bool(framework.outcome_codes) and all(
-        c in data.codes for c in framework.outcome_codes
+    screened = screen(data, framework, exclusion_policy, quality_flags)
+    data = screened.data
+    rescaled = rescale(data, framework, model.preset)
+    sw = survey_weights(data)
+    agg = aggregate(data, framework, model, rescaled, sw.weights)
+    weights = resolve_weights(framework, model, agg)
+    tree = hierarchical_index(framework, model, agg, weights, lang=lang)
+    unc = uncertainty(
+        data,
+        framework,
+        rescaled,
+        sw.weights,
+        agg,
+        weights,
+        tree,
+        level=model.ci_level,
+        node_se=node_se,
+        bootstrap=bootstrap,
+        random_state=random_state,
     )
-    Q = (
-        rescale_outcomes(
-            data.columns(framework.outcome_codes), framework.outcome_low, framework.outcome_high
-        )
-        if has_outcomes
-        else None
+    published = publish(model, agg, tree, unc)
+    diag = (
+        diagnose(data, framework, rescaled, sw.weights, agg, tree, random_state=random_state)
+        if diagnostics
+        else Diagnostics()
     )
-
-    # Survey weights.
-    raking: dict[str, Any] = {"method": "none"}
-    if data.margins is not None and data.strata is not None:
-        rk = rake(
-            group, data.strata, data.margins, data.margin_shape, base_weights=data.base_weights
-        )
-        w = rk.weights
-        raking = {
-            "method": "raking",
-            "margins": list(data.margin_shape or ()),
-            "trim": [0.3, 3.0],
-            "iterations": rk.iterations,
-            "not_converged": int((~rk.converged).sum()),
-            "uncovered_categories": int(rk.uncovered_categories.sum()),
-            "trimmed_rows": int(rk.trimmed.sum()),
-        }
-        deff, n_eff = rk.deff, rk.n_eff
-    else:
-        w = np.ones(data.n) if data.base_weights is None else data.base_weights
-        deff, n_eff = kish(w, group, m)
-
-    # Community aggregates.
-    st = item_stats(
-        S,
-        w,
-        group,
-        m,
-        positive=lambda a, b: positive_indicator(Xi[a:b], framework.points, framework.reverse),
-    )
-    answered_any = st.n_answering
-    out_w = (
-        np.array([model.outcome_weights.get(c, 1.0) for c in framework.outcome_codes])
-        if model.outcome_weights
-        else None
-    )
-    if Q is not None:
-        ost = item_stats(Q, w, group, m)
-        osi = overall_satisfaction_index(ost.mean, out_w)
-    else:
-        osi = np.full(m, np.nan)
-
-    # Weights: data-driven methods see the dimension scores of publishable communities only.
-    eligible = answered_any >= model.min_n
-    if model.is_data_driven:
-        pre = aggregate_tree(
-            st.mean, framework, model.tree_spec(framework, np.ones(len(framework.dimension_codes)))
-        )
-        dim_w, info = model.resolve_dimension_weights(framework, pre.dim[eligible], osi[eligible])
-    else:
-        dim_w, info = model.resolve_dimension_weights(framework)
-    spec = model.tree_spec(framework, dim_w)
-    tree = aggregate_tree(st.mean, framework, spec)
-    pub = publication(tree.overall, answered_any, min_n=model.min_n, flag_n=model.flag_n, lang=lang)
-    ok = ~pub.suppressed
-
-    # Uncertainty.
-    level = model.ci_level
-    D = len(framework.dimension_codes)
-    nan_m = np.full(m, np.nan)
-    se, lo, hi = nan_m.copy(), nan_m.copy(), nan_m.copy()
-    rank_lo, rank_hi = nan_m.copy(), nan_m.copy()
-    dim_se = np.full((m, D), np.nan)
-    dim_lo, dim_hi = dim_se.copy(), dim_se.copy()
-    osi_se, osi_lo, osi_hi = nan_m.copy(), nan_m.copy(), nan_m.copy()
-    se_method = "none"
-    if bootstrap > 0 and node_se in ("auto", "bootstrap"):
-        bs = run_bootstrap(
-            S,
-            w,
-            group,
-            m,
-            framework,
-            spec,
-            outcomes=Q,
-            outcome_weights=out_w,
-            B=bootstrap,
-            random_state=random_state,
-            level=level,
-            rank_mask=ok,
-        )
-        se, (lo, hi) = bs.index_se, bs.index_ci
-        dim_se, (dim_lo, dim_hi) = bs.dim_se, bs.dim_ci
-        osi_se, (osi_lo, osi_hi) = bs.osi_se, bs.osi_ci
-        rank_lo, rank_hi = bs.rank_low, bs.rank_high
-        se_method = "bootstrap"
-    elif node_se in ("auto", "linearised"):
-        grads = node_gradients(st.mean, framework, spec, tree)
-        node = linearised_node_se(S, w, group, st, grads)
-        z = sps.norm.ppf(0.5 + level / 2)
-        se, dim_se = node[:, 0], node[:, 1:]
-        lo, hi = tree.overall - z * se, tree.overall + z * se
-        dim_lo, dim_hi = tree.dim - z * dim_se, tree.dim + z * dim_se
-        if Q is not None:
-            osi_g = np.zeros((m, Q.shape[1], 1))
-            avail = ~np.isnan(ost.mean)
-            osi_g[:, :, 0] = avail * (out_w if out_w is not None else 1.0)
-            osi_g /= np.maximum(osi_g.sum(axis=1, keepdims=True), 1e-300)
-            osi_se = linearised_node_se(Q, w, group, ost, osi_g)[:, 0]
-            osi_lo, osi_hi = osi - z * osi_se, osi + z * osi_se
-        se_method = "linearised"
-    elif node_se != "none":
-        raise ScoringError("node_se must be 'auto', 'bootstrap', 'linearised' or 'none'")
-
-    index = tree.overall.copy()
-    reliability = community_priorities = priorities = None
-    if diagnostics:
-        from scoring.diagnostics import wave_diagnostics
-
-        reliability, priorities, community_priorities = wave_diagnostics(
-            data, framework, S, Q, w, tree.sub, st, out_w, pub.suppressed, random_state=random_state
-        )
-
-    # Suppressed communities publish nothing but their n (and why).
-    sup = pub.suppressed
-    blank = [index, se, lo, hi, osi, osi_se, osi_lo, osi_hi, rank_lo, rank_hi]
-    for a in blank:
-        a[sup] = np.nan
-    dim_score, sub_score = tree.dim.copy(), tree.sub.copy()
-    item_score, pct = st.mean.copy(), st.pct_positive
-    assert pct is not None
-    for a2 in (dim_score, dim_se, dim_lo, dim_hi, sub_score, item_score, pct):
-        a2[sup] = np.nan
-    if community_priorities is not None:
-        community_priorities = [
-            None if s else cp for s, cp in zip(sup, community_priorities, strict=True)
-        ]
-    grade = list(model.grades(index))
-
     if hasher is not None:
         hasher.join()
-    provenance = {
+    provenance = _provenance(
+        model,
+        framework,
+        screened,
+        sw,
+        data_sha256=digest.get("sha256"),
+        random_state=random_state,
+        bootstrap=bootstrap,
+        se_method=unc.method,
+    )
+    return _result(framework, model, data, sw, agg, weights, tree, published, diag, provenance)
+
+
+def _fingerprint_async(data: SurveyData) -> tuple[threading.Thread, dict[str, str]]:
+    # hashlib releases the GIL on large buffers: hashing the input overlaps with scoring.
+    box: dict[str, str] = {}
+    t = threading.Thread(target=lambda: box.update(sha256=data.fingerprint()), daemon=True)
+    t.start()
+    return t, box
+
+
+def _provenance(
+    model: WeightModel,
+    framework: Framework,
+    screened: Screened,
+    sw: SurveyWeights,
+    *,
+    data_sha256: str | None,
+    random_state: int,
+    bootstrap: int,
+    se_method: str,
+) -> dict[str, Any]:
+    """What a reproduction needs: the model, framework, data hash, seed and method choices."""
+    return {
         "model_key": model.key,
         "model": {"name": model.name, "version": model.version},
         "model_definition": model.to_dict(),
         "preset": model.preset,
         "framework": {"name": framework.name, "version": framework.version},
-        "data_sha256": digest.get("sha256"),
-        "n_input": n_input,
-        "n_scored": data.n,
-        "exclusions": exclusions,
-        "survey_weights": raking,
+        "data_sha256": data_sha256,
+        "n_input": screened.n_input,
+        "n_scored": screened.data.n,
+        "exclusions": screened.exclusions,
+        "survey_weights": sw.info,
         "engine_version": ENGINE_VERSION,
         "random_state": random_state,
         "bootstrap": int(bootstrap) if se_method == "bootstrap" else 0,
         "se_method": se_method,
-        "ci_level": level,
+        "ci_level": model.ci_level,
         "min_n": model.min_n,
         "flag_n": model.flag_n,
     }
+
+
+def _result(
+    framework: Framework,
+    model: WeightModel,
+    data: SurveyData,
+    sw: SurveyWeights,
+    agg: Aggregates,
+    weights: ResolvedWeights,
+    tree: IndexTree,
+    published: Published,
+    diag: Diagnostics,
+    provenance: dict[str, Any],
+) -> WaveResult:
+    pub, unc, st = tree.publication, published.uncertainty, agg.items
     return WaveResult(
         community_codes=data.group_codes,
         dimension_codes=framework.dimension_codes,
         subdimension_codes=framework.subdimension_codes,
         item_codes=framework.item_codes,
-        n=answered_any,
-        n_eff=n_eff,
-        deff=deff,
-        index=index,
-        se=se,
-        ci_low=lo,
-        ci_high=hi,
+        n=agg.n_answering,
+        n_eff=sw.n_eff,
+        deff=sw.deff,
+        index=published.index,
+        se=unc.se,
+        ci_low=unc.ci_low,
+        ci_high=unc.ci_high,
         rank=pub.rank,
-        rank_low=rank_lo,
-        rank_high=rank_hi,
-        grade=grade,
-        suppressed=sup,
+        rank_low=unc.rank_low,
+        rank_high=unc.rank_high,
+        grade=published.grade,
+        suppressed=pub.suppressed,
         suppression_reason=pub.reason,
         note=pub.note,
-        dim_score=dim_score,
-        dim_se=dim_se,
-        dim_ci_low=dim_lo,
-        dim_ci_high=dim_hi,
-        sub_score=sub_score,
-        item_score=item_score,
+        dim_score=published.dim_score,
+        dim_se=unc.dim_se,
+        dim_ci_low=unc.dim_ci_low,
+        dim_ci_high=unc.dim_ci_high,
+        sub_score=published.sub_score,
+        item_score=published.item_score,
         item_n=st.n.astype(np.int64),
         item_dk_rate=st.dk_rate,
-        item_pct_positive=pct,
-        osi=osi,
-        osi_se=osi_se,
-        osi_ci_low=osi_lo,
-        osi_ci_high=osi_hi,
-        dimension_weights=np.asarray(dim_w, dtype=float),
-        effective_item_weights=effective_weights(framework, spec),
+        item_pct_positive=published.item_pct_positive,
+        osi=published.osi,
+        osi_se=unc.osi_se,
+        osi_ci_low=unc.osi_ci_low,
+        osi_ci_high=unc.osi_ci_high,
+        dimension_weights=np.asarray(weights.dimension, dtype=float),
+        effective_item_weights=effective_weights(framework, weights.spec),
         provenance=provenance,
-        weights_info=info,
-        reliability=reliability,
-        priorities=priorities,
-        community_priorities=community_priorities,
+        weights_info=weights.info,
+        reliability=diag.reliability,
+        priorities=diag.priorities,
+        community_priorities=diag.community_priorities,
     )
 
 

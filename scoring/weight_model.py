@@ -56,13 +56,19 @@ class WeightModel:
 
     Examples
     --------
-    >>> m = WeightModel(name="t", version="1", dimension_weights={"method": "entropy"})
+    >>> m = WeightModel(name="t", version=1, dimension_weights={"method": "entropy"})
     >>> WeightModel.from_dict(m.to_dict()) == m
     True
+
+    ``version`` is an integer (as the database's); a numeric string, as older stored
+    definitions have, is read as its number:
+
+    >>> WeightModel.from_dict({"name": "old", "version": "2"}).version
+    2
     """
 
     name: str
-    version: str = "1"
+    version: int = 1
     description: str = ""
     preset: str = "ptm"
     dimension_weights: dict[str, Any] | None = None
@@ -77,6 +83,9 @@ class WeightModel:
     trend_threshold: float = 3.0
     ci_level: float = 0.90
     frozen_from: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.version = _version_number(self.version)
 
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -213,7 +222,7 @@ class WeightModel:
         resolved_weights: dict[str, float] | np.ndarray,
         framework: Framework | None = None,
         *,
-        version: str | None = None,
+        version: int | None = None,
     ) -> WeightModel:
         """A copy whose dimension weights are fixed numbers (the original spec kept in
         ``frozen_from``), so the published index no longer moves with the set of communities.
@@ -221,7 +230,7 @@ class WeightModel:
         Examples
         --------
         >>> m = WeightModel(name="e", dimension_weights={"method": "entropy"})
-        >>> f = m.freeze({"D1": 0.6, "D2": 0.4}, version="1-frozen")
+        >>> f = m.freeze({"D1": 0.6, "D2": 0.4}, version=2)
         >>> f.dimension_spec()["method"], f.frozen_from
         ('fixed', {'method': 'entropy'})
         """
@@ -238,7 +247,7 @@ class WeightModel:
             "weights": {k: float(v) for k, v in resolved_weights.items()},
         }
         if version is not None:
-            out.version = version
+            out.version = _version_number(version)
         return out
 
     def grades(self, values: np.ndarray) -> np.ndarray:
@@ -256,6 +265,16 @@ class WeightModel:
         idx = len(bounds) - (values[..., None] >= bounds[::-1]).sum(axis=-1)
         idx = np.where(np.isnan(values), len(self.grade_bands), idx)
         return labels[idx]
+
+
+def _version_number(version: Any) -> int:
+    """``version`` as an int: ints as they are, numeric strings (older stored definitions) as
+    their number; anything else is a :class:`WeightModelError`."""
+    if isinstance(version, int | np.integer) and not isinstance(version, bool):
+        return int(version)
+    if isinstance(version, str) and version.strip().isdecimal():
+        return int(version)
+    raise WeightModelError(f"weight model version must be a whole number; got {version!r}")
 
 
 def _uses_data(spec: dict[str, Any]) -> bool:
@@ -399,12 +418,12 @@ def builtin_model(name: str) -> WeightModel:
     """
     if name == "equal":
         return WeightModel(
-            name="equal", version="1", description="Equal weights at every level (等权重)."
+            name="equal", version=1, description="Equal weights at every level (等权重)."
         )
     if name == "expert-v0":
         return WeightModel(
             name="expert-v0",
-            version="0",
+            version=0,
             description="Placeholder AHP dimension weights (illustrative matrix from DOMAIN.md) "
             "until the research team's judgements replace it; equal weights below dimensions.",
             dimension_weights={"method": "ahp", "matrix": EXPERT_V0_MATRIX, "ri_table": "saaty"},

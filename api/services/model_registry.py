@@ -40,6 +40,8 @@ _MODEL_ADAPTER = TypeAdapter(WeightModel)
 def record_dict(record: WeightModelRecord) -> dict[str, Any]:
     """The API shape of a stored version (its full definition included)."""
     definition = record.definition
+    if "version" in definition:  # older definitions hold it as a string ("2")
+        definition = {**definition, "version": record.version}
     return {
         "name": record.name,
         "version": record.version,
@@ -58,7 +60,7 @@ def builtin_dict(name: str) -> dict[str, Any]:
     model = builtin_model(name)
     return {
         "name": model.name,
-        "version": int(model.version),
+        "version": model.version,
         "status": "builtin",
         "builtin": True,
         "author": "system",
@@ -248,7 +250,7 @@ def publish_model(
         model = resolve_on_wave(session, model, wave, framework)
     versions = _versions(session, model.name)
     version = (versions[-1].version if versions else 0) + 1
-    model.version = str(version)
+    model.version = version
     record = WeightModelRecord(
         name=model.name,
         version=version,
@@ -345,7 +347,7 @@ def set_default_model(
     snapshot = None
     try:
         session.flush()
-        if ref is None or str(ref.model_version) != str(model.version):
+        if ref is None or ref.model_version != model.version:
             snapshot = compute_snapshot(
                 session=session,
                 wave_code=wave.code,

@@ -41,6 +41,16 @@ def differences(a: Any, b: Any, path: str = "", out: list[str] | None = None) ->
     return out
 
 
+def _numeric_model_versions(results: dict[str, Any]) -> dict[str, Any]:
+    """Snapshots stored while model versions were strings hold ``"2"`` where a recomputation
+    gives ``2``: read them as their number, so that only a real change shows as a difference."""
+    provenance = results.get("provenance") or {}
+    for part in (provenance.get("model"), provenance.get("model_definition")):
+        if isinstance(part, dict) and str(part.get("version")).isdecimal():
+            part["version"] = int(part["version"])
+    return results
+
+
 def reproduce_snapshot(*, session: Session, snapshot_id: int) -> dict[str, Any]:
     """Recompute snapshot ``snapshot_id`` and say whether the results are identical."""
     snapshot = session.get(ScoreSnapshot, snapshot_id)
@@ -64,7 +74,7 @@ def reproduce_snapshot(*, session: Session, snapshot_id: int) -> dict[str, Any]:
     )
     # Through JSON once, as the database column stores it (tuples → lists and so on).
     recomputed = json.loads(canonical_json(results))
-    stored = json.loads(canonical_json(snapshot.results))
+    stored = _numeric_model_versions(json.loads(canonical_json(snapshot.results)))
     same = canonical_json(recomputed) == canonical_json(stored)
     return {
         "snapshot": snapshot.id,

@@ -114,7 +114,7 @@ def store_snapshot(
     snapshot = ScoreSnapshot(
         wave_id=wave.id,
         model_name=model.name,
-        model_version=int(model.version),
+        model_version=model.version,
         data_hash=results["provenance"]["data_sha256"],
         results=results,
         job_id=job_id,

@@ -28,7 +28,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def failing(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run ``meihao`` expecting exit status 1 with a one-line ``error:`` on stderr."""
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "api.cli.main", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -109,9 +109,9 @@ def test_publish_assigns_versions_and_the_audit_names_the_author(
     ]
     assert any(line.startswith("equal ") for line in listed)
     old = json.loads(meihao("model", "show", "team-a", "--version", "1", env=env).stdout)
-    assert old["dimension_weights"] == FIXED and old["version"] == "1"
+    assert old["dimension_weights"] == FIXED and old["version"] == 1
     latest = json.loads(meihao("model", "show", "team-a", env=env).stdout)
-    assert latest["version"] == "2" and latest["dimension_weights"]["D1"] == 1
+    assert latest["version"] == 2 and latest["dimension_weights"]["D1"] == 1
     assert "no weight model 'team-b'" in failing("model", "show", "team-b", env=env).stderr
 
 

@@ -76,6 +76,28 @@ def test_a_snapshot_is_reproduced_bit_for_bit_even_after_its_model_is_retired(
     assert again.json()["identical"] is True
 
 
+def test_a_snapshot_stored_with_string_model_versions_is_still_identical(
+    client: tuple[TestClient, dict[str, str]],
+) -> None:
+    test_client, headers = client
+    snap = publish_and_score(test_client, headers, MODEL)
+    with Session(test_client.app.state.engine) as session:  # type: ignore[attr-defined]
+        row = session.get(ScoreSnapshot, snap["id"])
+        assert row is not None
+        results = json.loads(json.dumps(row.results))
+        provenance = results["provenance"]
+        assert provenance["model"]["version"] == 1
+        provenance["model"]["version"] = "1"  # as snapshots were stored before
+        provenance["model_definition"]["version"] = "1"
+        row.results = results
+        session.add(row)
+        session.commit()
+    clear_snapshot_cache()
+    check = test_client.post(f"/api/v1/snapshots/{snap['id']}/reproduce", headers=headers)
+    assert check.status_code == 200, check.text
+    assert check.json()["identical"] is True and check.json()["differences"] == []
+
+
 def test_a_notebook_reproduces_the_stored_snapshot_from_the_same_data(
     client: tuple[TestClient, dict[str, str]],
 ) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from api.app import create_app
 from api.services.snapshot_store import clear_cache as clear_snapshot_cache
 from api.settings import Settings
-from survey.storage.models import AuditEvent, Wave
+from survey.storage.models import AuditEvent, Wave, WeightModelRecord
 from tests.support.jobs import scored_snapshot
 from tests.support.research import LATEST, seeded_database, token_for
 
@@ -56,6 +56,23 @@ def fixed_model(name: str = "team-a", weights: dict[str, float] | None = None) -
     return {"name": name, "description": "test", "dimension_weights": weights or FIXED}
 
 
+def test_a_definition_stored_with_a_string_version_is_served_and_scored_as_a_number(
+    api: Api,
+) -> None:
+    assert api.publish(fixed_model()).status_code == 201
+    with Session(api.client.app.state.engine) as session:  # type: ignore[attr-defined]
+        record = session.exec(select(WeightModelRecord)).one()
+        record.definition = {**record.definition, "version": "1"}  # as stored before
+        session.add(record)
+        session.commit()
+    shown = api.client.get("/api/v1/weight-models/team-a", headers=api.h("official")).json()
+    assert shown["version"] == 1 and shown["definition"]["version"] == 1
+    snap = api.client.post(
+        f"/api/v1/waves/{LATEST}/snapshots", params={"model": "team-a"}, headers=api.h("admin")
+    )
+    assert scored_snapshot(api.client, snap, api.h("admin"))["model_version"] == 1
+
+
 @pytest.mark.parametrize(
     ("user", "status"), [(None, 401), ("official", 403), ("researcher", 201), ("admin", 201)]
 )
@@ -74,7 +91,7 @@ def test_publishing_again_makes_a_new_version_and_old_ones_never_change(api: Api
     assert second.status_code == 201 and second.json()["version"] == 2
     latest = api.client.get("/api/v1/weight-models/team-a", headers=api.h("official")).json()
     assert latest["version"] == 2 and [v["version"] for v in latest["versions"]] == [1, 2]
-    assert latest["definition"]["version"] == "2"
+    assert latest["definition"]["version"] == 2
     old = api.client.get("/api/v1/weight-models/team-a/1", headers=api.h("official")).json()
     assert old["definition"]["dimension_weights"] == FIXED
     changed = api.client.put("/api/v1/weight-models/team-a/1", headers=api.h("researcher"))
@@ -181,7 +198,7 @@ def test_data_driven_weights_are_resolved_on_the_named_wave_and_frozen(api: Api)
 def test_snapshot_with_a_published_model_is_what_rankings_and_scorecards_show(api: Api) -> None:
     api.publish(fixed_model())
     created = scored_snapshot(
-        api.client,
+        api.research.client,
         api.client.post(
             f"/api/v1/waves/{LATEST}/snapshots",
             params={"model": "team-a"},
@@ -254,7 +271,7 @@ def test_retired_versions_stay_readable_and_are_not_used_for_new_scores(api: Api
     old = api.client.get("/api/v1/weight-models/team-a/2", headers=api.h("official")).json()
     assert old["status"] == "retired" and old["definition"]["dimension_weights"]["D2"] == 5
     snap = scored_snapshot(
-        api.client,
+        api.research.client,
         api.client.post(
             f"/api/v1/waves/{LATEST}/snapshots",
             params={"model": "team-a"},

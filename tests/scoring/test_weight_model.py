@@ -50,6 +50,18 @@ def test_json_round_trip():
         WeightModel.from_dict({**model.to_dict(), "typo": 1})
 
 
+def test_version_is_an_integer_and_old_string_versions_are_read_as_numbers():
+    assert WeightModel(name="v").version == 1
+    old = WeightModel.from_dict({"name": "v", "version": "7"})
+    assert old.version == 7 and old.to_dict()["version"] == 7 and old.key == "v@7"
+    assert json.loads(json.dumps(old.to_dict()))["version"] == 7
+    assert builtin_model("expert-v0").version == 0
+    assert old.freeze({c: 1.0 for c in FW.dimension_codes}, version="8").version == 8
+    for bad in ("1-frozen", "", 1.5, True, None):
+        with pytest.raises(WeightModelError, match="version must be a whole number"):
+            WeightModel.from_dict({"name": "v", "version": bad})
+
+
 def _fixed(**over):
     w = {c: 1.0 for c in FW.dimension_codes}
     w.update(over)
@@ -119,7 +131,7 @@ def test_data_driven_resolution_and_freeze():
         w, info = model.resolve_dimension_weights(FW, X)
         assert np.allclose(w, fn(X))
         assert info["n_communities"] == 30
-        frozen = model.freeze(w, FW, version="1-frozen")
+        frozen = model.freeze(w, FW, version=2)
         assert not frozen.is_data_driven
         assert frozen.frozen_from == {"method": method}
         assert np.allclose(frozen.resolve_dimension_weights(FW)[0], w)

@@ -1,0 +1,176 @@
+"""Stage 7, uncertainty: standard errors and intervals of the index, the dimensions and the OSI,
+and rank intervals: by the bootstrap (B > 0), by linearisation, or none.
+
+Item SEs are always linearised (:func:`~scoring.aggregate.item_stats`); this stage is about the
+nodes of the tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from scoring.aggregate import linearised_node_se, node_gradients
+from scoring.bootstrap import bootstrap as run_bootstrap
+from scoring.data import SurveyData
+from scoring.errors import ScoringError
+from scoring.framework import Framework
+from scoring.stages.aggregates import Aggregates
+from scoring.stages.dimension_weights import ResolvedWeights
+from scoring.stages.index_tree import IndexTree
+from scoring.stages.rescaling import Rescaled
+
+NODE_SE = ("auto", "bootstrap", "linearised", "none")
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """SEs and interval bounds (NaN where not estimated); ``method`` is ``"bootstrap"``,
+    ``"linearised"`` or ``"none"``. Shapes: (m,) for the index, OSI and ranks; (m, D) for the
+    dimensions."""
+
+    method: str
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    rank_low: np.ndarray
+    rank_high: np.ndarray
+    dim_se: np.ndarray
+    dim_ci_low: np.ndarray
+    dim_ci_high: np.ndarray
+    osi_se: np.ndarray
+    osi_ci_low: np.ndarray
+    osi_ci_high: np.ndarray
+
+
+def uncertainty(
+    data: SurveyData,
+    framework: Framework,
+    rescaled: Rescaled,
+    weights: np.ndarray,
+    agg: Aggregates,
+    resolved: ResolvedWeights,
+    index: IndexTree,
+    *,
+    level: float,
+    node_se: str = "auto",
+    bootstrap: int = 1000,
+    random_state: int = 0,
+) -> Uncertainty:
+    """Node uncertainty at confidence ``level``.
+
+    ``node_se``: ``"auto"`` (bootstrap when ``bootstrap`` > 0, else linearisation),
+    ``"bootstrap"`` (needs ``bootstrap`` > 0), ``"linearised"`` or ``"none"``. Rank intervals
+    come from the bootstrap only, over the published communities.
+    """
+    if bootstrap > 0 and node_se in ("auto", "bootstrap"):
+        return _bootstrapped(
+            data, framework, rescaled, weights, agg, resolved, index, level, bootstrap, random_state
+        )
+    if node_se in ("auto", "linearised"):
+        return _linearised(data, framework, rescaled, weights, agg, resolved, index, level)
+    if node_se != "none":
+        raise ScoringError("node_se must be 'auto', 'bootstrap', 'linearised' or 'none'")
+    m, D = data.m, len(framework.dimension_codes)
+
+    def nan(*shape: int) -> np.ndarray:
+        return np.full(shape, np.nan)
+
+    return Uncertainty(
+        method="none",
+        se=nan(m),
+        ci_low=nan(m),
+        ci_high=nan(m),
+        rank_low=nan(m),
+        rank_high=nan(m),
+        dim_se=nan(m, D),
+        dim_ci_low=nan(m, D),
+        dim_ci_high=nan(m, D),
+        osi_se=nan(m),
+        osi_ci_low=nan(m),
+        osi_ci_high=nan(m),
+    )
+
+
+def _bootstrapped(
+    data: SurveyData,
+    framework: Framework,
+    rescaled: Rescaled,
+    weights: np.ndarray,
+    agg: Aggregates,
+    resolved: ResolvedWeights,
+    index: IndexTree,
+    level: float,
+    B: int,
+    random_state: int,
+) -> Uncertainty:
+    bs = run_bootstrap(
+        rescaled.scores,
+        weights,
+        data.group_index,
+        data.m,
+        framework,
+        resolved.spec,
+        outcomes=rescaled.outcomes,
+        outcome_weights=agg.outcome_weights,
+        B=B,
+        random_state=random_state,
+        level=level,
+        rank_mask=~index.publication.suppressed,
+    )
+    return Uncertainty(
+        method="bootstrap",
+        se=bs.index_se,
+        ci_low=bs.index_ci[0],
+        ci_high=bs.index_ci[1],
+        rank_low=bs.rank_low,
+        rank_high=bs.rank_high,
+        dim_se=bs.dim_se,
+        dim_ci_low=bs.dim_ci[0],
+        dim_ci_high=bs.dim_ci[1],
+        osi_se=bs.osi_se,
+        osi_ci_low=bs.osi_ci[0],
+        osi_ci_high=bs.osi_ci[1],
+    )
+
+
+def _linearised(
+    data: SurveyData,
+    framework: Framework,
+    rescaled: Rescaled,
+    weights: np.ndarray,
+    agg: Aggregates,
+    resolved: ResolvedWeights,
+    index: IndexTree,
+    level: float,
+) -> Uncertainty:
+    m, group, tree, st, S = data.m, data.group_index, index.scores, agg.items, rescaled.scores
+    grads = node_gradients(st.mean, framework, resolved.spec, tree)
+    node = linearised_node_se(S, weights, group, st, grads)
+    z = sps.norm.ppf(0.5 + level / 2)
+    se, dim_se = node[:, 0], node[:, 1:]
+    osi_se, osi_lo, osi_hi = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
+    Q, ost, out_w = rescaled.outcomes, agg.outcomes, agg.outcome_weights
+    if Q is not None and ost is not None:
+        osi_g = np.zeros((m, Q.shape[1], 1))
+        avail = ~np.isnan(ost.mean)
+        osi_g[:, :, 0] = avail * (out_w if out_w is not None else 1.0)
+        osi_g /= np.maximum(osi_g.sum(axis=1, keepdims=True), 1e-300)
+        osi_se = linearised_node_se(Q, weights, group, ost, osi_g)[:, 0]
+        osi_lo, osi_hi = agg.osi - z * osi_se, agg.osi + z * osi_se
+    return Uncertainty(
+        method="linearised",
+        se=se,
+        ci_low=tree.overall - z * se,
+        ci_high=tree.overall + z * se,
+        rank_low=np.full(m, np.nan),
+        rank_high=np.full(m, np.nan),
+        dim_se=dim_se,
+        dim_ci_low=tree.dim - z * dim_se,
+        dim_ci_high=tree.dim + z * dim_se,
+        osi_se=osi_se,
+        osi_ci_low=osi_lo,
+        osi_ci_high=osi_hi,
+    )
