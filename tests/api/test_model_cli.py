@@ -28,7 +28,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def failing(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run ``meihao`` expecting exit status 1 with a one-line ``error:`` on stderr."""
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli.main", *args],
+        [sys.executable, "-m", "api.cli", *args],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -198,7 +198,7 @@ def test_data_driven_weights_are_resolved_on_the_named_wave_and_frozen(api: Api)
 def test_snapshot_with_a_published_model_is_what_rankings_and_scorecards_show(api: Api) -> None:
     api.publish(fixed_model())
     created = scored_snapshot(
-        api.research.client,
+        api.client,
         api.client.post(
             f"/api/v1/waves/{LATEST}/snapshots",
             params={"model": "team-a"},
@@ -271,7 +271,7 @@ def test_retired_versions_stay_readable_and_are_not_used_for_new_scores(api: Api
     old = api.client.get("/api/v1/weight-models/team-a/2", headers=api.h("official")).json()
     assert old["status"] == "retired" and old["definition"]["dimension_weights"]["D2"] == 5
     snap = scored_snapshot(
-        api.research.client,
+        api.client,
         api.client.post(
             f"/api/v1/waves/{LATEST}/snapshots",
             params={"model": "team-a"},
