@@ -100,7 +100,6 @@ def score_wave(
     node_se: str = "auto",
     diagnostics: bool = True,
     fingerprint: bool = True,
-    lang: str = "zh",
 ) -> WaveResult:
     """Score one wave: indices, intervals, ranks, grades and diagnostics per community.
 
@@ -204,7 +203,7 @@ def score_wave(
         dim_w, info = model.resolve_dimension_weights(framework)
     spec = model.tree_spec(framework, dim_w)
     tree = aggregate_tree(st.mean, framework, spec)
-    pub = publication(tree.overall, answered_any, min_n=model.min_n, flag_n=model.flag_n, lang=lang)
+    pub = publication(tree.overall, answered_any, min_n=model.min_n, flag_n=model.flag_n)
     ok = ~pub.suppressed
 
     # Uncertainty.

@@ -43,7 +43,7 @@ class DotRow:
     low: float | None = None
     high: float | None = None
     group: str | None = None
-    note: str | None = None  # why there is no point ("样本不足")
+    note: str | None = None  # why there is no point (the reason, worded for the page)
     highlight: bool = False
 
 

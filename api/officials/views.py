@@ -26,10 +26,17 @@ from api.charts import (
     trend_chart,
 )
 from api.officials.text import GRADE_LABELS, grade_label, housing_label, local
-from api.services.published import reason_text
+from api.web.messages import note_code, text
 from scoring.priorities import QUADRANTS
 
 Translate = Callable[..., str]
+
+
+def reason_text(reason: str | None, lang: str) -> str | None:
+    """Why a row has no score, in ``lang``: from its code, or from the Chinese an older row
+    carries (a street row built by a page, a stored snapshot before the codes)."""
+    code = note_code(reason)
+    return text(code if code is not None else reason, lang)
 
 
 def num(value: float | None, digits: int = 1) -> str:
@@ -90,6 +97,7 @@ def helpers(lang: str, t: Translate) -> dict[str, Any]:
         "grade_en": lambda v: grade_label(v, lang),
         "housing": lambda v: housing_label(v, lang),
         "reason": lambda r: reason_text(r, lang),
+        "note_text": lambda code: text(code, lang),
         "rank_texts": lambda r, unit="rank_text": rank_texts(r, t, unit),
     }
 
@@ -116,7 +124,7 @@ def ranking_dot_plot(
             low=r.get("ci_low"),
             high=r.get("ci_high"),
             group=str(r.get("street_name") or r.get("street") or "") if group_by_street else None,
-            note=reason_text(r.get("suppression_reason"), lang) or t("suppressed")
+            note=reason_text(r.get("suppression_reason_code"), lang) or t("suppressed")
             if r.get("score") is None
             else None,
             highlight=highlight is not None and r.get("community") == highlight,
