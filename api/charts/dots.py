@@ -14,6 +14,7 @@ from api.charts._svg import (
     INK,
     MUTED,
     Chart,
+    GradeEdge,
     Scale,
     fmt,
     fmt_interval,
@@ -64,11 +65,13 @@ def dot_plot(
     desc: str,
     labels: dict[str, str],
     references: Sequence[Reference] = (),
+    grades: Sequence[GradeEdge] = (),
 ) -> Chart:
     """Draw the dot plot.
 
     ``labels`` supplies the UI words in the page's language: ``point``, ``interval``,
-    ``highlight``, ``name``, ``group``, ``value``, ``note``.
+    ``highlight``, ``name``, ``group``, ``value``, ``note``; ``grades`` the snapshot's grade
+    edges, drawn as reference lines (``grade_edges``).
     """
     values = [v for r in rows for v in (r.low, r.value) if is_number(v)]
     values += [ref.value for ref in references]
@@ -115,7 +118,7 @@ def dot_plot(
             body.append(text(scale.p0 + 4, cy, row.note or "—", fill=MUTED, size=11))
         y += ROW_H
     bottom = y + 4
-    axis = x_axis(scale, top, bottom, names=grade_names(labels))
+    axis = x_axis(scale, top, bottom, grades=grades, names=grade_names(labels, grades))
     for ref in references:
         x = scale(ref.value)
         axis.append(line(x, top, x, bottom, stroke=INK, width=1.2, dash=ref.dash))

@@ -7,6 +7,7 @@ only what the user's scope allows, the same rules as the JSON API.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -225,7 +226,11 @@ def street_page(
             street_count=sum(a["rank"] is not None for a in agg["streets"].values()),
             dot_chart=dashboard_charts(rows, view, lang=lang, grouped=False),
             dimension_chart=_street_dimensions(
-                mine, agg, lang, labels_for_wave(session=session, wave=wave).dimensions
+                mine,
+                agg,
+                lang,
+                labels_for_wave(session=session, wave=wave).dimensions,
+                view.provenance.grade_bands,
             )
             if not mine["suppressed"]
             else None,
@@ -243,13 +248,18 @@ def street_page(
 
 
 def _street_dimensions(
-    street: dict[str, Any], agg: dict[str, Any], lang: str, labels: dict[str, dict[str, str]]
+    street: dict[str, Any],
+    agg: dict[str, Any],
+    lang: str,
+    labels: dict[str, dict[str, str]],
+    grade_bands: Sequence[tuple[str, float | None]],
 ) -> Any:
     # The street's dimensions as bars, with the district mean as the comparison marker.
     t = official_translator(lang)
     district = agg["district"]["dimensions"]
     sc = {
         "community": {"name": street["street_name"]},
+        "grade_bands": grade_bands,
         "dimensions": [
             {
                 "code": code,

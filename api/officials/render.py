@@ -113,7 +113,13 @@ def dashboard_charts(
     t = official_translator(lang)
     mean = aggregates(view)["district"]["index"]
     return ranking_dot_plot(
-        rows, chart_id=chart_id, lang=lang, t=t, group_by_street=grouped, district_mean=mean
+        rows,
+        chart_id=chart_id,
+        lang=lang,
+        t=t,
+        group_by_street=grouped,
+        district_mean=mean,
+        grade_bands=view.provenance.grade_bands,
     )
 
 

@@ -21,6 +21,7 @@ from api.charts import (
     TrendSeries,
     bar_chart,
     dot_plot,
+    grade_edges,
     histogram,
     ipa_scatter,
     trend_chart,
@@ -112,8 +113,11 @@ def ranking_dot_plot(
     highlight: str | None = None,
     district_mean: float | None = None,
     name_key: str = "name",
+    grade_bands: Sequence[tuple[str, float | None]] = (),
 ) -> Chart:
-    """Dot plot of ranking rows; grouped by street (each group in rank order) when asked."""
+    """Dot plot of ranking rows; grouped by street (each group in rank order) when asked.
+
+    ``grade_bands``: the snapshot's model's bands, drawn as reference lines."""
     ordered = list(rows)
     if group_by_street:
         ordered.sort(key=lambda r: (r.get("street") or "", r["rank"] or 10**9))
@@ -140,6 +144,7 @@ def ranking_dot_plot(
         desc=f"{t('dot_plot_title')}: {published}/{len(dots)}",
         labels=_labels(t, lang),
         references=refs,
+        grades=grade_edges(grade_bands),
     )
 
 
@@ -169,7 +174,8 @@ def _labels(t: Translate, lang: str) -> dict[str, str]:
 def dimension_bars(
     sc: dict[str, Any], *, chart_id: str, lang: str, t: Translate, bar_label: str | None = None
 ) -> Chart:
-    """The six dimensions as bars; comparison markers only for the averages that exist."""
+    """The six dimensions as bars; comparison markers only for the averages that exist, and
+    the grade edges of ``sc["grade_bands"]`` (the snapshot's model) as reference lines."""
     rows = [
         BarRow(
             label=local(d["label"], lang),
@@ -194,7 +200,15 @@ def dimension_bars(
     labels = {**_labels(t, lang), **({"bar": bar_label} if bar_label else {})}
     title = f"{sc['community']['name']} · {t('dimensions')}"
     desc = "; ".join([title, *(s.label for s in series)])
-    return bar_chart(rows, chart_id=chart_id, title=title, desc=desc, labels=labels, series=series)
+    return bar_chart(
+        rows,
+        chart_id=chart_id,
+        title=title,
+        desc=desc,
+        labels=labels,
+        series=series,
+        grades=grade_edges(sc["grade_bands"]),
+    )
 
 
 def _trend_points(points: Sequence[dict[str, Any]], lang: str) -> list[TrendPoint]:

@@ -197,6 +197,10 @@ class Scorecard(BaseModel):
     preset: str | None
     ci_level: float
     min_n: int
+    grade_bands: list[tuple[str, float | None]] = Field(
+        default_factory=list,
+        description="the model's grade bands, best first: [name, lower bound] (the last null)",
+    )
     community: CommunityInfo
     n: int | None = Field(description="valid responses (shown even when suppressed)")
     responses: int | None

@@ -193,6 +193,7 @@ def build_scorecard(
         "preset": prov.preset,
         "ci_level": prov.ci_level,
         "min_n": prov.min_n,
+        "grade_bands": [[name, low] for name, low in prov.grade_bands],
         "community": {
             "code": meta.code,
             "name": meta.name,

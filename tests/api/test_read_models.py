@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import re
 from datetime import datetime
 from typing import Any
 
@@ -158,3 +159,26 @@ def test_an_old_snapshot_reads_exactly_as_one_with_codes(client: TestClient) -> 
     assert new["export"][("C2", "overall")] == "样本不足"
     assert new["export"][("C3", "overall")] == "样本较少,仅供参考"
     assert new["dashboard_en"]
+
+
+def test_charts_draw_the_grade_bands_of_the_snapshots_model(client: TestClient) -> None:
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    seed_staff(engine)
+    results = snapshot_results(DEFAULT_COMMUNITIES)
+    results["provenance"]["model_definition"] = {"grade_bands": [["甲", 70.0], ["乙", None]]}
+    store(engine, results)
+    headers = bearer(engine, "admin")
+    sc = client.get("/api/v1/waves/W1/communities/C1/scorecard", headers=headers).json()
+    assert sc["grade_bands"] == [["甲", 70.0], ["乙", None]]
+    for url in ("/waves/W1/communities/C1", "/waves/W1", "/waves/W1/streets/S1"):
+        page = client.get(url, headers=headers).text
+        edges = re.findall(r'stroke-dasharray="4 3"/><text [^>]*>([^<]*)</text>', page)
+        assert edges and set(edges) == {"甲"}, url  # not the default 60/80/90 table
+    default = snapshot_results(DEFAULT_COMMUNITIES)
+    store(engine, default)  # no bands in the model definition: the engine's default bands
+    sc = client.get("/waves/W1/communities/C1", headers=headers).text
+    assert set(re.findall(r'stroke-dasharray="4 3"/><text [^>]*>([^<]*)</text>', sc)) == {
+        "中",
+        "良",
+        "优",
+    }
