@@ -43,6 +43,10 @@ DEFAULT_BANDS: tuple[tuple[str, float | None], ...] = (
 )
 
 
+class SnapshotFormatError(RuntimeError):
+    """A stored snapshot lacks a field the read model needs (a programming error, not input)."""
+
+
 @dataclass(frozen=True)
 class SnapshotRef:
     """A snapshot's header row (everything but the big ``results`` column)."""
@@ -316,10 +320,8 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _estimate(node: Mapping[str, Any] | None) -> Estimate:
-    if not node:
-        return NO_ESTIMATE
-    return Estimate(node.get("score"), node.get("se"), node.get("ci_low"), node.get("ci_high"))
+def _estimate(node: Mapping[str, Any]) -> Estimate:
+    return Estimate(node["score"], node["se"], node["ci_low"], node["ci_high"])
 
 
 def _priorities(raw: Mapping[str, Any] | None) -> CommunityPriorities | None:
@@ -333,39 +335,40 @@ def _priorities(raw: Mapping[str, Any] | None) -> CommunityPriorities | None:
 
 
 def parse_row(raw: Mapping[str, Any]) -> CommunityRow:
-    """One stored community row; a suppressed (or index-less) row keeps code, n and reason."""
+    """One stored community row; a suppressed (or index-less) row keeps code, n and reason.
+
+    The fields ``WaveResult.row`` writes are read by key, so a field renamed there raises
+    ``KeyError`` here (tests/api/test_read_models.py) instead of blanking a page; only what a
+    snapshot may lack (priorities) is optional.
+    """
     code = str(raw["code"])
-    n = _int(raw.get("n"))
-    if raw.get("suppressed") or raw.get("index") is None:
-        reason = note_code(raw.get("suppression_reason"), Note.INSUFFICIENT_SAMPLE)
+    n = _int(raw["n"])
+    if raw["suppressed"] or raw["index"] is None:
+        reason = note_code(raw["suppression_reason"], Note.INSUFFICIENT_SAMPLE)
         return CommunityRow(code, n, True, reason or Note.INSUFFICIENT_SAMPLE)
     items = {
-        c: ItemFigures(it.get("score"), it.get("n"), it.get("dk_rate"), it.get("pct_positive"))
-        for c, it in (raw.get("items") or {}).items()
+        c: ItemFigures(it["score"], it["n"], it["dk_rate"], it["pct_positive"])
+        for c, it in raw["items"].items()
     }
     return CommunityRow(
         code=code,
         n=n,
         suppressed=False,
         reason=None,
-        note=note_code(raw.get("note"), Note.SMALL_SAMPLE),
-        n_eff=raw.get("n_eff"),
-        deff=raw.get("deff"),
+        note=note_code(raw["note"], Note.SMALL_SAMPLE),
+        n_eff=raw["n_eff"],
+        deff=raw["deff"],
         index=float(raw["index"]),
-        se=raw.get("se"),
-        ci_low=raw.get("ci_low"),
-        ci_high=raw.get("ci_high"),
-        rank=_int(raw.get("rank")),
-        rank_low=_int(raw.get("rank_low")),
-        rank_high=_int(raw.get("rank_high")),
-        grade=raw.get("grade"),
-        osi=Estimate(
-            raw.get("osi"), raw.get("osi_se"), raw.get("osi_ci_low"), raw.get("osi_ci_high")
-        ),
-        dimensions={c: _estimate(d) for c, d in (raw.get("dimensions") or {}).items()},
-        subdimensions={
-            c: (s or {}).get("score") for c, s in (raw.get("subdimensions") or {}).items()
-        },
+        se=raw["se"],
+        ci_low=raw["ci_low"],
+        ci_high=raw["ci_high"],
+        rank=_int(raw["rank"]),
+        rank_low=_int(raw["rank_low"]),
+        rank_high=_int(raw["rank_high"]),
+        grade=raw["grade"],
+        osi=Estimate(raw["osi"], raw["osi_se"], raw["osi_ci_low"], raw["osi_ci_high"]),
+        dimensions={c: _estimate(d) for c, d in raw["dimensions"].items()},
+        subdimensions={c: s["score"] for c, s in raw["subdimensions"].items()},
         items=items,
         priorities=_priorities(raw.get("priorities")),
     )
@@ -443,7 +446,13 @@ def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
     codes = results.get("codes") or {}
     rows = {}
     for raw in results.get("communities") or ():
-        row = parse_row(raw)
+        try:
+            row = parse_row(raw)
+        except KeyError as exc:
+            raise SnapshotFormatError(
+                f"snapshot {ref.id}: community row {raw.get('code')!r} has no field {exc}; "
+                "was WaveResult.to_dict changed without api/services/read_models.py?"
+            ) from None
         rows[row.code] = row
     return ResultsView(
         ref=ref,

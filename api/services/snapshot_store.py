@@ -10,8 +10,11 @@ The cache holds the typed read model (``api/services/read_models.py``), not the 
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -117,13 +120,42 @@ def load_results(*, session: Session, ref: SnapshotRef) -> ResultsView:
         if view is not None:
             _cache.move_to_end(key)
             return view
-    results = session.connection().execute(_RESULTS, {"id": ref.id}).scalar_one()
-    view = parse_results(ref, results)  # once per snapshot: the cache keeps the read model
+    with _collection_paused():
+        results = session.connection().execute(_RESULTS, {"id": ref.id}).scalar_one()
+        view = parse_results(ref, results)  # once per snapshot: the cache keeps the read model
     with _cache_lock:
         _cache[key] = view
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return view
+
+
+# How many parses are running, and whether the collector was on before the first began.
+_pause = {"parses": 0, "was_enabled": True}
+_pause_lock = threading.Lock()
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Defer the cyclic garbage collector while a snapshot is decoded and parsed.
+
+    A city snapshot is ~10⁶ small objects (JSON, then the read model); every young-generation
+    collection on the way would walk the growing graph, which doubles the time of a first read
+    (bench/p7_reads.py). Nothing here creates reference cycles, so the deferred collection has
+    nothing extra to free. The collector comes back when the last concurrent parse ends.
+    """
+    with _pause_lock:
+        if _pause["parses"] == 0:
+            _pause["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _pause["parses"] += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pause["parses"] -= 1
+            if _pause["parses"] == 0 and _pause["was_enabled"]:
+                gc.enable()
 
 
 def wave_results(*, session: Session, wave: Wave, model_name: str | None) -> ResultsView:

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from api.services.read_models import SnapshotRef, parse_results
+from api.services.read_models import SnapshotFormatError, SnapshotRef, parse_results
 from api.services.reproduce import with_note_codes
 from api.web.messages import CATALOG, Message, label, note_code, text
 from scoring.rank import Note
@@ -80,6 +80,14 @@ def test_parsing_keeps_codes_and_no_figure_of_a_suppressed_row() -> None:
         assert c3.items["D2.5"].pct_positive == 71.25
         assert [r.code for r in view.published_rows()] == ["C1", "C3"]
         assert view.meta["C3"].street == "S2" and view.streets()["C2"] == "S1"
+
+
+def test_a_field_renamed_in_to_dict_fails_at_parse_time_not_on_a_page() -> None:
+    results = snapshot_results(DEFAULT_COMMUNITIES)
+    row = next(r for r in results["communities"] if r["code"] == "C1")
+    row["ci_lo"] = row.pop("ci_low")
+    with pytest.raises(SnapshotFormatError, match="'C1' has no field 'ci_low'"):
+        parse_results(REF, results)
 
 
 def test_the_engine_result_rebuilt_from_the_read_model_equals_from_dict() -> None:
