@@ -53,7 +53,6 @@ def score_wave(
     node_se: str = "auto",
     diagnostics: bool = True,
     fingerprint: bool = True,
-    lang: str = "zh",
 ) -> WaveResult:
     """Score one wave: indices, intervals, ranks, grades and diagnostics per community.
 
@@ -93,7 +92,7 @@ def score_wave(
     sw = survey_weights(data)
     agg = aggregate(data, framework, model, rescaled, sw.weights)
     weights = resolve_weights(framework, model, agg)
-    tree = hierarchical_index(framework, model, agg, weights, lang=lang)
+    tree = hierarchical_index(framework, model, agg, weights)
     unc = uncertainty(
         data,
         framework,

@@ -7,12 +7,21 @@ draws) with one sort, so rank intervals need no loop over replicates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
-SUPPRESSED_REASON = {"zh": "样本不足", "en": "insufficient sample"}
-FLAG_NOTE = {"zh": "样本较少,仅供参考", "en": "small sample, for reference only"}
-NO_SCORE_REASON = {"zh": "有效题目覆盖不足", "en": "too few items answered"}
+
+class Note(StrEnum):
+    """Why a community has no published score, or why its score is to be read with care.
+
+    Codes, not wording: the snapshot stores the value, and whoever shows it (pages, JSON,
+    exports) words it in the reader's language.
+    """
+
+    INSUFFICIENT_SAMPLE = "insufficient_sample"  # fewer than ``min_n`` valid responses
+    NO_SCORE = "no_score"  # enough responses, but too few items answered for an index
+    SMALL_SAMPLE = "small_sample"  # published, fewer than ``flag_n`` valid responses
 
 
 def rank_min(values: np.ndarray) -> np.ndarray:
@@ -130,15 +139,15 @@ class Publication:
     """Who gets a published score: suppression, flags, ranks and grades per community."""
 
     suppressed: np.ndarray
-    reason: list[str | None]
+    reason: list[Note | None]
     flagged: np.ndarray
-    note: list[str | None]
+    note: list[Note | None]
     rank: np.ndarray
     n_ranked: int
 
 
 def publication(
-    index: np.ndarray, n_valid: np.ndarray, *, min_n: int = 30, flag_n: int = 100, lang: str = "zh"
+    index: np.ndarray, n_valid: np.ndarray, *, min_n: int = 30, flag_n: int = 100
 ) -> Publication:
     """Suppress communities with fewer than ``min_n`` valid responses, flag those below
     ``flag_n``, and rank the rest (a community with no index is unranked, with a reason).
@@ -146,8 +155,8 @@ def publication(
     Examples
     --------
     >>> p = publication(np.array([80.0, 90.0, 85.0]), np.array([200, 20, 50]))
-    >>> p.suppressed.tolist(), p.rank.tolist(), p.reason, p.note[2]
-    ([False, True, False], [2.0, nan, 1.0], [None, '样本不足', None], '样本较少,仅供参考')
+    >>> p.suppressed.tolist(), p.rank.tolist(), p.reason[1].value, p.note[2].value
+    ([False, True, False], [2.0, nan, 1.0], 'insufficient_sample', 'small_sample')
     """
     index = np.asarray(index, dtype=float)
     n_valid = np.asarray(n_valid)
@@ -155,10 +164,10 @@ def publication(
     no_score = ~small & np.isnan(index)
     suppressed = small | no_score
     flagged = ~suppressed & (n_valid < flag_n)
-    reason: list[str | None] = [
-        SUPPRESSED_REASON[lang] if s else NO_SCORE_REASON[lang] if ns else None
+    reason: list[Note | None] = [
+        Note.INSUFFICIENT_SAMPLE if s else Note.NO_SCORE if ns else None
         for s, ns in zip(small, no_score, strict=True)
     ]
-    note: list[str | None] = [FLAG_NOTE[lang] if f else None for f in flagged]
+    note: list[Note | None] = [Note.SMALL_SAMPLE if f else None for f in flagged]
     rank = rank_min(np.where(suppressed, np.nan, index))
     return Publication(suppressed, reason, flagged, note, rank, int((~suppressed).sum()))

@@ -9,10 +9,13 @@ can leak one.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from scoring.rank import Note
 
 ENGINE_VERSION = "0.1.0"
 
@@ -24,6 +27,18 @@ def _f(x: Any, digits: int | None = None) -> float | None:
     if not math.isfinite(v):
         return None
     return round(v, digits) if digits is not None else v
+
+
+def _code(value: Note | str | None) -> str | None:
+    """A note as plain JSON text (its code; a snapshot stored before the codes: its text)."""
+    return None if value is None else str(value)
+
+
+_NOTES = {n.value: n for n in Note}
+
+
+def _note(value: str | None) -> Note | str | None:
+    return None if value is None else _NOTES.get(value, value)
 
 
 def _arr(values: list[Any]) -> np.ndarray:
@@ -51,8 +66,10 @@ class WaveResult:
     rank_high: np.ndarray
     grade: list[str | None]
     suppressed: np.ndarray
-    suppression_reason: list[str | None]
-    note: list[str | None]
+    # Why suppressed / a published score's caveat, as codes (``scoring.rank.Note``); words are
+    # the reader's business. Plain text only in snapshots stored before the codes.
+    suppression_reason: Sequence[Note | str | None]
+    note: Sequence[Note | str | None]
     dim_score: np.ndarray
     dim_se: np.ndarray
     dim_ci_low: np.ndarray
@@ -120,8 +137,8 @@ class WaveResult:
             "rank_high": None if _f(self.rank_high[i]) is None else int(self.rank_high[i]),
             "grade": self.grade[i],
             "suppressed": bool(self.suppressed[i]),
-            "suppression_reason": self.suppression_reason[i],
-            "note": self.note[i],
+            "suppression_reason": _code(self.suppression_reason[i]),
+            "note": _code(self.note[i]),
             "dimensions": dims,
             "subdimensions": subs,
             "items": items,
@@ -199,8 +216,8 @@ class WaveResult:
             rank_high=col("rank_high"),
             grade=[r["grade"] for r in rows],
             suppressed=np.array([r["suppressed"] for r in rows], dtype=bool),
-            suppression_reason=[r["suppression_reason"] for r in rows],
-            note=[r["note"] for r in rows],
+            suppression_reason=[_note(r["suppression_reason"]) for r in rows],
+            note=[_note(r["note"]) for r in rows],
             dim_score=nested("dimensions", dims, "score"),
             dim_se=nested("dimensions", dims, "se"),
             dim_ci_low=nested("dimensions", dims, "ci_low"),
@@ -250,7 +267,7 @@ class WaveResult:
                 "rank_high": self.rank_high,
                 "grade": self.grade,
                 "suppressed": self.suppressed,
-                "suppression_reason": self.suppression_reason,
+                "suppression_reason": [_code(r) for r in self.suppression_reason],
                 "osi": self.osi,
             }
         )

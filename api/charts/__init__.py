@@ -4,7 +4,7 @@ Each chart function returns a :class:`Chart`: the ``<svg>`` (with ``<title>``/``
 the same numbers as a table, rendered together by ``templates/_chart.html``.
 """
 
-from api.charts._svg import Chart
+from api.charts._svg import Chart, GradeEdge, grade_edges
 from api.charts.bars import BarRow, MarkSeries, bar_chart, histogram
 from api.charts.dots import DotRow, Reference, dot_plot
 from api.charts.ipa import IpaPoint, ipa_scatter
@@ -14,6 +14,7 @@ __all__ = [
     "BarRow",
     "Chart",
     "DotRow",
+    "GradeEdge",
     "IpaPoint",
     "MarkSeries",
     "Reference",
@@ -21,6 +22,7 @@ __all__ = [
     "TrendSeries",
     "bar_chart",
     "dot_plot",
+    "grade_edges",
     "histogram",
     "ipa_scatter",
     "trend_chart",

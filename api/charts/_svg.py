@@ -21,8 +21,18 @@ GRID = "#c9d0d6"
 FILL = "#8a96a3"
 BAND = "#dfe4e8"
 ACCENT = "#b5332b"
-# Grade band edges (METHODS.md §5): drawn as reference lines on 0–100 axes.
-GRADE_EDGES = ((60.0, "中"), (80.0, "良"), (90.0, "优"))
+# A grade band's lower edge and the band's name (METHODS.md §5), drawn as a reference line on
+# 0–100 axes. The edges are the snapshot's weight model's (``grade_edges``), never a fixed table.
+GradeEdge = tuple[float, str]
+
+
+def grade_edges(bands: Sequence[tuple[str, float | None]]) -> tuple[GradeEdge, ...]:
+    """A model's ``grade_bands`` (best first, the last bound None) as edges, lowest first.
+
+    >>> grade_edges([("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", None)])
+    ((60.0, '中'), (80.0, '良'), (90.0, '优'))
+    """
+    return tuple(sorted((float(low), str(name)) for name, low in bands if low is not None))
 
 
 @dataclass(frozen=True)
@@ -192,9 +202,9 @@ def ticks(domain: tuple[float, float], step: float) -> list[float]:
     return out
 
 
-def grade_names(labels: Mapping[str, str]) -> dict[str, str]:
+def grade_names(labels: Mapping[str, str], grades: Sequence[GradeEdge]) -> dict[str, str]:
     """The grade edges' names in the page's language, from ``labels["grade:优"]`` etc."""
-    return {g: labels.get(f"grade:{g}", g) for _edge, g in GRADE_EDGES}
+    return {g: labels.get(f"grade:{g}", g) for _edge, g in grades}
 
 
 def x_axis(
@@ -203,23 +213,22 @@ def x_axis(
     bottom: float,
     *,
     step: float = 10.0,
-    grades: bool = True,
+    grades: Sequence[GradeEdge] = (),
     names: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Vertical grid lines with labels under the plot; grade edges drawn dashed and named
-    (``names``: the grades' names in the page's language, default the characters)."""
+    (``names``: the grades' names in the page's language, default the band names)."""
     parts = []
     for value in ticks((scale.d0, scale.d1), step):
         x = scale(value)
         parts.append(line(x, top, x, bottom, stroke=GRID, width=0.8))
         parts.append(text(x, bottom + 12, f"{value:g}", size=10, anchor="middle", fill=MUTED))
-    if grades:
-        for edge, label in GRADE_EDGES:
-            if scale.d0 < edge <= scale.d1:
-                x = scale(edge)
-                parts.append(line(x, top, x, bottom, stroke=MUTED, width=1, dash="4 3"))
-                name = (names or {}).get(label, label)
-                parts.append(text(x + 3, top - 6, name, size=10, fill=MUTED))
+    for edge, label in grades:
+        if scale.d0 < edge <= scale.d1:
+            x = scale(edge)
+            parts.append(line(x, top, x, bottom, stroke=MUTED, width=1, dash="4 3"))
+            name = (names or {}).get(label, label)
+            parts.append(text(x + 3, top - 6, name, size=10, fill=MUTED))
     return parts
 
 

@@ -15,6 +15,7 @@ from api.charts._svg import (
     INK,
     MUTED,
     Chart,
+    GradeEdge,
     Scale,
     fmt,
     fmt_interval,
@@ -59,8 +60,10 @@ def bar_chart(
     desc: str,
     labels: dict[str, str],
     series: Sequence[MarkSeries] = (),
+    grades: Sequence[GradeEdge] = (),
 ) -> Chart:
-    """``labels``: ``bar``, ``interval``, ``name``, ``value``, ``note``."""
+    """``labels``: ``bar``, ``interval``, ``name``, ``value``, ``note``; ``grades``: the
+    snapshot's grade edges, drawn as reference lines (``grade_edges``)."""
     scale = Scale((0.0, 100.0), (LABEL_W + 8, WIDTH - 44))
     items = [("bar", labels["bar"]), ("whisker", labels["interval"])]
     items += [(s.shape, s.label) for s in series]
@@ -101,7 +104,7 @@ def bar_chart(
             body.append(text(scale.p0 + 4, cy, row.note or "—", fill=MUTED, size=11))
         y += ROW_H
     bottom = y + 2
-    axis = x_axis(scale, top, bottom, step=20.0, names=grade_names(labels))
+    axis = x_axis(scale, top, bottom, step=20.0, grades=grades, names=grade_names(labels, grades))
     svg = svg_document(chart_id, title, desc, WIDTH, bottom + 22, [*legend_parts, *axis, *body])
     columns = (
         labels["name"],

@@ -14,6 +14,7 @@ from api.charts._svg import (
     INK,
     MUTED,
     Chart,
+    GradeEdge,
     Scale,
     fmt,
     fmt_interval,
@@ -43,7 +44,7 @@ class DotRow:
     low: float | None = None
     high: float | None = None
     group: str | None = None
-    note: str | None = None  # why there is no point ("样本不足")
+    note: str | None = None  # why there is no point (the reason, worded for the page)
     highlight: bool = False
 
 
@@ -64,11 +65,13 @@ def dot_plot(
     desc: str,
     labels: dict[str, str],
     references: Sequence[Reference] = (),
+    grades: Sequence[GradeEdge] = (),
 ) -> Chart:
     """Draw the dot plot.
 
     ``labels`` supplies the UI words in the page's language: ``point``, ``interval``,
-    ``highlight``, ``name``, ``group``, ``value``, ``note``.
+    ``highlight``, ``name``, ``group``, ``value``, ``note``; ``grades`` the snapshot's grade
+    edges, drawn as reference lines (``grade_edges``).
     """
     values = [v for r in rows for v in (r.low, r.value) if is_number(v)]
     values += [ref.value for ref in references]
@@ -115,7 +118,7 @@ def dot_plot(
             body.append(text(scale.p0 + 4, cy, row.note or "—", fill=MUTED, size=11))
         y += ROW_H
     bottom = y + 4
-    axis = x_axis(scale, top, bottom, names=grade_names(labels))
+    axis = x_axis(scale, top, bottom, grades=grades, names=grade_names(labels, grades))
     for ref in references:
         x = scale(ref.value)
         axis.append(line(x, top, x, bottom, stroke=INK, width=1.2, dash=ref.dash))

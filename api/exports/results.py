@@ -1,7 +1,8 @@
 """Rankings and scorecards of a stored snapshot as tables (no recomputation).
 
 Suppressed communities keep their code, name and n but no score, interval, percentage, rank or
-grade, and say why (样本不足 ...), exactly as the JSON and the pages do.
+grade, and say why (the reason code worded by ``api/web/messages.py``, in Chinese), exactly as
+the JSON and the pages do.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from api.exports.cells import Row, Table
+from api.services.read_models import NO_ESTIMATE, ResultsView
+from api.web.messages import text
 from survey.questionnaire.model import Questionnaire
-
-DEFAULT_REASON = "样本不足"
 
 
 def one_decimal(value: Any) -> float | None:
@@ -78,7 +79,7 @@ def rankings_table(
                     None if suppressed else one_decimal(r["dimensions"].get(c))
                     for c in dimension_codes
                 ),
-                (r["suppression_reason"] or DEFAULT_REASON) if suppressed else None,
+                text(r["suppression_reason_code"]) if suppressed else None,
             ]
 
     return Table("排名 rankings", header, body())
@@ -117,21 +118,20 @@ def _indicator_rows(questionnaire: Questionnaire) -> list[tuple[str, str, str, s
 
 
 def scorecards_table(
-    results: dict[str, Any], questionnaire: Questionnaire, community_codes: set[str]
+    view: ResultsView, questionnaire: Questionnaire, community_codes: set[str]
 ) -> Table:
     """Every indicator of every community in ``community_codes`` (long format)."""
-    meta = {m["code"]: m for m in results.get("community_meta", [])}
     indicators = _indicator_rows(questionnaire)
     dims = {d.code for d in questionnaire.dimensions}
 
     def body() -> Iterator[Row]:
-        for c in results["communities"]:
-            if c["code"] not in community_codes:
+        for c in view.rows.values():
+            if c.code not in community_codes:
                 continue
-            info = meta.get(c["code"], {})
-            head = [c["code"], info.get("name", c["code"]), info.get("street_name")]
-            if c.get("suppressed"):
-                reason = c.get("suppression_reason") or DEFAULT_REASON
+            info = view.meta.get(c.code)
+            name = c.code if info is None else info.name
+            head = [c.code, name, None if info is None else info.street_name]
+            if c.suppressed:
                 yield [
                     *head,
                     "总指数 overall",
@@ -141,30 +141,29 @@ def scorecards_table(
                     None,
                     None,
                     None,
-                    c.get("n"),
+                    c.n,
                     None,
                     None,
                     None,
                     None,
-                    reason,
+                    text(c.reason),
                 ]
                 continue
-            rank = None if c.get("rank") is None else int(c["rank"])
             yield [
                 *head,
                 "总指数 overall",
                 "overall",
                 "总指数",
                 "Overall",
-                one_decimal(c.get("index")),
-                one_decimal(c.get("ci_low")),
-                one_decimal(c.get("ci_high")),
-                c.get("n"),
+                one_decimal(c.index),
+                one_decimal(c.ci_low),
+                one_decimal(c.ci_high),
+                c.n,
                 None,
                 None,
-                c.get("grade"),
-                rank,
-                c.get("note"),
+                c.grade,
+                c.rank,
+                text(c.note),
             ]
             yield [
                 *head,
@@ -172,10 +171,10 @@ def scorecards_table(
                 "OSI",
                 "总体满意指数(O1–O3)",
                 "Overall satisfaction index (O1–O3)",
-                one_decimal(c.get("osi")),
-                one_decimal(c.get("osi_ci_low")),
-                one_decimal(c.get("osi_ci_high")),
-                c.get("n"),
+                one_decimal(c.osi.score),
+                one_decimal(c.osi.ci_low),
+                one_decimal(c.osi.ci_high),
+                c.n,
                 None,
                 None,
                 None,
@@ -183,24 +182,25 @@ def scorecards_table(
                 None,
             ]
             for level, code, zh, en in indicators:
+                score = ci_low = ci_high = n = pct = dk = None
                 if code in dims:
-                    node = (c.get("dimensions") or {}).get(code) or {}
-                elif code in (c.get("subdimensions") or {}):
-                    node = c["subdimensions"][code] or {}
-                else:
-                    node = (c.get("items") or {}).get(code) or {}
-                dk = node.get("dk_rate")
+                    d = c.dimensions.get(code, NO_ESTIMATE)
+                    score, ci_low, ci_high = d.score, d.ci_low, d.ci_high
+                elif code in c.subdimensions:
+                    score = c.subdimensions[code]
+                elif code in c.items:
+                    score, n, dk, pct = c.items[code]
                 yield [
                     *head,
                     level,
                     code,
                     zh,
                     en,
-                    one_decimal(node.get("score")),
-                    one_decimal(node.get("ci_low")),
-                    one_decimal(node.get("ci_high")),
-                    node.get("n"),
-                    one_decimal(node.get("pct_positive")),
+                    one_decimal(score),
+                    one_decimal(ci_low),
+                    one_decimal(ci_high),
+                    n,
+                    one_decimal(pct),
                     None if dk is None else one_decimal(100 * dk),
                     None,
                     None,

@@ -16,7 +16,7 @@ from api.exports.responses import response_columns, response_rows
 from api.exports.results import dimension_labels, rankings_table, scorecards_table
 from api.exports.spss import TooManyRows, write_sav
 from api.services.rankings import ranking_rows
-from api.services.snapshots import latest_snapshot
+from api.services.snapshot_store import wave_results
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.permissions import Scope, ensure_community
 from survey.storage.models import AuditEvent
@@ -58,12 +58,11 @@ def export_rankings(
     model: ModelQuery = None,
 ) -> Response:
     """The wave's ranking as in ``GET .../rankings``, limited to your scope."""
-    snapshot = latest_snapshot(session=session, wave=wave, model_name=model)
-    rows = Scope.of(user).filter_rows(ranking_rows(snapshot.results))
+    view = wave_results(session=session, wave=wave, model_name=model)
+    rows = Scope.of(user).filter_rows(ranking_rows(view))
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
-    codes = list(snapshot.results.get("codes", {}).get("dimensions", []))
-    table = rankings_table(rows, codes, dimension_labels(questionnaire))
-    return _table_response(table, f"meihao-{wave.code}-rankings-{snapshot.model_name}", fmt)
+    table = rankings_table(rows, list(view.dimension_codes), dimension_labels(questionnaire))
+    return _table_response(table, f"meihao-{wave.code}-rankings-{view.ref.model_name}", fmt)
 
 
 @router.get("/scorecards.{fmt}", response_class=Response)
@@ -76,9 +75,8 @@ def export_scorecards(
     community: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     """Every indicator of every community in your scope (or of one ``community``)."""
-    snapshot = latest_snapshot(session=session, wave=wave, model_name=model)
-    results = snapshot.results
-    streets = {m["code"]: m.get("street") for m in results.get("community_meta", [])}
+    view = wave_results(session=session, wave=wave, model_name=model)
+    streets = view.streets()
     scope = Scope.of(user)
     if community is not None:
         if community not in streets:
@@ -88,10 +86,10 @@ def export_scorecards(
     else:
         wanted = {code for code, street in streets.items() if scope.allows_community(code, street)}
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
-    table = scorecards_table(results, questionnaire, wanted)
+    table = scorecards_table(view, questionnaire, wanted)
     suffix = f"-{community}" if community else ""
     return _table_response(
-        table, f"meihao-{wave.code}-scorecards{suffix}-{snapshot.model_name}", fmt
+        table, f"meihao-{wave.code}-scorecards{suffix}-{view.ref.model_name}", fmt
     )
 
 

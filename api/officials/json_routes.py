@@ -145,8 +145,7 @@ def get_district_trend(
 ) -> Any:
     """The district series, and one row per street and community within the reader's scope."""
     report = district_trend(session=session, model_name=model)
-    meta = {r["code"]: {"street": r["street"]} for r in report["communities"]}
-    keep = allowed_communities(user, meta)
+    keep = allowed_communities(user, {r["code"]: r["street"] for r in report["communities"]})
     streets = allowed_streets(user, session)
     if keep is not None:
         report["communities"] = [r for r in report["communities"] if r["code"] in keep]
@@ -168,6 +167,9 @@ def get_summary(
     (Benjamini–Hochberg across communities), and the most common priorities."""
     view = wave_results(session=session, wave=wave, model_name=model)
     summary = build_summary(
-        session=session, wave=wave, model_name=model, allowed=allowed_communities(user, view.meta)
+        session=session,
+        wave=wave,
+        model_name=model,
+        allowed=allowed_communities(user, view.streets()),
     )
     return _json(DistrictSummary, summary)

@@ -7,6 +7,7 @@ only what the user's scope allows, the same rules as the JSON API.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,12 +28,12 @@ from api.officials.text import official_translator
 from api.officials.views import dimension_bars
 from api.services.district_summary import build_summary
 from api.services.labels import labels_for_wave
-from api.services.published import min_n
 from api.services.snapshot_store import wave_results, waves_with_snapshots
 from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
 from api.services.trends import community_trend, district_trend, street_trend
 from api.web.auth import CurrentUser
 from api.web.i18n import remember_lang, request_lang
+from api.web.messages import text
 from api.web.permissions import (
     Scope,
     allowed_communities,
@@ -43,6 +44,7 @@ from api.web.permissions import (
     street_aggregate_allowed,
 )
 from api.web.templating import templates
+from scoring.rank import Note
 from survey.storage.models import User
 from survey.storage.registry import get_street
 
@@ -100,7 +102,7 @@ def dashboard(
     street: str | None = Query(default=None, max_length=32),
 ) -> HTMLResponse:
     view = wave_results(session=session, wave=wave, model_name=model)
-    keep = allowed_communities(user, view.meta)
+    keep = allowed_communities(user, view.streets())
     streets_allowed = allowed_streets(user, session)
 
     def build(lang: str, lang_url: str) -> dict[str, Any]:
@@ -184,7 +186,8 @@ def street_page(
                 "street": found.code,
                 "street_name": found.name,
                 "suppressed": True,
-                "suppression_reason": "样本不足",
+                "suppression_reason": text(Note.INSUFFICIENT_SAMPLE),
+                "suppression_reason_code": Note.INSUFFICIENT_SAMPLE,
                 "n": 0,
                 "communities": 0,
                 "communities_published": 0,
@@ -210,10 +213,10 @@ def street_page(
             "wave": wave.code,
             "model": view.ref.model_name,
             "model_version": view.ref.model_version,
-            "preset": view.provenance.get("preset"),
-            "ci_level": view.provenance.get("ci_level") or 0.9,
+            "preset": view.provenance.preset,
+            "ci_level": view.provenance.ci_level,
             "computed_at": view.ref.computed_at,
-            "min_n": min_n(view),
+            "min_n": view.provenance.min_n,
         }
         ctx.update(
             data=data,
@@ -223,7 +226,11 @@ def street_page(
             street_count=sum(a["rank"] is not None for a in agg["streets"].values()),
             dot_chart=dashboard_charts(rows, view, lang=lang, grouped=False),
             dimension_chart=_street_dimensions(
-                mine, agg, lang, labels_for_wave(session=session, wave=wave).dimensions
+                mine,
+                agg,
+                lang,
+                labels_for_wave(session=session, wave=wave).dimensions,
+                view.provenance.grade_bands,
             )
             if not mine["suppressed"]
             else None,
@@ -241,13 +248,18 @@ def street_page(
 
 
 def _street_dimensions(
-    street: dict[str, Any], agg: dict[str, Any], lang: str, labels: dict[str, dict[str, str]]
+    street: dict[str, Any],
+    agg: dict[str, Any],
+    lang: str,
+    labels: dict[str, dict[str, str]],
+    grade_bands: Sequence[tuple[str, float | None]],
 ) -> Any:
     # The street's dimensions as bars, with the district mean as the comparison marker.
     t = official_translator(lang)
     district = agg["district"]["dimensions"]
     sc = {
         "community": {"name": street["street_name"]},
+        "grade_bands": grade_bands,
         "dimensions": [
             {
                 "code": code,
@@ -272,8 +284,7 @@ def district_trend_page(
     def build(lang: str, lang_url: str) -> dict[str, Any]:
         t = official_translator(lang)
         report = district_trend(session=session, model_name=model)
-        meta = {r["code"]: {"street": r["street"]} for r in report["communities"]}
-        keep = allowed_communities(user, meta)
+        keep = allowed_communities(user, {r["code"]: r["street"] for r in report["communities"]})
         streets = allowed_streets(user, session)
         report["communities"] = [
             r for r in report["communities"] if keep is None or r["code"] in keep

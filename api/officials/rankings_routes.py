@@ -38,7 +38,11 @@ class RankingRow(BaseModel):
     ci_high: float | None
     grade: str | None
     suppressed: bool
-    suppression_reason: str | None
+    suppression_reason: str | None = Field(description="why suppressed, in Chinese")
+    suppression_reason_code: str | None = Field(
+        default=None, description="the reason as a code: insufficient_sample, no_score"
+    )
+    note_code: str | None = Field(default=None, description="small_sample below flag_n")
     dimensions: dict[str, float | None]
 
 
@@ -58,6 +62,7 @@ class StreetRankingRow(BaseModel):
     grade: str | None
     suppressed: bool
     suppression_reason: str | None
+    suppression_reason_code: str | None = None
     dimensions: dict[str, float | None]
 
 
@@ -140,13 +145,12 @@ def get_rankings(
     key = f"rankings|{level}|{street}|{housing_type}|{scope.level}:{scope.code}"
 
     def build() -> bytes:
-        results = view.results
         payload: dict[str, Any] = {
             "wave": wave.code,
             "model": view.ref.model_name,
             "model_version": view.ref.model_version,
             "computed_at": view.ref.computed_at,
-            "preset": results.get("provenance", {}).get("preset"),
+            "preset": view.provenance.preset,
             "level": level,
             "communities": [],
         }
@@ -163,7 +167,7 @@ def get_rankings(
             # Ranks stay district ranks (第 k 名 / 共 N): the scope hides other communities'
             # rows, not the fact that the rank is among all of the district's communities.
             payload["communities"] = scope.filter_rows(
-                ranking_rows(results, street=street, housing_type=housing_type)
+                ranking_rows(view, street=street, housing_type=housing_type)
             )
             payload["n_ranked"] = view.n_ranked
         return Rankings.model_validate(payload).model_dump_json().encode()

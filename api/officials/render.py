@@ -28,8 +28,8 @@ from api.officials.views import (
 from api.services.comments import community_comments
 from api.services.labels import labels_for_wave
 from api.services.rankings import ranking_rows
+from api.services.read_models import ResultsView
 from api.services.scorecard import build_scorecard
-from api.services.snapshot_store import ResultsView
 from api.services.street_level import aggregates
 from api.web.templating import TEMPLATES_DIR
 from survey.storage.models import Community, Wave
@@ -94,7 +94,7 @@ def scorecard_context(
 
 
 def street_options(view: ResultsView, allowed: set[str] | None) -> list[dict[str, str]]:
-    names = {m.get("street"): m.get("street_name") for m in view.meta.values()}
+    names = {m.street: m.street_name for m in view.meta.values()}
     return [
         {"code": str(c), "name": str(n or c)}
         for c, n in sorted(names.items())
@@ -113,7 +113,13 @@ def dashboard_charts(
     t = official_translator(lang)
     mean = aggregates(view)["district"]["index"]
     return ranking_dot_plot(
-        rows, chart_id=chart_id, lang=lang, t=t, group_by_street=grouped, district_mean=mean
+        rows,
+        chart_id=chart_id,
+        lang=lang,
+        t=t,
+        group_by_street=grouped,
+        district_mean=mean,
+        grade_bands=view.provenance.grade_bands,
     )
 
 
@@ -139,9 +145,10 @@ def trend_chart_for(
 
 
 def community_rows(view: ResultsView, *, street: str | None = None) -> list[dict[str, Any]]:
-    rows = ranking_rows(view.results, street=street)
+    """Ranking rows with the published score's caveat (``note``: a code, worded by the page)."""
+    rows = ranking_rows(view, street=street)
     for row in rows:
-        row["note"] = (view.rows.get(row["community"]) or {}).get("note")
+        row["note"] = row["note_code"]
     return rows
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from api.web.i18n import translator
+from api.web.messages import CATALOG
+from scoring.rank import Note
 
 OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "site": ("美好社区评价指数", "Meihao community index"),
@@ -70,12 +72,12 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
         "留言少于 {k} 条,不予显示以保护居民隐私。",
         "Fewer than {k} comments: not shown, to protect residents.",
     ),
-    "suppressed": ("样本不足", "insufficient sample"),
+    "suppressed": CATALOG[Note.INSUFFICIENT_SAMPLE],
     "suppressed_long": (
         "有效样本少于 {min_n} 份,不发布得分、排名和图表。",
         "Fewer than {min_n} valid responses: no score, rank or chart is published.",
     ),
-    "small_sample": ("样本较少,仅供参考", "small sample, for reference only"),
+    "small_sample": CATALOG[Note.SMALL_SAMPLE],
     "ranking": ("社区排名", "Community ranking"),
     "street_ranking": ("街道排名", "Street ranking"),
     "dot_plot_title": ("各社区综合指数及区间", "Overall index of each community with intervals"),

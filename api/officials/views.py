@@ -21,15 +21,23 @@ from api.charts import (
     TrendSeries,
     bar_chart,
     dot_plot,
+    grade_edges,
     histogram,
     ipa_scatter,
     trend_chart,
 )
 from api.officials.text import GRADE_LABELS, grade_label, housing_label, local
-from api.services.published import reason_text
+from api.web.messages import note_code, text
 from scoring.priorities import QUADRANTS
 
 Translate = Callable[..., str]
+
+
+def reason_text(reason: str | None, lang: str) -> str | None:
+    """Why a row has no score, in ``lang``: from its code, or from the Chinese an older row
+    carries (a street row built by a page, a stored snapshot before the codes)."""
+    code = note_code(reason)
+    return text(code if code is not None else reason, lang)
 
 
 def num(value: float | None, digits: int = 1) -> str:
@@ -90,6 +98,7 @@ def helpers(lang: str, t: Translate) -> dict[str, Any]:
         "grade_en": lambda v: grade_label(v, lang),
         "housing": lambda v: housing_label(v, lang),
         "reason": lambda r: reason_text(r, lang),
+        "note_text": lambda code: text(code, lang),
         "rank_texts": lambda r, unit="rank_text": rank_texts(r, t, unit),
     }
 
@@ -104,8 +113,11 @@ def ranking_dot_plot(
     highlight: str | None = None,
     district_mean: float | None = None,
     name_key: str = "name",
+    grade_bands: Sequence[tuple[str, float | None]] = (),
 ) -> Chart:
-    """Dot plot of ranking rows; grouped by street (each group in rank order) when asked."""
+    """Dot plot of ranking rows; grouped by street (each group in rank order) when asked.
+
+    ``grade_bands``: the snapshot's model's bands, drawn as reference lines."""
     ordered = list(rows)
     if group_by_street:
         ordered.sort(key=lambda r: (r.get("street") or "", r["rank"] or 10**9))
@@ -116,7 +128,7 @@ def ranking_dot_plot(
             low=r.get("ci_low"),
             high=r.get("ci_high"),
             group=str(r.get("street_name") or r.get("street") or "") if group_by_street else None,
-            note=reason_text(r.get("suppression_reason"), lang) or t("suppressed")
+            note=reason_text(r.get("suppression_reason_code"), lang) or t("suppressed")
             if r.get("score") is None
             else None,
             highlight=highlight is not None and r.get("community") == highlight,
@@ -132,6 +144,7 @@ def ranking_dot_plot(
         desc=f"{t('dot_plot_title')}: {published}/{len(dots)}",
         labels=_labels(t, lang),
         references=refs,
+        grades=grade_edges(grade_bands),
     )
 
 
@@ -161,7 +174,8 @@ def _labels(t: Translate, lang: str) -> dict[str, str]:
 def dimension_bars(
     sc: dict[str, Any], *, chart_id: str, lang: str, t: Translate, bar_label: str | None = None
 ) -> Chart:
-    """The six dimensions as bars; comparison markers only for the averages that exist."""
+    """The six dimensions as bars; comparison markers only for the averages that exist, and
+    the grade edges of ``sc["grade_bands"]`` (the snapshot's model) as reference lines."""
     rows = [
         BarRow(
             label=local(d["label"], lang),
@@ -186,7 +200,15 @@ def dimension_bars(
     labels = {**_labels(t, lang), **({"bar": bar_label} if bar_label else {})}
     title = f"{sc['community']['name']} · {t('dimensions')}"
     desc = "; ".join([title, *(s.label for s in series)])
-    return bar_chart(rows, chart_id=chart_id, title=title, desc=desc, labels=labels, series=series)
+    return bar_chart(
+        rows,
+        chart_id=chart_id,
+        title=title,
+        desc=desc,
+        labels=labels,
+        series=series,
+        grades=grade_edges(sc["grade_bands"]),
+    )
 
 
 def _trend_points(points: Sequence[dict[str, Any]], lang: str) -> list[TrendPoint]:

@@ -49,6 +49,11 @@ class Change(BaseModel):
     significant: bool
     direction: int = Field(description="1 rise, −1 fall, 0 about the same")
     note: Local | None = Field(description="why there is no Δ (other model, suppressed...)")
+    note_code: str | None = Field(
+        default=None,
+        description="the note as a code: no_previous, not_scored, model_differs, "
+        "insufficient_sample",
+    )
 
 
 class TrendPoint(BaseModel):
@@ -60,6 +65,9 @@ class TrendPoint(BaseModel):
     n: int | None
     suppressed: bool
     note: Local | None
+    note_code: str | None = Field(
+        default=None, description="the note as a code: not_scored, insufficient_sample"
+    )
     model_key: str | None
     preset: str | None = None
 
@@ -189,13 +197,23 @@ class Scorecard(BaseModel):
     preset: str | None
     ci_level: float
     min_n: int
+    grade_bands: list[tuple[str, float | None]] = Field(
+        default_factory=list,
+        description="the model's grade bands, best first: [name, lower bound] (the last null)",
+    )
     community: CommunityInfo
     n: int | None = Field(description="valid responses (shown even when suppressed)")
     responses: int | None
     n_eff: float | None
     suppressed: bool
-    suppression_reason: str | None = Field(description="样本不足 when below min_n")
-    note: str | None = Field(description="样本较少,仅供参考 below flag_n")
+    suppression_reason: str | None = Field(
+        description="why suppressed, in Chinese (api/web/messages.py), e.g. below min_n"
+    )
+    suppression_reason_code: str | None = Field(
+        default=None, description="the reason as a code: insufficient_sample, no_score"
+    )
+    note: str | None = Field(description="a caveat in Chinese, e.g. a small sample below flag_n")
+    note_code: str | None = Field(default=None, description="the caveat as a code: small_sample")
     overall: Figure
     osi: ScoreInterval = Field(description="overall satisfaction index (O1–O3), 0–100")
     rank: RankInfo
@@ -309,6 +327,7 @@ class Changes(BaseModel):
     rises: list[ChangedCommunity]
     falls: list[ChangedCommunity]
     note: Local | None
+    note_code: str | None = Field(default=None, description="no_previous, model_differs")
 
 
 class CommonPriority(BaseModel):

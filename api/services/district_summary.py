@@ -12,10 +12,12 @@ import numpy as np
 from sqlmodel import Session
 
 from api.services.labels import labels_for_wave
-from api.services.published import ci_level, model_key, preset, published_rows
-from api.services.snapshot_store import ResultsView, wave_results
+from api.services.published import published_rows
+from api.services.read_models import ResultsView
+from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates
 from api.services.trends import wave_views
+from api.web.messages import CATALOG, Message, label
 from scoring.errors import IncomparableWavesError
 from scoring.result import WaveResult
 from scoring.trend import compare_waves
@@ -33,7 +35,7 @@ BANDS: list[tuple[float, float, str]] = [
 
 
 def distribution(view: ResultsView) -> list[dict[str, Any]]:
-    scores = [float(r["index"]) for r in published_rows(view)]
+    scores = [float(r.index) for r in published_rows(view) if r.index is not None]
     return [
         {
             "band": label,
@@ -48,10 +50,10 @@ def distribution(view: ResultsView) -> list[dict[str, Any]]:
 def _published(view: ResultsView) -> WaveResult:
     """The snapshot as the engine's result, with suppressed communities' figures blanked.
 
-    The engine already publishes none; blanking here as well means a suppressed value can
-    never enter the BH family or the lists, whatever a snapshot holds.
+    The engine already publishes none and the read model keeps none; blanking here as well
+    means a suppressed value can never enter the BH family or the lists.
     """
-    result = WaveResult.from_dict(view.results)
+    result = view.to_wave_result()
     for name in ("index", "se", "ci_low", "ci_high"):
         getattr(result, name)[result.suppressed] = np.nan
     return result
@@ -83,14 +85,18 @@ def significant_changes(
         "rises": [],
         "falls": [],
         "note": None,
+        "note_code": None,
         "compared": 0,
     }
     if previous is None:
-        out["note"] = {"zh": "无上一轮数据", "en": "no previous wave"}
+        out["note"] = label(Message.NO_PREVIOUS)
+        out["note_code"] = Message.NO_PREVIOUS
         return out
     table = _change_table(previous, current)
     if "error" in table:
-        out["note"] = {"zh": "评分模型不同,不可比较", "en": table["error"]}
+        # The English says which models differ (the engine's message), the Chinese that they do.
+        out["note"] = {"zh": CATALOG[Message.MODEL_DIFFERS][0], "en": table["error"]}
+        out["note_code"] = Message.MODEL_DIFFERS
         return out
     changed = set(table["changed"])
     out["threshold"] = table["threshold"]
@@ -98,12 +104,12 @@ def significant_changes(
     for row in table["communities"]:
         if row["code"] not in changed or (allowed is not None and row["code"] not in allowed):
             continue
-        meta = current.meta.get(row["code"]) or {}
+        meta = current.meta.get(row["code"])
         entry = {
             **row,
-            "name": meta.get("name"),
-            "street": meta.get("street"),
-            "street_name": meta.get("street_name"),
+            "name": None if meta is None else meta.name,
+            "street": None if meta is None else meta.street,
+            "street_name": None if meta is None else meta.street_name,
         }
         (out["rises"] if row["delta"] > 0 else out["falls"]).append(entry)
     out["rises"].sort(key=lambda r: -r["delta"])
@@ -115,9 +121,9 @@ def common_priorities(view: ResultsView, labels: Any, top: int = 5) -> dict[str,
     improve: Counter[str] = Counter()
     stated: Counter[str] = Counter()
     for row in published_rows(view):
-        pri = row.get("priorities") or {}
-        improve.update(pri.get("improve_first") or [])
-        stated.update(pri.get("stated_top") or [])
+        if row.priorities is not None:
+            improve.update(row.priorities.improve_first)
+            stated.update(row.priorities.stated_top)
 
     def listing(counter: Counter[str]) -> list[dict[str, Any]]:
         return [
@@ -145,14 +151,14 @@ def build_summary(
         "wave": wave.code,
         "model": view.ref.model_name,
         "model_version": view.ref.model_version,
-        "model_key": model_key(view),
-        "preset": preset(view),
+        "model_key": view.model_key,
+        "preset": view.provenance.preset,
         "computed_at": view.ref.computed_at,
-        "ci_level": ci_level(view),
+        "ci_level": view.provenance.ci_level,
         "communities": len(view.rows),
         "published": district["communities"],
         "suppressed": len(view.rows) - district["communities"],
-        "responses": sum(int(r.get("n") or 0) for r in view.rows.values()),
+        "responses": sum(r.n or 0 for r in view.rows.values()),
         "district": {k: district.get(k) for k in ("index", "ci_low", "ci_high", "grade")},
         "method": AGGREGATION_METHOD,
         "distribution": distribution(view),

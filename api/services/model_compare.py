@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
-from api.services.published import model_key, public_row
-from api.services.snapshot_store import ResultsView, wave_results
+from api.services.published import public_row
+from api.services.read_models import ResultsView
+from api.services.snapshot_store import wave_results
 from scoring.compare import compare_rankings
 from survey.storage.models import Wave
 
@@ -22,8 +23,8 @@ def _arrays(view: ResultsView, codes: list[str]) -> tuple[np.ndarray, np.ndarray
     rank, score = np.full(len(codes), np.nan), np.full(len(codes), np.nan)
     for i, code in enumerate(codes):
         row = public_row(view, code)
-        if row is not None and not row.get("suppressed") and row.get("rank") is not None:
-            rank[i], score[i] = row["rank"], row["index"]
+        if row is not None and row.published and row.rank is not None and row.index is not None:
+            rank[i], score[i] = row.rank, row.index
     return rank, score
 
 
@@ -31,7 +32,7 @@ def _header(view: ResultsView) -> dict[str, Any]:
     return {
         "model": view.ref.model_name,
         "model_version": view.ref.model_version,
-        "model_key": model_key(view),
+        "model_key": view.model_key,
         "computed_at": view.ref.computed_at,
         "snapshot": view.ref.id,
     }
@@ -47,8 +48,8 @@ def compare_models(*, session: Session, wave: Wave, a: str, b: str) -> dict[str,
     comparison = compare_rankings(codes, rank_a, rank_b, score_a, score_b).to_dict()
     meta = {**view_b.meta, **view_a.meta}
     for row in comparison["communities"]:
-        info = meta.get(row["code"], {})
-        row["name"] = info.get("name", row["code"])
-        row["street"] = info.get("street")
+        info = meta.get(row["code"])
+        row["name"] = row["code"] if info is None else info.name
+        row["street"] = None if info is None else info.street
     comparison["communities"].sort(key=lambda r: (r["rank_a"] is None, r["rank_a"] or 0, r["code"]))
     return {"wave": wave.code, "a": _header(view_a), "b": _header(view_b), **comparison}

@@ -4,44 +4,47 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.services.read_models import ResultsView
+from api.web.messages import text
+
 SUPPRESSED_LAST = 10**9
 
 
 def ranking_rows(
-    results: dict[str, Any], *, street: str | None = None, housing_type: str | None = None
+    view: ResultsView, *, street: str | None = None, housing_type: str | None = None
 ) -> list[dict[str, Any]]:
-    """One row per community, ranked; suppressed communities last, without score or rank."""
-    meta = {m["code"]: m for m in results.get("community_meta", [])}
+    """One row per community, ranked; suppressed communities last, without score or rank.
+
+    ``suppression_reason`` is the catalog's Chinese wording (as the JSON has always shown),
+    ``suppression_reason_code`` and ``note_code`` the codes pages and exports word themselves.
+    """
     rows = []
-    for community in results["communities"]:
-        info = meta.get(community["code"], {})
-        if street is not None and info.get("street") != street:
+    for community in view.rows.values():
+        info = view.meta.get(community.code)
+        if street is not None and (info is None or info.street != street):
             continue
-        if housing_type is not None and info.get("housing_type") != housing_type:
+        if housing_type is not None and (info is None or info.housing_type != housing_type):
             continue
-        suppressed = bool(community.get("suppressed"))
         rows.append(
             {
-                "community": community["code"],
-                "name": info.get("name", community["code"]),
-                "street": info.get("street"),
-                "street_name": info.get("street_name"),
-                "housing_type": info.get("housing_type"),
-                "n": community.get("n"),
-                "rank": None if suppressed else community.get("rank"),
-                "rank_low": None if suppressed else community.get("rank_low"),
-                "rank_high": None if suppressed else community.get("rank_high"),
-                "score": None if suppressed else community.get("index"),
-                "ci_low": None if suppressed else community.get("ci_low"),
-                "ci_high": None if suppressed else community.get("ci_high"),
-                "grade": None if suppressed else community.get("grade"),
-                "suppressed": suppressed,
-                "suppression_reason": community.get("suppression_reason"),
-                "dimensions": {}
-                if suppressed
-                else {
-                    code: d.get("score") for code, d in (community.get("dimensions") or {}).items()
-                },
+                "community": community.code,
+                "name": community.code if info is None else info.name,
+                "street": None if info is None else info.street,
+                "street_name": None if info is None else info.street_name,
+                "housing_type": None if info is None else info.housing_type,
+                "n": community.n,
+                "rank": community.rank,
+                "rank_low": community.rank_low,
+                "rank_high": community.rank_high,
+                "score": community.index,
+                "ci_low": community.ci_low,
+                "ci_high": community.ci_high,
+                "grade": community.grade,
+                "suppressed": community.suppressed,
+                "suppression_reason": text(community.reason),
+                "suppression_reason_code": community.reason,
+                "note_code": community.note,
+                "dimensions": {code: d.score for code, d in community.dimensions.items()},
             }
         )
     rows.sort(

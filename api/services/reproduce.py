@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from api.services.snapshots import score_results
+from api.web.messages import note_code
 from scoring.weight_model import WeightModel
 from survey.errors import ConflictError, NotFoundError
 from survey.storage.models import ScoreSnapshot, Wave
@@ -51,6 +52,20 @@ def _numeric_model_versions(results: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
+def with_note_codes(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with the reasons and notes as codes (in place).
+
+    A snapshot stored before the engine spoke in codes holds their Chinese text; recomputing
+    it gives the codes, and the two say the same thing, so they are compared as codes.
+    """
+    for row in results.get("communities") or ():
+        for key in ("suppression_reason", "note"):
+            code = note_code(row.get(key))
+            if code is not None:
+                row[key] = code.value
+    return results
+
+
 def reproduce_snapshot(*, session: Session, snapshot_id: int) -> dict[str, Any]:
     """Recompute snapshot ``snapshot_id`` and say whether the results are identical."""
     snapshot = session.get(ScoreSnapshot, snapshot_id)
@@ -74,7 +89,7 @@ def reproduce_snapshot(*, session: Session, snapshot_id: int) -> dict[str, Any]:
     )
     # Through JSON once, as the database column stores it (tuples → lists and so on).
     recomputed = json.loads(canonical_json(results))
-    stored = _numeric_model_versions(json.loads(canonical_json(snapshot.results)))
+    stored = with_note_codes(_numeric_model_versions(json.loads(canonical_json(snapshot.results))))
     same = canonical_json(recomputed) == canonical_json(stored)
     return {
         "snapshot": snapshot.id,

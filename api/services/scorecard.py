@@ -14,8 +14,15 @@ from typing import Any
 from sqlmodel import Session
 
 from api.services.labels import Labels, labels_for_wave
-from api.services.published import ci_level, min_n, model_key, preset, public_row
-from api.services.snapshot_store import ResultsView, wave_results
+from api.services.published import public_row
+from api.services.read_models import (
+    NO_ESTIMATE,
+    CommunityMeta,
+    CommunityRow,
+    ItemFigures,
+    ResultsView,
+)
+from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates
 from api.services.trends import (
     changes,
@@ -26,14 +33,17 @@ from api.services.trends import (
     threshold_of,
     wave_views,
 )
+from api.web.messages import text
 from scoring.priorities import QUADRANTS, importance_performance
 from survey.errors import NotFoundError
 from survey.storage.models import Wave
 
+NO_ITEM = ItemFigures(None, None, None, None)
+
 
 def _dimensions(
     view: ResultsView,
-    row: dict[str, Any] | None,
+    row: CommunityRow | None,
     street: str | None,
     housing: str | None,
     labels: Labels,
@@ -41,19 +51,18 @@ def _dimensions(
     agg = aggregates(view)
     street_dims = (agg["streets"].get(street) or {}).get("dimensions") or {}
     housing_dims = (agg["housing"].get(housing) or {}).get("dimensions") or {}
-    district_dims = agg["district"].get("dimensions") or {}
-    weights = view.results.get("dimension_weights") or {}
+    district_dims = agg["district"]["dimensions"]
     out = []
-    for code in (view.results.get("codes") or {}).get("dimensions") or []:
-        d = ((row or {}).get("dimensions") or {}).get(code) or {}
+    for code in view.dimension_codes:
+        d = NO_ESTIMATE if row is None else row.dimension(code)
         out.append(
             {
                 "code": code,
                 "label": labels.dimensions.get(code, {"zh": code, "en": code}),
-                "weight": weights.get(code),
-                "score": d.get("score"),
-                "ci_low": d.get("ci_low"),
-                "ci_high": d.get("ci_high"),
+                "weight": view.dimension_weights.get(code),
+                "score": d.score,
+                "ci_low": d.ci_low,
+                "ci_high": d.ci_high,
                 "street_mean": street_dims.get(code),
                 "district_mean": district_dims.get(code),
                 "housing_mean": housing_dims.get(code),
@@ -62,11 +71,10 @@ def _dimensions(
     return out
 
 
-def _items(view: ResultsView, row: dict[str, Any] | None, labels: Labels) -> list[dict[str, Any]]:
-    items = (row or {}).get("items") or {}
+def _items(view: ResultsView, row: CommunityRow, labels: Labels) -> list[dict[str, Any]]:
     out = []
-    for code in (view.results.get("codes") or {}).get("items") or []:
-        it = items.get(code) or {}
+    for code in view.item_codes:
+        it = row.items.get(code, NO_ITEM)
         info = labels.items.get(code, {})
         out.append(
             {
@@ -75,28 +83,26 @@ def _items(view: ResultsView, row: dict[str, Any] | None, labels: Labels) -> lis
                 "dimension": info.get("dimension"),
                 "subdimension": info.get("subdimension"),
                 "reverse": bool(info.get("reverse")),
-                "score": it.get("score"),
-                "pct_positive": it.get("pct_positive"),
-                "dk_rate": it.get("dk_rate"),
-                "n": it.get("n"),
+                "score": it.score,
+                "pct_positive": it.pct_positive,
+                "dk_rate": it.dk_rate,
+                "n": it.n,
             }
         )
     return out
 
 
-def _priorities(
-    view: ResultsView, row: dict[str, Any] | None, labels: Labels
-) -> dict[str, Any] | None:
-    district = view.results.get("priorities") or {}
-    mine = (row or {}).get("priorities")
-    importance: dict[str, float] = district.get("importance") or {}
-    cut = district.get("performance_cut")
-    if not mine or not importance or cut is None:
+def _priorities(view: ResultsView, row: CommunityRow, labels: Labels) -> dict[str, Any] | None:
+    district, mine = view.priorities, row.priorities
+    if mine is None or district is None or not district.importance:
         return None
+    cut = district.performance_cut
+    if cut is None:
+        return None
+    importance = district.importance
     codes = list(importance)
-    subs = (row or {}).get("subdimensions") or {}
-    perf = [[(subs.get(c) or {}).get("score") for c in codes]]
-    perf_arr = [[float("nan") if v is None else float(v) for v in perf[0]]]
+    perf = [row.subdimensions.get(c) for c in codes]
+    perf_arr = [[float("nan") if v is None else float(v) for v in perf]]
     # The engine's own quadrant rule with the stored crosshairs: the chart places every
     # sub-dimension exactly where the stored priority lists say it is.
     ipa = importance_performance([importance[c] for c in codes], perf_arr, performance_cut=cut)
@@ -108,7 +114,7 @@ def _priorities(
                 "code": code,
                 "label": labels.subdimensions.get(code, {"zh": code, "en": code}),
                 "importance": importance[code],
-                "performance": perf[0][j],
+                "performance": perf[j],
                 "quadrant": q,
                 "quadrant_label": {"zh": QUADRANTS[q][0], "en": QUADRANTS[q][1]}
                 if q >= 0
@@ -117,22 +123,20 @@ def _priorities(
         )
     by_code = {p["code"]: p for p in points}
     return {
-        "importance_method": district.get("importance_method"),
+        "importance_method": district.importance_method,
         "importance_cut": float(ipa.importance_cut.ravel()[0]),
         "performance_cut": cut,
-        "improve_first": [by_code[c] for c in mine.get("improve_first", []) if c in by_code],
-        "strengths": [by_code[c] for c in mine.get("keep_up", []) if c in by_code],
-        "stated_top": [by_code[c] for c in mine.get("stated_top", []) if c in by_code],
+        "improve_first": [by_code[c] for c in mine.improve_first if c in by_code],
+        "strengths": [by_code[c] for c in mine.keep_up if c in by_code],
+        "stated_top": [by_code[c] for c in mine.stated_top if c in by_code],
         "points": points,
     }
 
 
-def _composition(view: ResultsView, code: str, labels: Labels) -> dict[str, Any] | None:
+def _composition(view: ResultsView, meta: CommunityMeta, labels: Labels) -> dict[str, Any] | None:
     """Who answered against who lives there, by age band and by gender (shares)."""
-    meta = view.meta.get(code) or {}
-    cells = view.results.get("strata_labels") or []
-    sample = meta.get("sample_cells") or []
-    population = meta.get("population_cells") or []
+    cells = view.strata_labels
+    sample, population = meta.sample_cells, meta.population_cells
     if not cells or len(sample) != len(cells):
         return None
     out: dict[str, Any] = {"has_population": sum(population) > 0 if population else False}
@@ -174,46 +178,50 @@ def build_scorecard(
     if row is None or meta is None:
         raise NotFoundError(f"community {community!r} is not in wave {wave.code}'s results")
     labels = labels_for_wave(session=session, wave=wave)
-    published = not row.get("suppressed")
+    published = row.published
     agg = aggregates(view)
-    street, housing = meta.get("street"), meta.get("housing_type")
+    street, housing = meta.street, meta.housing_type
     points = community_points(views, community)
     trend_changes = changes(points, threshold=threshold_of(views), level=level_of(views))
+    prov = view.provenance
     return {
         "wave": wave.code,
         "model": view.ref.model_name,
         "model_version": view.ref.model_version,
-        "model_key": model_key(view),
+        "model_key": view.model_key,
         "computed_at": view.ref.computed_at,
-        "preset": preset(view),
-        "ci_level": ci_level(view),
-        "min_n": min_n(view),
+        "preset": prov.preset,
+        "ci_level": prov.ci_level,
+        "min_n": prov.min_n,
+        "grade_bands": [[name, low] for name, low in prov.grade_bands],
         "community": {
-            k: meta.get(k) for k in ("code", "name", "street", "street_name", "housing_type")
+            "code": meta.code,
+            "name": meta.name,
+            "street": meta.street,
+            "street_name": meta.street_name,
+            "housing_type": meta.housing_type,
         },
-        "n": row.get("n"),
-        "responses": meta.get("responses"),
-        "n_eff": row.get("n_eff") if published else None,
+        "n": row.n,
+        "responses": meta.responses,
+        "n_eff": row.n_eff,
         "suppressed": not published,
-        "suppression_reason": row.get("suppression_reason"),
-        "note": row.get("note") if published else None,
+        "suppression_reason": text(row.reason),
+        "suppression_reason_code": row.reason,
+        "note": text(row.note),
+        "note_code": row.note,
         "overall": {
-            "score": row.get("index"),
-            "ci_low": row.get("ci_low"),
-            "ci_high": row.get("ci_high"),
-            "se": row.get("se"),
-            "grade": row.get("grade"),
+            "score": row.index,
+            "ci_low": row.ci_low,
+            "ci_high": row.ci_high,
+            "se": row.se,
+            "grade": row.grade,
         },
-        "osi": {
-            "score": row.get("osi"),
-            "ci_low": row.get("osi_ci_low"),
-            "ci_high": row.get("osi_ci_high"),
-        },
+        "osi": {"score": row.osi.score, "ci_low": row.osi.ci_low, "ci_high": row.osi.ci_high},
         "rank": {
-            "rank": row.get("rank"),
+            "rank": row.rank,
             "of": view.n_ranked,
-            "rank_low": row.get("rank_low"),
-            "rank_high": row.get("rank_high"),
+            "rank_low": row.rank_low,
+            "rank_high": row.rank_high,
         },
         "change": trend_changes[-1] if trend_changes else None,
         "trend": points,
@@ -229,7 +237,7 @@ def build_scorecard(
         "dimensions": _dimensions(view, row if published else None, street, housing, labels),
         "priorities": _priorities(view, row, labels) if published else None,
         "items": _items(view, row, labels) if published else [],
-        "composition": _composition(view, community, labels) if published else None,
+        "composition": _composition(view, meta, labels) if published else None,
     }
 
 

@@ -5,13 +5,17 @@ results can be kept in memory keyed by its id. Every read first asks the databas
 snapshot is current (a small query that never touches the big JSON column), so a newly
 stored snapshot is picked up at once; only the JSON parsing is skipped. At city scale this
 is what makes a scorecard or a ranking read cost about as much as a trivial request (P7).
+The cache holds the typed read model (``api/services/read_models.py``), not the JSON.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,58 +23,11 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
+from api.services.read_models import ResultsView, SnapshotRef, parse_results
 from survey.errors import NotFoundError
 from survey.storage.models import ScoreSnapshot, Wave
 
 CACHE_SIZE = 12
-
-
-@dataclass(frozen=True)
-class SnapshotRef:
-    id: int
-    wave: str
-    model_name: str
-    model_version: int
-    data_hash: str
-    computed_at: datetime
-
-
-@dataclass(eq=False)
-class ResultsView:
-    """Parsed results of one snapshot with look-ups by community code.
-
-    ``derived`` holds values computed from these results by the services (street means,
-    district distribution...), memoised per snapshot because the results never change.
-    """
-
-    ref: SnapshotRef
-    results: dict[str, Any]
-    rows: dict[str, dict[str, Any]]
-    meta: dict[str, dict[str, Any]]
-    derived: dict[str, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def provenance(self) -> dict[str, Any]:
-        provenance: dict[str, Any] = self.results.get("provenance") or {}
-        return provenance
-
-    @property
-    def n_ranked(self) -> int:
-        return int(self.results.get("n_ranked") or 0)
-
-    def memo(self, key: str, build: Any) -> Any:
-        """``derived[key]``, built once per snapshot.
-
-        Built outside the lock (a build may itself call ``memo``, and pages run in a thread
-        pool); if two threads race, both results are equal and the first one stored wins.
-        """
-        with self.lock:
-            if key in self.derived:
-                return self.derived[key]
-        value = build()
-        with self.lock:
-            return self.derived.setdefault(key, value)
 
 
 # Keyed by (database URL, snapshot id): ids repeat across databases (tests, several deployments
@@ -163,18 +120,42 @@ def load_results(*, session: Session, ref: SnapshotRef) -> ResultsView:
         if view is not None:
             _cache.move_to_end(key)
             return view
-    results = dict(session.connection().execute(_RESULTS, {"id": ref.id}).scalar_one())
-    view = ResultsView(
-        ref=ref,
-        results=results,
-        rows={r["code"]: r for r in results.get("communities", [])},
-        meta={m["code"]: m for m in results.get("community_meta", [])},
-    )
+    with _collection_paused():
+        results = session.connection().execute(_RESULTS, {"id": ref.id}).scalar_one()
+        view = parse_results(ref, results)  # once per snapshot: the cache keeps the read model
     with _cache_lock:
         _cache[key] = view
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return view
+
+
+# How many parses are running, and whether the collector was on before the first began.
+_pause = {"parses": 0, "was_enabled": True}
+_pause_lock = threading.Lock()
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Defer the cyclic garbage collector while a snapshot is decoded and parsed.
+
+    A city snapshot is ~10⁶ small objects (JSON, then the read model); every young-generation
+    collection on the way would walk the growing graph, which doubles the time of a first read
+    (bench/p7_reads.py). Nothing here creates reference cycles, so the deferred collection has
+    nothing extra to free. The collector comes back when the last concurrent parse ends.
+    """
+    with _pause_lock:
+        if _pause["parses"] == 0:
+            _pause["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _pause["parses"] += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pause["parses"] -= 1
+            if _pause["parses"] == 0 and _pause["was_enabled"]:
+                gc.enable()
 
 
 def wave_results(*, session: Session, wave: Wave, model_name: str | None) -> ResultsView:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.services.bridge import RANDOM_STATE, score_matrix
 from api.services.weight_models import load_weight_model
 from scoring.framework import Framework
 from scoring.weight_model import WeightModel
-from survey.errors import NotFoundError
 from survey.storage.matrix import WaveMatrix, load_wave_matrix
 from survey.storage.models import AuditEvent, ScoreSnapshot, Wave
 from survey.storage.registry import get_wave, questionnaire_for_wave
@@ -135,19 +134,4 @@ def store_snapshot(
         )
     )
     session.flush()
-    return snapshot
-
-
-def latest_snapshot(*, session: Session, wave: Wave, model_name: str | None) -> ScoreSnapshot:
-    name = model_name or wave.default_model
-    snapshot = session.exec(
-        select(ScoreSnapshot)
-        .where(ScoreSnapshot.wave_id == wave.id, ScoreSnapshot.model_name == name)
-        .order_by(col(ScoreSnapshot.computed_at).desc(), col(ScoreSnapshot.id).desc())
-    ).first()
-    if snapshot is None:
-        raise NotFoundError(
-            f"wave {wave.code} has not been scored with weight model {name!r} yet; "
-            f"run `meihao score --wave {wave.code} --model {name}`"
-        )
     return snapshot

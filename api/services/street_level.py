@@ -16,31 +16,29 @@ An aggregate over no published community is itself suppressed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from api.services.published import ci_level, grade_bands, grade_of, published_rows
-from api.services.snapshot_store import ResultsView
-from scoring.rank import nan_quantiles, rank_min
+from api.services.published import grade_of, published_rows
+from api.services.read_models import CommunityRow, ResultsView
+from api.web.messages import Message, label, text
+from scoring.rank import Note, nan_quantiles, rank_min
 
-AGGREGATION_METHOD = {
-    "zh": "按有效样本量加权的已发布社区平均(样本不足的社区不计入)",
-    "en": "n-weighted mean of the published communities (suppressed communities left out)",
-}
+AGGREGATION_METHOD = label(Message.AGGREGATION_METHOD)
 RANK_DRAWS = 2000
 RANK_SEED = 20260501
 
 
 def _aggregate(
-    rows: list[dict[str, Any]],
-    dimension_codes: list[str],
+    rows: list[CommunityRow],
+    dimension_codes: tuple[str, ...],
     z: float,
-    bands: list[tuple[str, float | None]],
+    bands: tuple[tuple[str, float | None], ...],
 ) -> dict[str, Any]:
-    n = np.array([float(r.get("n") or 0) for r in rows])
+    n = np.array([float(r.n or 0) for r in rows])
     total = float(n.sum())
     if not rows or total <= 0:
         return {
@@ -55,16 +53,13 @@ def _aggregate(
             "responses": 0,
         }
     w = n / total
-    index = np.array([float(r["index"]) for r in rows])
-    se = np.array([float(r.get("se") or 0.0) for r in rows])
+    index = np.array([float(r.index or 0.0) for r in rows])  # published: never None
+    se = np.array([float(r.se or 0.0) for r in rows])
     mean = float(w @ index)
     agg_se = float(np.sqrt((w**2) @ (se**2)))
     dims: dict[str, float | None] = {}
     for code in dimension_codes:
-        vals = [
-            (wi, (r.get("dimensions") or {}).get(code, {}).get("score"))
-            for wi, r in zip(w, rows, strict=True)
-        ]
+        vals = [(wi, r.dimension(code).score) for wi, r in zip(w, rows, strict=True)]
         ok = [(wi, v) for wi, v in vals if v is not None]
         weight = sum(wi for wi, _v in ok)
         dims[code] = sum(wi * v for wi, v in ok) / weight if weight > 0 else None
@@ -81,19 +76,31 @@ def _aggregate(
     }
 
 
-def _groups(view: ResultsView, key: str) -> dict[str, list[dict[str, Any]]]:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _street(view: ResultsView, code: str) -> str | None:
+    meta = view.meta.get(code)
+    return None if meta is None else meta.street
+
+
+def _housing(view: ResultsView, code: str) -> str | None:
+    meta = view.meta.get(code)
+    return None if meta is None else meta.housing_type
+
+
+def _groups(
+    view: ResultsView, key: Callable[[ResultsView, str], str | None]
+) -> dict[str, list[CommunityRow]]:
+    groups: dict[str, list[CommunityRow]] = defaultdict(list)
     for row in published_rows(view):
-        value = (view.meta.get(row["code"]) or {}).get(key)
+        value = key(view, row.code)
         if value is not None:
             groups[str(value)].append(row)
     return groups
 
 
-def _all_members(view: ResultsView, key: str) -> dict[str, list[str]]:
+def _all_members(view: ResultsView) -> dict[str, list[str]]:
     members: dict[str, list[str]] = defaultdict(list)
     for code in view.rows:
-        value = (view.meta.get(code) or {}).get(key)
+        value = _street(view, code)
         if value is not None:
             members[str(value)].append(code)
     return members
@@ -106,21 +113,19 @@ def aggregates(view: ResultsView) -> dict[str, Any]:
 
 
 def _build(view: ResultsView) -> dict[str, Any]:
-    dims = list((view.results.get("codes") or {}).get("dimensions") or [])
-    z = float(stats.norm.ppf(0.5 + ci_level(view) / 2))
-    bands = grade_bands(view)
-    members = _all_members(view, "street")
+    dims = view.dimension_codes
+    z = float(stats.norm.ppf(0.5 + view.provenance.ci_level / 2))
+    bands = view.provenance.grade_bands
+    members = _all_members(view)
     streets = {}
-    for code, rows in _groups(view, "street").items():
+    for code, rows in _groups(view, _street).items():
         streets[code] = _aggregate(rows, dims, z, bands)
     for code, codes in members.items():
         agg = streets.setdefault(code, _aggregate([], dims, z, bands))
         agg["communities_total"] = len(codes)
-        agg["responses_total"] = int(sum(int(view.rows[c].get("n") or 0) for c in codes))
+        agg["responses_total"] = int(sum(view.rows[c].n or 0 for c in codes))
         agg["suppressed_communities"] = len(codes) - agg["communities"]
-    housing = {
-        k: _aggregate(rows, dims, z, bands) for k, rows in _groups(view, "housing_type").items()
-    }
+    housing = {k: _aggregate(rows, dims, z, bands) for k, rows in _groups(view, _housing).items()}
     district = _aggregate(published_rows(view), dims, z, bands)
     district["communities_total"] = len(view.rows)
     _rank_streets(streets)
@@ -159,7 +164,7 @@ def _rank_streets(streets: dict[str, dict[str, Any]]) -> None:
 def street_rows(view: ResultsView, *, allowed: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Street ranking rows (best first; suppressed streets last), optionally limited."""
     agg = aggregates(view)
-    names = {m.get("street"): m.get("street_name") for m in view.meta.values()}
+    names = {m.street: m.street_name for m in view.meta.values()}
     keep = None if allowed is None else set(allowed)
     rows = []
     for code, a in agg["streets"].items():
@@ -181,7 +186,8 @@ def street_rows(view: ResultsView, *, allowed: Iterable[str] | None = None) -> l
                 "rank_low": a["rank_low"],
                 "rank_high": a["rank_high"],
                 "suppressed": a["suppressed"],
-                "suppression_reason": "样本不足" if a["suppressed"] else None,
+                "suppression_reason": text(Note.INSUFFICIENT_SAMPLE) if a["suppressed"] else None,
+                "suppression_reason_code": Note.INSUFFICIENT_SAMPLE if a["suppressed"] else None,
                 "dimensions": a["dimensions"],
             }
         )

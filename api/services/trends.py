@@ -14,27 +14,25 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
-from api.services.published import ci_level, model_key, preset, public_row, trend_threshold
+from api.services.published import public_row
+from api.services.read_models import CommunityMeta, ResultsView
 from api.services.snapshot_store import (
-    ResultsView,
     WaveInfo,
     load_results,
     ordered_waves,
     waves_with_snapshots,
 )
 from api.services.street_level import AGGREGATION_METHOD, aggregates
+from api.web.messages import Message, label
+from scoring.rank import Note
 from scoring.trend import LABELS, change_labels
 from survey.storage.models import Wave
 
-NOTES = {
-    "not_scored": {"zh": "本轮未用此模型评分", "en": "not scored with this model"},
-    "model_differs": {
-        "zh": "评分模型不同,不可比较",
-        "en": "different weight model: not comparable",
-    },
-    "no_previous": {"zh": "无上一轮数据", "en": "no previous wave"},
-    "suppressed": {"zh": "样本不足", "en": "insufficient sample"},
-}
+
+def _note(point: dict[str, Any], code: str) -> None:
+    """A point's (or change's) note: the catalog's ``{"zh", "en"}`` words and their code."""
+    point["note"] = label(code)
+    point["note_code"] = code
 
 
 @dataclass(frozen=True)
@@ -75,18 +73,20 @@ def _point(wv: WaveView, figure: dict[str, Any] | None) -> dict[str, Any]:
         "n": None,
         "suppressed": False,
         "note": None,
+        "note_code": None,
         "model_key": None,
         "preset": None,
     }
     if wv.view is None:
-        point["note"] = NOTES["not_scored"]
+        _note(point, Message.NOT_SCORED)
         return point
-    point["model_key"] = model_key(wv.view)
-    point["preset"] = preset(wv.view)
+    point["model_key"] = wv.view.model_key
+    point["preset"] = wv.view.provenance.preset
     if figure is None:
-        point["note"] = NOTES["not_scored"]
+        _note(point, Message.NOT_SCORED)
     elif figure.get("suppressed") or figure.get("index") is None:
-        point.update(suppressed=True, n=figure.get("n"), note=NOTES["suppressed"])
+        point.update(suppressed=True, n=figure.get("n"))
+        _note(point, Note.INSUFFICIENT_SAMPLE)
     else:
         point.update(
             score=figure["index"],
@@ -98,8 +98,22 @@ def _point(wv: WaveView, figure: dict[str, Any] | None) -> dict[str, Any]:
     return point
 
 
+def _row_figure(view: ResultsView, code: str) -> dict[str, Any] | None:
+    row = public_row(view, code)
+    if row is None:
+        return None
+    return {
+        "suppressed": row.suppressed,
+        "index": row.index,
+        "ci_low": row.ci_low,
+        "ci_high": row.ci_high,
+        "se": row.se,
+        "n": row.n,
+    }
+
+
 def community_points(views: list[WaveView], code: str) -> list[dict[str, Any]]:
-    return [_point(wv, None if wv.view is None else public_row(wv.view, code)) for wv in views]
+    return [_point(wv, None if wv.view is None else _row_figure(wv.view, code)) for wv in views]
 
 
 def street_points(views: list[WaveView], street: str) -> list[dict[str, Any]]:
@@ -162,15 +176,16 @@ def change(
         "direction": 0,
         "p_value": None,
         "note": None,
+        "note_code": None,
     }
     if prev is None:
-        out["note"] = NOTES["no_previous"]
+        _note(out, Message.NO_PREVIOUS)
     elif prev.get("model_key") is None or cur.get("model_key") is None:
-        out["note"] = NOTES["not_scored"]
+        _note(out, Message.NOT_SCORED)
     elif (prev["model_key"], prev.get("preset")) != (cur["model_key"], cur.get("preset")):
-        out["note"] = NOTES["model_differs"]
+        _note(out, Message.MODEL_DIFFERS)
     elif prev["score"] is None or cur["score"] is None:
-        out["note"] = NOTES["suppressed"]
+        _note(out, Note.INSUFFICIENT_SAMPLE)
     else:
         c = wave_change(
             prev["score"],
@@ -197,14 +212,14 @@ def changes(
 def threshold_of(views: list[WaveView]) -> float:
     for wv in reversed(views):
         if wv.view is not None:
-            return trend_threshold(wv.view)
+            return wv.view.provenance.trend_threshold
     return 3.0
 
 
 def level_of(views: list[WaveView]) -> float:
     for wv in reversed(views):
         if wv.view is not None:
-            return ci_level(wv.view)
+            return wv.view.provenance.ci_level
     return 0.9
 
 
@@ -243,7 +258,7 @@ def district_trend(
     """The district series, plus one row per street and per community the reader may see."""
     name, views = wave_views(session=session, model_name=model_name)
     report = {"method": AGGREGATION_METHOD, **_report(name, district_points(views), views)}
-    meta: dict[str, dict[str, Any]] = {}
+    meta: dict[str, CommunityMeta] = {}
     for wv in views:  # the latest names win: communities are renamed now and then
         if wv.view is not None:
             meta.update(wv.view.meta)
@@ -252,17 +267,17 @@ def district_trend(
     rows = []
     for code in sorted(meta):
         info = meta[code]
-        if info.get("street"):
-            streets[str(info["street"])] = str(info.get("street_name") or info["street"])
+        if info.street:
+            streets[str(info.street)] = str(info.street_name or info.street)
         if allowed_communities is not None and code not in allowed_communities:
             continue
         pts = community_points(views, code)
         rows.append(
             {
                 "code": code,
-                "name": info.get("name"),
-                "street": info.get("street"),
-                "street_name": info.get("street_name"),
+                "name": info.name,
+                "street": info.street,
+                "street_name": info.street_name,
                 "points": pts,
                 "last_change": changes(pts, threshold=thr, level=lev)[-1] if pts else None,
             }

@@ -144,12 +144,13 @@ def require_street_aggregate(user: User, session: Session, street: str) -> None:
         raise HTTPException(status_code=404, detail=f"no street with code {street!r}")
 
 
-def allowed_communities(user: User, meta: dict[str, dict[str, Any]]) -> set[str] | None:
-    """Codes the user may see by name (None: all of them)."""
+def allowed_communities(user: User, streets: Mapping[str, str | None]) -> set[str] | None:
+    """Codes (of ``streets``: community code → street code) the user may see by name
+    (None: all of them)."""
     scope = Scope.of(user)
     if scope.is_district:
         return None
-    return {c for c, m in meta.items() if scope.allows_community(c, m.get("street"))}
+    return {c for c, street in streets.items() if scope.allows_community(c, street)}
 
 
 def allowed_streets(user: User, session: Session) -> set[str] | None:

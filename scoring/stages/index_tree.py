@@ -26,12 +26,8 @@ def hierarchical_index(
     model: WeightModel,
     agg: Aggregates,
     weights: ResolvedWeights,
-    *,
-    lang: str = "zh",
 ) -> IndexTree:
     """Aggregate the item means up the tree, then suppress, flag and rank on the index."""
     tree = aggregate_tree(agg.items.mean, framework, weights.spec)
-    pub = publication(
-        tree.overall, agg.n_answering, min_n=model.min_n, flag_n=model.flag_n, lang=lang
-    )
+    pub = publication(tree.overall, agg.n_answering, min_n=model.min_n, flag_n=model.flag_n)
     return IndexTree(tree, pub)

@@ -18,6 +18,7 @@ from api.charts import (
     TrendSeries,
     bar_chart,
     dot_plot,
+    grade_edges,
     histogram,
     ipa_scatter,
     trend_chart,
@@ -233,3 +234,47 @@ def test_histogram_counts() -> None:
     assert [int(c) for _b, c in chart.rows] == [1, 3, 7, 1, 0]
     bars_drawn = [r for r in ET.fromstring(str(chart.svg)).iter(f"{SVG}rect")]
     assert len(bars_drawn) == 4  # the empty band draws nothing
+
+
+def _grade_lines(chart: Chart) -> list[tuple[float, str]]:
+    """(x, name) of every dashed grade edge of a chart, left to right."""
+    root = ET.fromstring(str(chart.svg))
+    xs = [
+        float(e.get("x1", "nan"))
+        for e in root.iter(f"{SVG}line")
+        if e.get("stroke-dasharray") == "4 3"
+    ]
+    # Each edge's name is written 3 px right of its line.
+    names = {round(float(e.get("x", "nan")) - 3, 1): e.text or "" for e in root.iter(f"{SVG}text")}
+    return [(x, names[round(x, 1)]) for x in xs]
+
+
+def test_grade_edges_come_from_the_model_not_a_table() -> None:
+    default = grade_edges([("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", None)])
+    assert default == ((60.0, "中"), (80.0, "良"), (90.0, "优"))
+    custom = grade_edges([("A", 75.0), ("B", 50.0), ("C", None)])
+    assert custom == ((50.0, "B"), (75.0, "A"))
+    rows = [BarRow("党建引领", 83.8, 81.8, 86.2)]
+
+    def drawn(grades: tuple[tuple[float, str], ...]) -> list[tuple[float, str]]:
+        chart = bar_chart(rows, chart_id="b", title="t", desc="d", labels=LABELS, grades=grades)
+        return _grade_lines(chart)
+
+    assert [name for _, name in drawn(default)] == ["中", "良", "优"]
+    (x50, b), (x75, a) = drawn(custom)
+    (x60, _), (x80, _), (x90, _) = drawn(default)
+    assert (b, a) == ("B", "A")
+    # Lines where the model puts its edges, on the same 0–100 scale: 50 < 60 < 75 < 80.
+    assert x50 < x60 < x75 < x80 < x90
+    assert (x75 - x50) == pytest.approx((x80 - x60) * 25 / 20, abs=0.2)
+    assert drawn(()) == []
+    dots = dot_plot(
+        [DotRow("玉林林社区", 77.6, 75.7, 79.6)],
+        chart_id="d",
+        title="t",
+        desc="d",
+        labels={**LABELS, "grade:A": "Alpha"},
+        grades=custom,
+    )
+    # Named in the page's words; the dot plot's axis starts at 60 here, so edge 50 is off it.
+    assert [name for _, name in _grade_lines(dots)] == ["Alpha"]

@@ -62,7 +62,7 @@ def test_rows_are_json_safe_and_complete(scored):
 def test_suppression_blanks_everything_but_n(scored):
     _, _, _, res = scored
     row = res.to_dict()["communities"][2]
-    assert row["suppressed"] and row["suppression_reason"] == "样本不足"
+    assert row["suppressed"] and row["suppression_reason"] == "insufficient_sample"
     assert row["n"] < 30 and row["index"] is None and row["rank"] is None
     assert row["ci_low"] is None and row["osi"] is None and row["grade"] is None
     assert all(v["score"] is None for v in row["dimensions"].values())
@@ -70,7 +70,7 @@ def test_suppression_blanks_everything_but_n(scored):
     assert row["priorities"] is None
     assert sorted(r for r in res.rank.tolist() if r == r) == [1, 2, 3, 4, 5]
     flagged = res.to_dict()["communities"][3]
-    assert flagged["note"] == "样本较少,仅供参考" and flagged["index"] is not None
+    assert flagged["note"] == "small_sample" and flagged["index"] is not None
 
 
 def test_scores_intervals_and_provenance(scored):

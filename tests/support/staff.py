@@ -19,6 +19,7 @@ import survey.storage.users as users
 from api.services.snapshot_store import clear_cache
 from api.settings import Settings
 from api.web.auth import SESSION_COOKIE, new_session
+from scoring.rank import Note
 from scoring.result import WaveResult
 from survey.questionnaire.model import load_default
 from survey.storage.db import session_scope
@@ -154,7 +155,7 @@ def snapshot_results(
             for s, v in zip(suppressed, index, strict=True)
         ],
         suppressed=suppressed,
-        suppression_reason=["样本不足" if s else None for s in suppressed],
+        suppression_reason=[Note.INSUFFICIENT_SAMPLE if s else None for s in suppressed],
         note=[None] * m,
         dim_score=dim_score,
         dim_se=np.where(suppressed[:, None], np.nan, np.ones((m, len(dims)))),

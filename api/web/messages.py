@@ -1,0 +1,77 @@
+"""The words for codes: suppression reasons, notes and the services' explanations, zh and en.
+
+``scoring`` and the services speak in codes (:class:`scoring.rank.Note`, :class:`Message`);
+pages, JSON and exports word them through this one catalog, so a wording is changed (or
+translated) in one place and no code path ever compares display strings.
+
+Snapshots stored before the codes existed hold the Chinese (or English) text instead of the
+code. :func:`note_code` maps every text this catalog gives back to its code, so the read model
+(``api/services/read_models.py``) turns old rows into codes once, when it parses a snapshot.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from scoring.rank import Note
+
+
+class Message(StrEnum):
+    """Notes of the services (trends, aggregates) that are not the engine's."""
+
+    NOT_SCORED = "not_scored"  # the wave has no snapshot with this model
+    MODEL_DIFFERS = "model_differs"  # two waves scored with different models
+    NO_PREVIOUS = "no_previous"  # the first wave: no change to show
+    AGGREGATION_METHOD = "aggregation_method"  # how street/district figures are averaged
+
+
+# code → (中文, English). The half-width commas are what every snapshot and page has shown so
+# far; keeping them keeps the JSON and the exports byte for byte (and the legacy look-up exact).
+CATALOG: dict[str, tuple[str, str]] = {
+    Note.INSUFFICIENT_SAMPLE: ("样本不足", "insufficient sample"),
+    Note.NO_SCORE: ("有效题目覆盖不足", "too few items answered"),
+    Note.SMALL_SAMPLE: ("样本较少,仅供参考", "small sample, for reference only"),
+    Message.NOT_SCORED: ("本轮未用此模型评分", "not scored with this model"),
+    Message.MODEL_DIFFERS: ("评分模型不同,不可比较", "different weight model: not comparable"),
+    Message.NO_PREVIOUS: ("无上一轮数据", "no previous wave"),
+    Message.AGGREGATION_METHOD: (
+        "按有效样本量加权的已发布社区平均(样本不足的社区不计入)",
+        "n-weighted mean of the published communities (suppressed communities left out)",
+    ),
+}
+
+_NOTES: dict[str, Note] = {n.value: n for n in Note}
+# Every wording of an engine note (zh and en) → its code: what older snapshots stored.
+_LEGACY: dict[str, Note] = {
+    words: _NOTES[code] for code, pair in CATALOG.items() if code in _NOTES for words in pair
+}
+
+
+def text(code: str | None, lang: str = "zh") -> str | None:
+    """The code's wording in ``lang`` (None for None; an unknown code comes back as itself)."""
+    if code is None:
+        return None
+    pair = CATALOG.get(code)
+    if pair is None:
+        return str(code)
+    return pair[1] if lang == "en" else pair[0]
+
+
+def label(code: str) -> dict[str, str]:
+    """``{"zh": ..., "en": ...}``: the form the JSON notes of trends and summaries take."""
+    zh, en = CATALOG.get(code, (str(code), str(code)))
+    return {"zh": zh, "en": en}
+
+
+def note_code(value: object, default: Note | None = None) -> Note | None:
+    """The :class:`Note` of a stored value: a code, or the text an older snapshot stored.
+
+    ``default`` answers an unknown non-empty value (a suppressed row without a known reason
+    is still suppressed for too few responses: the rule every reader applied before).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, Note):
+        return value
+    key = str(value)
+    return _NOTES.get(key) or _LEGACY.get(key, default)
