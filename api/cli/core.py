@@ -89,6 +89,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        # The client address is decided by MEIHAO_TRUSTED_PROXIES alone (api/web/ratelimit.py):
+        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+        proxy_headers=False,
     )
     return 0
 

@@ -101,8 +101,15 @@ def submit_response(
     channel: str = "api",
     honeypot: bool = False,
     extra_flags: tuple[str, ...] = (),
+    client_started_at: datetime | None = None,
+    enumerator_id: int | None = None,
+    source_hash: str = "",
 ) -> Receipt:
     """Validate and store one response, or recognise a retry of a stored one.
+
+    ``started_at`` must be the server's time of the first page view or draft (the duration and
+    the speeder flag are measured from it; ``None``: duration unknown). ``client_started_at`` is
+    what a client claimed, stored for research and ignored by every quality rule.
 
     Raises ``NotFoundError`` (wave/community), ``ConflictError`` (closed wave, or the client id
     already used with other answers) and ``AnswerValidationError``. Commits on success.
@@ -144,6 +151,9 @@ def submit_response(
         channel,
         [*flags, *extra_flags],
     )
+    row.client_started_at = _as_utc(client_started_at)
+    row.enumerator_id = enumerator_id
+    row.source_hash = source_hash
     session.add(row)
     try:
         _commit(session)

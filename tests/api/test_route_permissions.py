@@ -73,6 +73,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(PUBLIC, 200),
     # residents
     ("POST", "/api/v1/responses"): Rule(PUBLIC, 422),  # an empty body: rejected, nothing stored
+    ("POST", "/api/v1/responses/start"): Rule(PUBLIC, 422),
     ("GET", "/s/{token}"): Rule(PUBLIC, 200),
     # a page post without a client id: the page is shown again with the problem (nothing saved)
     ("POST", "/s/{token}"): Rule(PUBLIC, 400),
