@@ -140,16 +140,19 @@ def hit(engine: Engine, bucket: str, limit: int, now: float | None = None) -> fl
 def wait_seconds(current: int, previous: int, limit: int, elapsed: float) -> float:
     """Sliding-window decision for ``current`` hits (this one included) in the window that is
     ``elapsed`` (0–1) through, after ``previous`` hits in the window before: 0 when allowed,
-    else the seconds until the estimate is back within the limit."""
+    else the seconds until a retry (itself one more hit) would be allowed, if nothing else
+    arrives meanwhile (refused hits count too, so a flood that keeps going stays refused)."""
     if current + previous * (1.0 - elapsed) <= limit:
         return 0.0
-    if current <= limit and previous > 0:
-        # Allowed once the previous window's weight has shrunk enough, later in this window.
-        target = 1.0 - (limit - current) / previous
-        return max(0.0, (target - elapsed) * WINDOW_S)
-    # This window alone is over: wait into the next one, until current × overlap ≤ limit - 1.
-    target = 1.0 - (limit - 1) / current
-    return (1.0 - elapsed + max(0.0, target)) * WINDOW_S
+    retry = current + 1
+    if retry <= limit and previous > 0:
+        # Later in this window the previous window's weight has shrunk enough.
+        target = 1.0 - (limit - retry) / previous
+        if target < 1.0:
+            return max(0.0, (target - elapsed) * WINDOW_S)
+    # In the next window: its first hit plus this window's hits × their remaining overlap.
+    target = max(0.0, 1.0 - (limit - 1) / current)
+    return (1.0 - elapsed + target) * WINDOW_S
 
 
 def retry_after_seconds(wait: float) -> int:
