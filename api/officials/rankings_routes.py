@@ -108,6 +108,11 @@ class Rankings(BaseModel):
     )
     communities: list[RankingRow]
     streets: list[StreetRankingRow] = Field(default_factory=list)
+    exclusions: dict[str, Any] | None = Field(
+        default=None,
+        description="n_received, n_excluded, excluded_by_rule, n_scored and the wave's policy "
+        "(docs/methods.md §10); null for snapshots made before policies were stored",
+    )
 
 
 class SnapshotInfo(BaseModel):
@@ -155,6 +160,7 @@ def get_rankings(
             "preset": results.get("provenance", {}).get("preset"),
             "level": level,
             "communities": [],
+            "exclusions": results.get("exclusions"),
         }
         if level == "street":
             rows = street_rows(view, allowed=streets)
