@@ -53,11 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli.models import add_parsers as add_model_parsers
 
     add_model_parsers(sub)
+    from api.cli.retention import add_parsers as add_retention_parsers
+
+    add_retention_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is not None:  # the CLI convention: modules set their own handler
+        return int(handler(args))
     settings = get_settings()
     from api.cli import core as commands
 
