@@ -129,6 +129,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/waves/{wave}/posters/{community}"): Rule(ADMIN, 200),
     ("GET", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 200),
     ("POST", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 422),
+    ("GET", "/admin/waves/{wave}/batches"): Rule(ADMIN, 200),
+    ("POST", "/admin/waves/{wave}/batches/{batch_id}"): Rule(
+        ADMIN, 422, path="/admin/waves/W1/batches/1"
+    ),
 }
 
 
