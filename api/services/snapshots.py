@@ -78,6 +78,19 @@ def mark_quarantined(*, session: Session, wave: Wave, matrix: WaveMatrix) -> Non
             matrix.quality_flags[row] = (*matrix.quality_flags[row], QUARANTINED)
 
 
+def excluded_response_ids(*, session: Session, wave: Wave) -> set[int]:
+    """Ids of the responses the wave's exclusion policy leaves out of its snapshots (for
+    research exports that exclude flagged rows explicitly)."""
+    from scoring import quality
+
+    questionnaire = questionnaire_for_wave(session=session, wave=wave)
+    matrix = load_wave_matrix(session=session, wave_code=wave.code)
+    mark_quarantined(session=session, wave=wave, matrix=matrix)
+    framework = Framework.from_dict(questionnaire.framework_dict())
+    keep, _counts = quality.apply_exclusion_policy(flags_of(matrix, framework), policy_of(wave))
+    return {int(i) for i in matrix.response_ids[~keep]}
+
+
 def score_results(
     *,
     session: Session,

@@ -91,3 +91,28 @@ def test_planted_answers_are_excluded_and_counted(client: TestClient) -> None:
     assert ranking["exclusions"]["n_excluded"] == 50
     assert ranking["exclusions"]["excluded_by_rule"]["honeypot"] == 20
     assert sum(r["n"] for r in ranking["communities"]) == 100
+
+
+def test_research_exports_include_or_exclude_flagged_rows(client: TestClient) -> None:
+    engine = engine_of(client)
+    rng = np.random.default_rng(5)
+    with Session(engine) as session:
+        for k in range(12):
+            submit_response(
+                session=session,
+                wave_code="W1",
+                community_code="C1",
+                client_id=new_client_id(),
+                answers=genuine(rng),
+                honeypot=k < 4,
+            )
+    seed_staff(engine)
+    headers = bearer(engine, "researcher")
+    every = client.get("/api/v1/waves/W1/exports/responses.csv", headers=headers)
+    clean = client.get(
+        "/api/v1/waves/W1/exports/responses.csv", params={"flagged": "exclude"}, headers=headers
+    )
+    assert every.status_code == 200 and clean.status_code == 200, clean.text
+    assert len(every.text.strip().splitlines()) == 1 + 12
+    assert len(clean.text.strip().splitlines()) == 1 + 8
+    assert "honeypot" in every.text and "honeypot" not in clean.text
