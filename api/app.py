@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.admin import access_routes, job_routes, wave_routes
+from api.admin import access_routes, batch_routes, job_routes, wave_routes
 from api.errors import SafeJSONResponse, install_error_handlers
 from api.exports import routes as export_routes
 from api.officials import home_routes, json_routes, page_routes, rankings_routes
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rankings_routes,
         wave_routes,
         job_routes,
+        batch_routes,
         export_routes,
         access_routes,
         weight_model_routes,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         export_routes,
         form_routes,
         access_routes,
+        batch_routes,
         weight_model_routes,
         research_routes,
         json_routes,

@@ -14,8 +14,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from api.web.ratelimit import RateLimited
 from scoring.errors import ScoringError
 from survey.errors import (
     AnswerValidationError,
@@ -67,7 +68,7 @@ def capped(problems: list[Any]) -> dict[str, Any]:
     return body
 
 
-TOP_LEVEL_FIELDS = {"wave", "community", "client_id", "started_at", "answers"}
+TOP_LEVEL_FIELDS = {"wave", "community", "client_id", "started_at", "answers", "link", "invitation"}
 
 
 def problem_list(error: AnswerValidationError) -> list[dict[str, object]]:
@@ -100,7 +101,26 @@ async def _as_json(_request: Request, exc: Exception) -> JSONResponse:
     return SafeJSONResponse(status_code=status, content={"detail": str(exc)})
 
 
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    """429 with Retry-After: JSON for the API, a page in Chinese (or English) for residents."""
+    assert isinstance(exc, RateLimited)
+    headers = {"Retry-After": str(exc.retry_after)}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(
+            status_code=429,
+            content={"detail": f"{exc}; retry after {exc.retry_after} s"},
+            headers=headers,
+        )
+    from api.residents.views import message  # the residents' page templates, loaded lazily
+
+    response = message(request, 429, "busy_title", "busy_text", wait_seconds=exc.retry_after)
+    response.headers.update(headers)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RateLimited, _rate_limited)
+
     @app.exception_handler(AnswerValidationError)
     async def _invalid(_request: Request, exc: AnswerValidationError) -> JSONResponse:
         return SafeJSONResponse(status_code=422, content=capped(problem_list(exc)))

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     default_model: str = "equal"
     bootstrap_replicates: int = 1000
     max_body_bytes: int = 256 * 1024
+    # Rate limits per client address and minute (api/web/ratelimit.py), shared by every server
+    # process through the database. Generous: a compound shares one Wi-Fi, carriers put many
+    # phones behind one address (CGNAT); a resident's form makes ~10 page views and autosaves.
     submit_rate_per_minute: int = 120
     # Client addresses in the access log: off, so a resident's address is never written next to
     # the request that carried their answers (docs/access.md, Logs).
@@ -40,6 +43,20 @@ class Settings(BaseSettings):
         if self.jobs_in_process is not None:
             return self.jobs_in_process
         return self.database_url.startswith("sqlite")
+
+    page_rate_per_minute: int = 600
+    autosave_rate_per_minute: int = 1200
+    # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed
+    # (e.g. "127.0.0.1,10.0.0.0/8"); from anyone else the header is ignored, so a client cannot
+    # pick the address its limit is counted on.
+    trusted_proxies: str = ""
+    # Residents' comments reach officials only once the wave is closed, or this many days after
+    # they were written (so a comment cannot be tied to who was seen answering that day).
+    comment_delay_days: int = 14
+    # Retention (`meihao retention`): drafts and raw free text are deleted after these many days
+    # (drafts: since last touched; free text: since the wave closed).
+    draft_retention_days: int = 30
+    free_text_retention_days: int = 365
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from bench._http_load import LoadResult, blast, get, post_json, server
 from bench.harness import machine
+from survey.storage.access import open_link_token
 
 ID = "P5"
 TITLE = "HTTP submissions, 64 clients, SQLite: throughput vs /api/v1/ping, p99"
@@ -29,6 +30,7 @@ OUT = Path(__file__).resolve().parent / "out"
 REQUESTS = 2_000  # per timed batch, subject and reference alike
 CONCURRENCY = 64
 SUBMIT = "/api/v1/responses"
+SECRET = "bench-secret"
 
 
 def _database() -> str:
@@ -85,9 +87,9 @@ def _answers(k: int) -> dict[str, Any]:
 def _submissions(port: int, n: int, offset: int) -> list[bytes]:
     bodies = []
     for k in range(offset, offset + n):
+        community = f"C{1 + k % 2}"
         body = {
-            "wave": "W1",
-            "community": f"C{1 + k % 2}",
+            "link": open_link_token(secret=SECRET, wave_code="W1", community_code=community),
             "client_id": str(uuid.uuid4()),
             "answers": _answers(k % 50),
         }
@@ -104,7 +106,7 @@ def run(runs: int) -> dict[str, Any]:
     url = _database()
     env = {
         "MEIHAO_DATABASE_URL": url,
-        "MEIHAO_SECRET_KEY": "bench-secret",
+        "MEIHAO_SECRET_KEY": SECRET,
         # The per-address limit protects residents' form; one load generator is one address.
         "MEIHAO_SUBMIT_RATE_PER_MINUTE": "1000000000",
     }

@@ -122,6 +122,9 @@ def serve(
         log_level="info",
         access_log=False,
         log_config=log_config(),
+        # The client address is decided by MEIHAO_TRUSTED_PROXIES alone (api/web/ratelimit.py):
+        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+        proxy_headers=False,
     )
     return 0
 

@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli import worker
 
     worker.add_parsers(sub)
+    from api.cli.retention import add_parsers as add_retention_parsers
+
+    add_retention_parsers(sub)
     return parser
 
 

@@ -15,6 +15,7 @@ from survey.errors import SurveyError
 from survey.storage.models import Community, Street
 from survey.storage.users import (
     MIN_PASSWORD_LENGTH,
+    ROLES,
     count_users,
     create_user,
     get_user,
@@ -28,7 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     user_sub = user.add_subparsers(dest="user_command", required=True)
     create = user_sub.add_parser("create", help="create a staff account")
     create.add_argument("--username", required=True)
-    create.add_argument("--role", required=True, choices=("admin", "researcher", "official"))
+    create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument(
         "--scope-level", default="district", choices=("district", "street", "community")
     )

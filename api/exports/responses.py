@@ -160,9 +160,14 @@ def _cell(column: Column, answers: dict[str, Any], shown_grids: set[str]) -> Any
 
 
 def response_rows(
-    engine: Engine, *, wave: Wave, columns: list[Column], secret: str
+    engine: Engine,
+    *,
+    wave: Wave,
+    columns: list[Column],
+    secret: str,
+    skip_ids: set[int] | None = None,
 ) -> Iterator[list[Any]]:
-    """The de-identified rows, streamed from the database in batches."""
+    """The de-identified rows, streamed from the database in batches (without ``skip_ids``)."""
     assert wave.id is not None
     with Session(engine) as session:
         grids = common_grids(session, wave.id)
@@ -190,6 +195,8 @@ def response_rows(
         )
         item_columns = columns[len(FIXED_COLUMNS) :]
         for rid, cid, submitted, duration, channel, flags, answers in session.execute(stmt):
+            if skip_ids and rid in skip_ids:
+                continue
             community, street = places.get(cid, ("", ""))
             shown = grids.get(cid, set())
             yield [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
@@ -17,6 +17,7 @@ from api.exports.results import dimension_labels, rankings_table, scorecards_tab
 from api.exports.spss import TooManyRows, write_sav
 from api.services.rankings import ranking_rows
 from api.services.snapshot_store import wave_results
+from api.services.snapshots import excluded_response_ids
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.permissions import Scope, ensure_community
 from survey.storage.models import AuditEvent
@@ -102,8 +103,13 @@ def export_responses(
     session: SessionDep,
     settings: SettingsDep,
     include_text: Annotated[bool, Query(description="free-text answers (researchers)")] = False,
+    flagged: Annotated[
+        Literal["include", "exclude"],
+        Query(description="rows the wave's exclusion policy leaves out of the index"),
+    ] = "include",
 ) -> Response:
-    """De-identified answers, one row per response (see docs/access.md).
+    """De-identified answers, one row per response (see docs/access.md); ``flagged=exclude``
+    leaves out the rows the snapshots exclude (docs/methods.md §10).
 
     CSV streams while the rows are read; XLSX and SPSS are written to a temporary file first
     (in the worker thread this sync route runs in) and deleted once sent.
@@ -115,8 +121,13 @@ def export_responses(
         )
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     columns = response_columns(questionnaire, include_text=include_text)
+    skip = excluded_response_ids(session=session, wave=wave) if flagged == "exclude" else None
     rows = response_rows(
-        request.app.state.engine, wave=wave, columns=columns, secret=settings.secret_key
+        request.app.state.engine,
+        wave=wave,
+        columns=columns,
+        secret=settings.secret_key,
+        skip_ids=skip,
     )
     name = f"meihao-{wave.code}-responses{'-text' if include_text else ''}"
     header = [c.name for c in columns]
@@ -139,7 +150,7 @@ def export_responses(
             actor=user.username,
             action="export_responses",
             target=wave.code,
-            detail={"format": fmt.value, "include_text": include_text},
+            detail={"format": fmt.value, "include_text": include_text, "flagged": flagged},
         )
     )
     session.commit()

@@ -116,6 +116,11 @@ class Rankings(BaseModel):
     )
     communities: list[RankingRow]
     streets: list[StreetRankingRow] = Field(default_factory=list)
+    exclusions: dict[str, Any] | None = Field(
+        default=None,
+        description="n_received, n_excluded, excluded_by_rule, n_scored and the wave's policy "
+        "(docs/methods.md §10); null for snapshots made before policies were stored",
+    )
 
 
 @router.get("/{wave}/rankings", response_model=Rankings, responses={422: {}})
@@ -153,6 +158,7 @@ def get_rankings(
             "preset": view.provenance.preset,
             "level": level,
             "communities": [],
+            "exclusions": view.exclusions,
         }
         if level == "street":
             rows = street_rows(view, allowed=streets)

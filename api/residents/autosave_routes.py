@@ -24,6 +24,7 @@ from api.residents.entry import (
 from api.residents.forms import client_id_of, form_text, honeypot_filled, page_answers, page_index
 from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_valid
+from api.web.ratelimit import enforce
 from survey.errors import ConflictError
 from survey.intake import HONEYPOT
 from survey.questionnaire import paging
@@ -61,6 +62,7 @@ async def autosave(
     request: Request, session: Session, settings: Settings, entry: Entry
 ) -> Response:
     """Store the page as it is being filled; the answers stay in the browser whatever happens."""
+    enforce(request, session, settings, "autosave")
     form = await request.form()
     q = entry.questionnaire
     client_id = client_id_of(form_text(form, "client_id"))

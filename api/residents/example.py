@@ -36,10 +36,14 @@ def example_answers() -> dict[str, Any]:
     return q.validate_answers(answers)
 
 
-def example_submission() -> dict[str, Any]:
+# The shape of a community's open-link token (the part after /s/ on its poster).
+EXAMPLE_LINK = "WyIyMDI2UTIiLCJDSDAxLTAwMSJd.3m1e…"
+
+
+def example_submission(link: str = EXAMPLE_LINK) -> dict[str, Any]:
+    """A complete submission through an open link (the link fixes wave and community)."""
     return {
-        "wave": "2026Q2",
-        "community": "CH01-001",
+        "link": link,
         "client_id": "0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10",
         "answers": example_answers(),
         "started_at": "2026-05-12T09:30:00+08:00",

@@ -43,7 +43,7 @@ from api.residents.views import local, message, page
 from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_valid
 from api.web.i18n import request_lang
-from api.web.ratelimit import client_key, retry_after_seconds, submit_limiter
+from api.web.ratelimit import check_in, client_address, enforce
 from survey.errors import AnswerValidationError, ConflictError, FieldProblem
 from survey.intake import HONEYPOT
 from survey.questionnaire import paging
@@ -64,6 +64,7 @@ from survey.storage.drafts import (
     submit_draft,
 )
 from survey.storage.models import Draft
+from survey.storage.sources import source_hash
 
 PageQuery = Annotated[int | None, Query(ge=0, le=999)]
 
@@ -118,6 +119,7 @@ def open_form(
     new: bool = False,
     code: str | None = None,
 ) -> Response:
+    enforce(request, session, settings, "page")
     try:
         entry = open_entry(session, settings, token)
     except AccessError as error:
@@ -134,7 +136,10 @@ def open_form(
 
 
 @router.get("/i")
-def invitation_start(request: Request, code: str | None = None) -> Response:
+def invitation_start(
+    request: Request, session: SessionDep, settings: SettingsDep, code: str | None = None
+) -> Response:
+    enforce(request, session, settings, "page")
     if code is None:
         return message(request, 200, "code_title", "code_text", code_form="/i")
     try:
@@ -152,6 +157,7 @@ def invitation_form(
     cid: str | None = None,
     page: PageQuery = None,
 ) -> Response:
+    enforce(request, session, settings, "page")
     try:
         entry = invitation_entry(session, code)
     except AccessError as error:
@@ -220,6 +226,10 @@ async def receive_page(
         return render_form(
             request, settings, entry, client_id, index, shown, notice="confirm", status_code=403
         )
+    limited = check_in(request, settings, "page", session)
+    if limited:  # refused, but the page comes back with every answer kept
+        shown = paging.merge_page(draft.answers if draft else {}, codes, sent)
+        return _rate_page(request, settings, entry, client_id, index, shown, limited)
     if row is None:
         try:
             check_open(entry)
@@ -321,23 +331,22 @@ def _submit(
             status_code=422,
         )
     if not is_retry:  # identical retries are answered from the stored row, never limited
-        wait = submit_limiter(request).take(client_key(request))
-        if wait > 0:
-            seconds = retry_after_seconds(wait)
-            return render_form(
-                request,
-                settings,
-                entry,
-                client_id,
-                draft.page,
-                dict(draft.answers),
-                notice="rate",
-                status_code=429,
-                headers={"Retry-After": str(seconds)},
-                wait_seconds=seconds,
+        seconds = check_in(request, settings, "submit", session)
+        if seconds:
+            return _rate_page(
+                request, settings, entry, client_id, draft.page, dict(draft.answers), seconds
             )
     try:
-        submit_draft(session=session, draft=draft, channel="web")
+        submit_draft(
+            session=session,
+            draft=draft,
+            channel="web",
+            source_hash=source_hash(
+                secret=settings.secret_key,
+                wave_code=entry.wave.code,
+                address=client_address(request, settings),
+            ),
+        )
     except (ConflictError, AccessError) as error:
         return refusal(request, error)
     except AnswerValidationError as error:  # pragma: no cover - checked just above
@@ -352,6 +361,29 @@ def _submit(
             status_code=422,
         )
     return RedirectResponse(form_url(entry, client_id), status_code=303)
+
+
+def _rate_page(
+    request: Request,
+    settings: Settings,
+    entry: Entry,
+    client_id: str,
+    index: int,
+    answers: dict[str, Any],
+    seconds: int,
+) -> Response:
+    return render_form(
+        request,
+        settings,
+        entry,
+        client_id,
+        index,
+        answers,
+        notice="rate",
+        status_code=429,
+        headers={"Retry-After": str(seconds)},
+        wait_seconds=seconds,
+    )
 
 
 router.include_router(survey_autosave.router)

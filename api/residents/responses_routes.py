@@ -1,32 +1,84 @@
-"""Submitting a resident's answers over JSON (the QR form posts through the same service)."""
+"""Submitting a resident's answers over JSON (apps, mini-programs, enumerators' tablets).
+
+Every submission carries a credential that fixes the community (api/residents/credentials.py);
+``POST /api/v1/responses/start`` records the server's start time for a client id, so the
+duration the quality rules see is measured by the server (docs/residents.md). Without a prior
+start the duration is unknown: the speeder rule cannot judge it, and it is stored as such.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session
 
-from api.deps import SessionDep
-from api.residents.example import example_submission, plausible_start
-from survey.storage.responses import submit_response
+from api.deps import SessionDep, SettingsDep
+from api.residents.credentials import Credential, resolve_credential
+from api.residents.entry import response_of
+from api.residents.example import EXAMPLE_LINK, example_submission, plausible_start
+from api.settings import Settings
+from api.web.ratelimit import client_address, enforce
+from survey.storage.access import InvitationUsedError, check_accepting
+from survey.storage.drafts import belongs_to, get_draft, start_draft, submit_entry
+from survey.storage.models import Draft
+from survey.storage.responses import check_client_id
+from survey.storage.sources import source_hash
 
 router = APIRouter(prefix="/api/v1/responses", tags=["responses"])
 
 
-class ResponseCreate(BaseModel):
+class Credentials(BaseModel):
+    link: str | None = Field(
+        default=None,
+        max_length=500,
+        description="the token of the community's open link /s/{token} (open waves)",
+    )
+    invitation: str | None = Field(
+        default=None, max_length=64, description="an invitation code, e.g. ABCD-EFGH-JKLM-NPQR"
+    )
+    wave: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="wave code; required with a staff token, else checked against the credential",
+    )
+    community: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="community code; required with a staff token, else checked (422 if it "
+        "disagrees with the credential)",
+    )
+    client_id: str = Field(min_length=1, max_length=64, description="UUID made by the client")
+
+
+class ResponseStart(Credentials):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"link": EXAMPLE_LINK, "client_id": "0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10"}
+            ]
+        },
+    )
+
+
+class ResponseCreate(Credentials):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [example_submission()]},
     )
 
-    wave: str = Field(min_length=1, max_length=32, description="wave code, e.g. 2026Q2")
-    community: str = Field(min_length=1, max_length=32, description="community code")
-    client_id: str = Field(min_length=1, max_length=64, description="UUID made by the client")
     answers: dict[str, Any] = Field(description="item code → answer")
-    started_at: datetime | None = Field(default=None, description="when the form was opened")
+    started_at: datetime | None = Field(
+        default=None,
+        description="when the client says the form was opened: stored as client_started_at, "
+        "ignored by the quality rules (call /start for a server-measured duration)",
+    )
 
     @field_validator("started_at")
     @classmethod
@@ -34,11 +86,84 @@ class ResponseCreate(BaseModel):
         return plausible_start(value)
 
 
+class StartReceipt(BaseModel):
+    client_id: str
+    started_at: datetime = Field(description="the server's start time of this client id")
+    wave: str
+    community: str
+
+
 class ResponseReceipt(BaseModel):
     id: int
     client_id: str
     status: str = Field(description="'created', or 'duplicate' for an identical retry")
     submitted_at: datetime
+    duration_known: bool = Field(description="false when no /start preceded the submission")
+
+
+CREDENTIAL_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no credential, or a tampered link / unknown code / bad token"},
+    403: {"description": "a link to an invitation-only wave; a staff role or scope that may not"},
+    409: {"description": "closed wave, used invitation code, or client_id reused differently"},
+    422: {"description": "answers that do not fit, or a wave/community the credential contradicts"},
+    429: {"description": "too many requests from this address (Retry-After says when to retry)"},
+}
+
+
+def _credential(
+    request: Request, session: Session, settings: Settings, body: Credentials
+) -> Credential:
+    return resolve_credential(
+        request=request,
+        session=session,
+        settings=settings,
+        link=body.link,
+        invitation=body.invitation,
+        wave_code=body.wave,
+        community_code=body.community,
+    )
+
+
+def _own_draft(session: Session, credential: Credential, client_id: str) -> Draft | None:
+    draft = get_draft(session=session, client_id=client_id)
+    if draft is None:
+        return None
+    if not belongs_to(
+        draft,
+        wave=credential.wave,
+        community_id=credential.community.id or 0,
+        invitation=credential.invitation,
+    ):
+        raise HTTPException(409, "this client_id was started with another credential")
+    return draft
+
+
+@router.post("/start", response_model=StartReceipt, status_code=201, responses=CREDENTIAL_ERRORS)
+def start_response(
+    body: ResponseStart, request: Request, session: SessionDep, settings: SettingsDep
+) -> Any:
+    """Record the server's start time for ``client_id`` (idempotent: a repeat returns it)."""
+    enforce(request, session, settings, "submit")
+    credential = _credential(request, session, settings, body)
+    client_id = check_client_id(body.client_id)
+    check_accepting(credential.wave)
+    if credential.invitation is not None and credential.invitation.used_at is not None:
+        raise InvitationUsedError("this invitation code was already used for a response")
+    draft = _own_draft(session, credential, client_id)
+    if draft is None:
+        draft = start_draft(
+            session=session,
+            wave=credential.wave,
+            community_id=credential.community.id or 0,
+            invitation=credential.invitation,
+            client_id=client_id,
+        )
+    return StartReceipt(
+        client_id=client_id,
+        started_at=draft.started_at,
+        wave=credential.wave.code,
+        community=credential.community.code,
+    )
 
 
 @router.post(
@@ -47,26 +172,43 @@ class ResponseReceipt(BaseModel):
     response_model=ResponseReceipt,
     responses={
         200: {"model": ResponseReceipt, "description": "identical retry: the original receipt"},
-        404: {"description": "unknown wave or community"},
-        409: {"description": "closed wave, or client_id reused with different answers"},
-        422: {"description": "answers that do not fit the questionnaire, naming each field"},
+        404: {"description": "unknown wave (staff entry)"},
+        **CREDENTIAL_ERRORS,
     },
 )
-def create_response(body: ResponseCreate, session: SessionDep) -> Any:
-    receipt = submit_response(
+def create_response(
+    body: ResponseCreate, request: Request, session: SessionDep, settings: SettingsDep
+) -> Any:
+    credential = _credential(request, session, settings, body)
+    client_id = check_client_id(body.client_id)
+    is_retry = response_of(session, client_id) is not None
+    if not is_retry:  # identical retries are answered from the stored row, never limited
+        enforce(request, session, settings, "submit")
+        check_accepting(credential.wave)
+    draft = _own_draft(session, credential, client_id)
+    receipt = submit_entry(
         session=session,
-        wave_code=body.wave,
-        community_code=body.community,
-        client_id=body.client_id,
+        wave=credential.wave,
+        community=credential.community,
+        client_id=client_id,
         answers=body.answers,
-        started_at=body.started_at,
-        channel="api",
+        started_at=draft.started_at if draft is not None else None,
+        channel=credential.channel,
+        invitation_id=credential.invitation.id if credential.invitation else None,
+        enumerator_id=credential.enumerator.id if credential.enumerator else None,
+        client_started_at=body.started_at,
+        source_hash=source_hash(
+            secret=settings.secret_key,
+            wave_code=credential.wave.code,
+            address=client_address(request, settings),
+        ),
     )
     payload = ResponseReceipt(
         id=receipt.response_id,
         client_id=receipt.client_id,
         status="created" if receipt.created else "duplicate",
         submitted_at=receipt.submitted_at,
+        duration_known=draft is not None,
     )
     if receipt.created:
         return payload

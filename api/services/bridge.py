@@ -136,13 +136,27 @@ def score(
     *,
     bootstrap: int = 200,
     random_state: int | None = None,
+    exclude: tuple[str, ...] | None = None,
     **kwargs: Any,
 ) -> WaveResult:
-    """:func:`scoring.pipeline.score_wave` on the data (by default with the seed snapshots
-    use, so a notebook reproduces a snapshot of the same data and model)."""
+    """:func:`scoring.pipeline.score_wave` on the data (by default with the seed and the
+    default exclusion policy snapshots use, so a notebook reproduces a snapshot of the same data
+    and model). ``exclude=()`` scores every row, flagged or not."""
+    from api.services.exclusions import DEFAULT_EXCLUDE, flags_of
+
     seed = RANDOM_STATE if random_state is None else random_state
+    if "exclusion_policy" not in kwargs:
+        kwargs["exclusion_policy"] = quality.ExclusionPolicy(
+            exclude=DEFAULT_EXCLUDE if exclude is None else tuple(exclude)
+        )
+        kwargs.setdefault("quality_flags", flags_of(data, framework_of(data)))
     return score_matrix(
-        data, framework_of(data), as_model(model), bootstrap=bootstrap, random_state=seed, **kwargs
+        data,
+        framework_of(data),
+        as_model(model),
+        bootstrap=bootstrap,
+        random_state=seed,
+        **kwargs,
     )
 
 

@@ -149,17 +149,23 @@ def resolve_on_wave(
 ) -> WeightModel:
     """The model frozen at the dimension weights it gives on ``wave`` (how and on what data
     they were obtained is kept in ``frozen_from["resolved_on"]``)."""
-    data = load_wave_matrix(session=session, wave_code=wave.code)
-    # Same data path and seed as a snapshot, so the frozen weights are those a snapshot of
-    # this wave would have resolved; no bootstrap: only the point estimates matter here.
+    from api.services.exclusions import flags_of, policy_of
+    from api.services.snapshots import mark_quarantined
+
+    matrix = load_wave_matrix(session=session, wave_code=wave.code)
+    mark_quarantined(session=session, wave=wave, matrix=matrix)
+    # Same data path, exclusion policy and seed as a snapshot, so the frozen weights are those
+    # a snapshot of this wave would have resolved; no bootstrap: only point estimates matter.
     result = score_matrix(
-        data,
+        matrix,
         framework,
         model,
         bootstrap=0,
         random_state=RANDOM_STATE,
         node_se="none",
         diagnostics=False,
+        exclusion_policy=policy_of(wave),
+        quality_flags=flags_of(matrix, framework),
     )
     frozen = model.freeze(result.dimension_weights, framework)
     assert frozen.frozen_from is not None

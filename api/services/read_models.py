@@ -204,6 +204,9 @@ class ResultsView:
     reliability: Reliability | None
     rows: dict[str, CommunityRow]
     meta: dict[str, CommunityMeta]
+    # n received / excluded by rule / scored (api.services.exclusions.summary); None for
+    # snapshots stored before exclusion policies reached the index.
+    exclusions: Mapping[str, Any] | None = None
     derived: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -469,4 +472,5 @@ def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
         reliability=parse_reliability(results.get("reliability")),
         rows=rows,
         meta={m.code: m for m in map(parse_meta, results.get("community_meta") or ())},
+        exclusions=results.get("exclusions"),
     )

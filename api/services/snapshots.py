@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.services.bridge import RANDOM_STATE, score_matrix
+from api.services.exclusions import QUARANTINED, flags_of, policy_of, summary
 from api.services.weight_models import load_weight_model
 from scoring.framework import Framework
 from scoring.weight_model import WeightModel
 from survey.storage.matrix import WaveMatrix, load_wave_matrix
-from survey.storage.models import AuditEvent, ScoreSnapshot, Wave
+from survey.storage.models import AuditEvent, ScoreSnapshot, SuspectBatch, Wave
 from survey.storage.registry import get_wave, questionnaire_for_wave
 
 
@@ -55,6 +56,37 @@ def community_metadata(matrix: WaveMatrix) -> list[dict[str, Any]]:
     ]
 
 
+def mark_quarantined(*, session: Session, wave: Wave, matrix: WaveMatrix) -> None:
+    """Add the ``quarantined`` flag to the matrix rows of the wave's quarantined batches."""
+    ids = {
+        int(i)
+        for batch in session.exec(
+            select(SuspectBatch).where(
+                SuspectBatch.wave_id == wave.id, SuspectBatch.status == "quarantined"
+            )
+        ).all()
+        for i in batch.response_ids
+    }
+    if not ids:
+        return
+    for row, response_id in enumerate(matrix.response_ids.tolist()):
+        if response_id in ids:
+            matrix.quality_flags[row] = (*matrix.quality_flags[row], QUARANTINED)
+
+
+def excluded_response_ids(*, session: Session, wave: Wave) -> set[int]:
+    """Ids of the responses the wave's exclusion policy leaves out of its snapshots (for
+    research exports that exclude flagged rows explicitly)."""
+    from scoring import quality
+
+    questionnaire = questionnaire_for_wave(session=session, wave=wave)
+    matrix = load_wave_matrix(session=session, wave_code=wave.code)
+    mark_quarantined(session=session, wave=wave, matrix=matrix)
+    framework = Framework.from_dict(questionnaire.framework_dict())
+    keep, _counts = quality.apply_exclusion_policy(flags_of(matrix, framework), policy_of(wave))
+    return {int(i) for i in matrix.response_ids[~keep]}
+
+
 def score_results(
     *,
     session: Session,
@@ -68,14 +100,20 @@ def score_results(
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     matrix = load_wave_matrix(session=session, wave_code=wave.code)
     framework = Framework.from_dict(questionnaire.framework_dict())
+    mark_quarantined(session=session, wave=wave, matrix=matrix)
+    policy = policy_of(wave)
+    flags = flags_of(matrix, framework)
     result = score_matrix(
         matrix,
         framework,
         model,
         bootstrap=bootstrap,
         random_state=random_state,
+        exclusion_policy=policy,
+        quality_flags=flags,
     )
     results = result.to_dict()
+    results["exclusions"] = summary(flags, policy)
     results["community_meta"] = community_metadata(matrix)
     results["strata_labels"] = list(matrix.stratum_labels)
     results["wave"] = wave.code

@@ -36,6 +36,7 @@ ROLE_LABELS = {
     "admin": "管理员 admin",
     "researcher": "研究人员 researcher",
     "official": "工作人员 official",
+    "enumerator": "网格员 enumerator",
 }
 
 

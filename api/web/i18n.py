@@ -45,6 +45,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "请在 {s} 秒后再点一次“提交问卷”。您填写的答案都已保留。",
         "Please press “Submit” again in {s} seconds. Nothing you entered was lost.",
     ),
+    "busy_title": ("请稍候再试", "Please wait a moment"),
+    "busy_text": (
+        "这个网络发来的请求太多了，请在 {s} 秒后再试。您已填写的答案不会丢失。",
+        "Too many requests came from this network; please try again in {s} seconds. "
+        "Nothing you entered was lost.",
+    ),
     "done_title": ("提交成功", "Submitted successfully"),
     "done_text": (
         "感谢您的参与!您的回答将帮助社区改进工作、提升服务。",

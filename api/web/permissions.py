@@ -51,7 +51,8 @@ class Scope:
 
     @classmethod
     def of(cls, user: User) -> Scope:
-        if user.role != "official":
+        # Enumerators (网格员) are scoped like officials: they enter and see only their area.
+        if user.role not in ("official", "enumerator"):
             return cls("district")
         return cls(user.scope_level, user.scope_code)
 

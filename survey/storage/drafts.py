@@ -138,33 +138,69 @@ def purge_drafts(*, session: Session, older_than: datetime) -> int:
     return int(result.rowcount)
 
 
-def submit_draft(*, session: Session, draft: Draft, channel: str = "web") -> Receipt:
-    """Submit a finished draft through :func:`survey.storage.responses.submit_response`.
-
-    On top of that: the intake flags (honeypot seen while filling, near-duplicate of a recent
-    response), the server-side start time, and, for an invitation, claiming the code in the same
-    transaction as the response, so a code carries exactly one response or none.
-    """
+def submit_draft(
+    *, session: Session, draft: Draft, channel: str = "web", source_hash: str = ""
+) -> Receipt:
+    """Submit a finished draft through :func:`submit_entry`, from the draft's server-side start
+    time (unknown when the draft was lost and re-created mid-form)."""
     wave = session.get(Wave, draft.wave_id)
     community = session.get(Community, draft.community_id)
     if wave is None or community is None:  # pragma: no cover - foreign keys forbid it
         raise NotFoundError("the draft's wave or community no longer exists")
-    retry = session.exec(select(Response.id).where(Response.client_id == draft.client_id)).first()
-    started_at = None if RESTARTED in draft.flags else draft.started_at
+    return submit_entry(
+        session=session,
+        wave=wave,
+        community=community,
+        client_id=draft.client_id,
+        answers=draft.answers,
+        started_at=None if RESTARTED in draft.flags else draft.started_at,
+        channel=channel,
+        honeypot=HONEYPOT in draft.flags,
+        invitation_id=draft.invitation_id,
+        source_hash=source_hash,
+    )
+
+
+def submit_entry(
+    *,
+    session: Session,
+    wave: Wave,
+    community: Community,
+    client_id: str,
+    answers: dict[str, Any],
+    started_at: datetime | None,
+    channel: str,
+    honeypot: bool = False,
+    invitation_id: int | None = None,
+    enumerator_id: int | None = None,
+    client_started_at: datetime | None = None,
+    source_hash: str = "",
+) -> Receipt:
+    """Submit answers through :func:`survey.storage.responses.submit_response`, whichever way
+    they came in (form, JSON API, enumerator).
+
+    On top of that: the intake flags (honeypot seen while filling, near-duplicate of a recent
+    response), and, for an invitation, claiming the code in the same transaction as the
+    response, so a code carries exactly one response or none.
+    """
+    retry = session.exec(select(Response.id).where(Response.client_id == client_id)).first()
     common: dict[str, Any] = {
         "session": session,
         "wave_code": wave.code,
         "community_code": community.code,
-        "client_id": draft.client_id,
-        "answers": draft.answers,
+        "client_id": client_id,
+        "answers": answers,
         "started_at": started_at,
         "channel": channel,
-        "honeypot": HONEYPOT in draft.flags,
+        "honeypot": honeypot,
+        "client_started_at": client_started_at,
+        "enumerator_id": enumerator_id,
+        "source_hash": source_hash,
     }
     if retry is not None:
         return submit_response(**common)  # a retry: the original receipt, or a 409
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
-    cleaned = questionnaire.validate_answers(draft.answers)
+    cleaned = questionnaire.validate_answers(answers)
     assert wave.id is not None and community.id is not None
     flags = near_duplicate_flags(
         session=session,
@@ -173,20 +209,20 @@ def submit_draft(*, session: Session, draft: Draft, channel: str = "web") -> Rec
         vector=encode_numeric(questionnaire, cleaned),
     )
     try:
-        if draft.invitation_id is not None:
+        if invitation_id is not None:
             # Pending in this session: submit_response's commit stores the claim and the
             # response together, and any failure before it rolls both back.
-            claim_invitation(session=session, invitation_id=draft.invitation_id)
+            claim_invitation(session=session, invitation_id=invitation_id)
         receipt = submit_response(
             **common,
             extra_flags=tuple(flags),
             # The code's claim and the response commit together, in this session.
-            with_session=draft.invitation_id is not None,
+            with_session=invitation_id is not None,
         )
     except InvitationUsedError:
         session.rollback()
         # Two identical taps racing: the other one claimed the code for this very client id.
-        if session.exec(select(Response.id).where(Response.client_id == draft.client_id)).first():
+        if session.exec(select(Response.id).where(Response.client_id == client_id)).first():
             return submit_response(**common)
         raise
     except BaseException:
@@ -194,8 +230,8 @@ def submit_draft(*, session: Session, draft: Draft, channel: str = "web") -> Rec
         raise
     if not receipt.created:
         session.rollback()  # a concurrent identical submission won; release nothing, keep its row
-    elif draft.invitation_id is not None:
+    elif invitation_id is not None:
         link_invitation(
-            session=session, invitation_id=draft.invitation_id, response_id=receipt.response_id
+            session=session, invitation_id=invitation_id, response_id=receipt.response_id
         )
     return receipt

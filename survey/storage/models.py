@@ -58,6 +58,11 @@ class Wave(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)  # open | closed
     access_mode: str = Field(default="open", max_length=16)  # open | invitation
     default_model: str = Field(default="equal", max_length=64)
+    # Which quality rules keep a response out of the index (docs/methods.md §10); stored with
+    # the wave so every snapshot of it applies the same, stated policy. {} = the default policy.
+    exclusion_policy: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class Response(SQLModel, table=True):
@@ -66,15 +71,56 @@ class Response(SQLModel, table=True):
     wave_id: int = Field(foreign_key="wave.id", index=True)
     community_id: int = Field(foreign_key="community.id", index=True)
     questionnaire_id: int = Field(foreign_key="questionnaire.id")
+    # The server's time of the first page view or draft (never the client's clock).
     started_at: datetime | None = None
+    # What the client said; kept for research, ignored by every quality rule.
+    client_started_at: datetime | None = None
     submitted_at: datetime = Field(default_factory=utcnow)
     duration_s: float | None = None
-    channel: str = Field(default="api", max_length=16)  # api | web | paper | synthetic
+    channel: str = Field(default="api", max_length=16)  # api | web | enumerator | paper | synthetic
+    # The staff account (网格员/volunteer) that entered the answers; None for residents.
+    enumerator_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    # Keyed hash of the client address, rotated per wave (survey/storage/sources.py): lets the
+    # duplicate and ballot-stuffing checks compare addresses without storing any.
+    source_hash: str = Field(default="", max_length=32)
     # Hash of the canonical answers: an identical retry is recognised without re-comparing JSON.
     payload_hash: str = Field(max_length=64)
     quality_flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     numeric: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class SuspectBatch(SQLModel, table=True):
+    """A burst of near-identical answers to one community (possible ballot stuffing).
+
+    Found by ``scoring.stuffing``; an admin quarantines it (its responses are excluded from
+    scoring, never deleted) or clears it. ``response_ids`` and ``evidence`` are what was found.
+    """
+
+    __tablename__ = "suspect_batch"
+    __table_args__ = (UniqueConstraint("wave_id", "community_id", "first_response_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    wave_id: int = Field(foreign_key="wave.id", index=True)
+    community_id: int = Field(foreign_key="community.id")
+    first_response_id: int
+    status: str = Field(default="flagged", max_length=16)  # flagged | quarantined | cleared
+    response_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    found_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by: str = Field(default="", max_length=64)
+
+
+class RateCounter(SQLModel, table=True):
+    """One fixed window of a rate limit (api/web/ratelimit.py): shared by every server process.
+
+    ``bucket`` is the route family and a keyed hash of the client address, never the address.
+    """
+
+    __tablename__ = "rate_counter"
+    bucket: str = Field(primary_key=True, max_length=64)
+    window: int = Field(primary_key=True)  # window start, in whole seconds since the epoch
+    hits: int = Field(default=0)
 
 
 class WeightModelRecord(SQLModel, table=True):
@@ -191,7 +237,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(index=True, unique=True, max_length=64)
     password_hash: str = Field(max_length=255)  # argon2id, in the PHC string format
-    role: str = Field(max_length=16)  # admin | researcher | official
+    role: str = Field(max_length=16)  # admin | researcher | official | enumerator
     scope_level: str = Field(default="district", max_length=16)  # district | street | community
     scope_code: str = Field(default="", max_length=32)  # street or community code; "" = district
     active: bool = Field(default=True)

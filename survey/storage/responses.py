@@ -102,9 +102,16 @@ def submit_response(
     channel: str = "api",
     honeypot: bool = False,
     extra_flags: tuple[str, ...] = (),
+    client_started_at: datetime | None = None,
+    enumerator_id: int | None = None,
+    source_hash: str = "",
     with_session: bool = False,
 ) -> Receipt:
     """Validate and store one response, or recognise a retry of a stored one.
+
+    ``started_at`` must be the server's time of the first page view or draft (the duration and
+    the speeder flag are measured from it; ``None``: duration unknown). ``client_started_at`` is
+    what a client claimed, stored for research and ignored by every quality rule.
 
     Raises ``NotFoundError`` (wave/community), ``ConflictError`` (closed wave, or the client id
     already used with other answers) and ``AnswerValidationError``. Returns once the row is
@@ -150,6 +157,9 @@ def submit_response(
         channel,
         [*flags, *extra_flags],
     )
+    row.client_started_at = _as_utc(client_started_at)
+    row.enumerator_id = enumerator_id
+    row.source_hash = source_hash
     if with_session:
         return _commit_in_session(session, row, digest)
     session.rollback()  # end this request's read transaction before waiting for the writer

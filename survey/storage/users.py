@@ -26,7 +26,11 @@ from survey.errors import ConflictError, NotFoundError, SurveyError
 from survey.storage.models import ApiToken, AuditEvent, Community, Street, User, utcnow
 from survey.storage.sessions import revoke_user_sessions
 
-ROLES = ("admin", "researcher", "official")
+ROLES = ("admin", "researcher", "official", "enumerator")
+# Roles whose staff may enter residents' answers (door-to-door, paper) through the JSON API.
+ENTRY_ROLES = ("admin", "enumerator")
+# Roles whose scope narrows what they see or enter (the others work on the whole district).
+SCOPED_ROLES = ("official", "enumerator")
 SCOPE_LEVELS = ("district", "street", "community")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything, but a megabyte "password" is an attack
@@ -64,7 +68,7 @@ def _check_scope(*, session: Session, role: str, scope_level: str, scope_code: s
         raise UserInputError(
             f"scope level must be one of {', '.join(SCOPE_LEVELS)}, not {scope_level!r}"
         )
-    if role != "official" and (scope_level != "district" or scope_code):
+    if role not in SCOPED_ROLES and (scope_level != "district" or scope_code):
         # Researchers and admins work on the whole district; a narrower scope would suggest a
         # restriction that is not enforced for them.
         raise UserInputError(f"a {role} has the district scope (no --scope-level/--scope-code)")

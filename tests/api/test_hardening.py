@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from api.cli.main import main as meihao
 from api.settings import Settings
 from survey.storage.models import AuditEvent, Response, Wave, WeightModelRecord
+from tests.support.factories import link_token
 from tests.support.staff import bearer, engine_of, seed_staff, session_cookie
 
 CLIENT_ID = "0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10"
@@ -235,7 +236,7 @@ def test_a_chunked_oversized_body_gets_413(client: TestClient, settings: Setting
 
 def test_thousands_of_unknown_answer_keys_get_a_short_reply(client: TestClient) -> None:
     answers = {f"k{i}": 1 for i in range(10_000)}
-    body = {"wave": "W1", "community": "C1", "client_id": CLIENT_ID, "answers": answers}
+    body = {"link": link_token(), "client_id": CLIENT_ID, "answers": answers}
     response = client.post("/api/v1/responses", json=body)
     assert response.status_code == 422
     assert len(response.content) < 20_000
@@ -253,7 +254,7 @@ def test_every_page_forbids_framing(client: TestClient, path: str) -> None:
 
 def test_the_openapi_example_submission_is_accepted(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()["components"]["schemas"]["ResponseCreate"]
-    example = {**schema["examples"][0], "wave": "W1", "community": "C1"}  # the seeded codes
+    example = {**schema["examples"][0], "link": link_token()}  # a real link of the seeded C1
     response = client.post("/api/v1/responses", json=example)
     assert response.status_code == 201, response.text
 

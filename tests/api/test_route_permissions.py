@@ -74,6 +74,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(PUBLIC, 200),
     # residents
     ("POST", "/api/v1/responses"): Rule(PUBLIC, 422),  # an empty body: rejected, nothing stored
+    ("POST", "/api/v1/responses/start"): Rule(PUBLIC, 422),
     ("GET", "/s/{token}"): Rule(PUBLIC, 200),
     # a page post without a client id: the page is shown again with the problem (nothing saved)
     ("POST", "/s/{token}"): Rule(PUBLIC, 400),
@@ -130,6 +131,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/waves/{wave}/posters/{community}"): Rule(ADMIN, 200),
     ("GET", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 200),
     ("POST", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 422),
+    ("GET", "/admin/waves/{wave}/batches"): Rule(ADMIN, 200),
+    ("POST", "/admin/waves/{wave}/batches/{batch_id}"): Rule(
+        ADMIN, 422, path="/admin/waves/W1/batches/1"
+    ),
 }
 
 
@@ -204,6 +209,7 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
             "token_id": "999999",
             "snapshot_id": "999999",
             "job_id": "999999",
+            "batch_id": "999999",
         },
     }
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 import api.web.csrf
+from api.web import ratelimit
 from api.web.csrf import check_csrf
-from api.web.ratelimit import TokenBucket
 from survey.questionnaire import paging
 from survey.questionnaire.model import load_default
 from survey.storage.access import create_invitations, format_code
@@ -25,7 +25,6 @@ from tests.support.survey_form import (
     draft_of,
     fill_until,
     open_path,
-    page_data,
     post_page,
     read,
     responses,
@@ -208,11 +207,12 @@ def test_autosave_stores_valid_answers_and_names_the_rest(client: TestClient) ->
     assert client.post(f"{c2.action}/draft", data=form.hidden).status_code == 403
 
 
-def test_floods_get_429_with_retry_after_and_lose_nothing(client: TestClient) -> None:
-    now = [1000.0]
-    client.app.state.survey_submit_limiter = TokenBucket(  # type: ignore[attr-defined]
-        per_minute=2, capacity=1, clock=lambda: now[0]
-    )
+def test_floods_get_429_with_retry_after_and_lose_nothing(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1200.0]  # the start of a one-minute window
+    monkeypatch.setattr(ratelimit, "CLOCK", lambda: now[0])
+    client.app.state.settings.submit_rate_per_minute = 1  # type: ignore[attr-defined]
     answers = complete_answers()
     assert "提交成功" in fill_until(client, open_path(), answers).html
     client.cookies.clear()
@@ -220,22 +220,23 @@ def test_floods_get_429_with_retry_after_and_lose_nothing(client: TestClient) ->
     assert limited.status == 429 and "秒后再点一次" in limited.html
     assert limited.checked  # the last page comes back filled in
     assert count(engine_of(client)) == 1
-    now[0] += 30  # one token per 30 s
+    now[0] += 120  # two windows on, the flood has aged out of the sliding estimate
     again = post_page(client, limited, complete_answers(likert=3), "submit")
     assert "提交成功" in again.html and count(engine_of(client)) == 2
 
 
-def test_the_limit_answers_429_with_a_retry_after_header(client: TestClient) -> None:
-    client.app.state.survey_submit_limiter = TokenBucket(  # type: ignore[attr-defined]
-        per_minute=1, capacity=0, clock=lambda: 0.0
-    )
-    q = load_default()
-    form = fill_until(
-        client, open_path(), complete_answers(), pages=len(paging.page_sections(q)) - 1
-    )
-    data = {**form.hidden, **page_data(q, form.page, complete_answers()), "action": "submit"}
-    response = client.post(form.action, data=data)
-    assert response.status_code == 429 and int(response.headers["retry-after"]) == 60
+def test_the_limit_answers_429_with_a_retry_after_header(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ratelimit, "CLOCK", lambda: 1200.0)
+    client.app.state.settings.page_rate_per_minute = 3  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert client.get(open_path()).status_code == 200
+    refused = client.get(open_path())
+    assert (
+        refused.status_code == 429 and int(refused.headers["retry-after"]) == 90
+    )  # 1 + 4 × (1 - ½) ≤ 3
+    assert "请在 90 秒后再试" in refused.text  # the residents' page, in Chinese
 
 
 def test_bots_and_repeats_are_flagged_and_stored(client: TestClient) -> None:

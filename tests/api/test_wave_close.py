@@ -14,7 +14,7 @@ import api.services.jobs as job_service
 from scoring.errors import ScoringError
 from survey.storage.models import ScoreSnapshot, Wave
 from survey.storage.responses import submit_response
-from tests.support.factories import complete_answers, new_client_id
+from tests.support.factories import complete_answers, link_token, new_client_id
 from tests.support.jobs import finished_job, scored_snapshot
 from tests.support.staff import audit, bearer, engine_of, seed_staff
 
@@ -85,8 +85,7 @@ def test_closing_a_wave_rescores_it_and_audits_both(staff_client: TestClient) ->
     late = staff_client.post(
         "/api/v1/responses",
         json={
-            "wave": "W1",
-            "community": "C1",
+            "link": link_token("W1", "C1"),
             "client_id": new_client_id(),
             "answers": complete_answers(),
         },

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
-from tests.support.factories import complete_answers, new_client_id, seed_minimal
+from tests.support.factories import complete_answers, link_token, new_client_id, seed_minimal
 from tests.support.live import LiveServer, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
@@ -28,14 +28,20 @@ ANSWERS = complete_answers()
 
 
 def payload(client_id: str, community: str = "C1") -> dict[str, Any]:
-    return {"wave": "W1", "community": community, "client_id": client_id, "answers": ANSWERS}
+    return {
+        "link": link_token("W1", community),
+        "client_id": client_id,
+        "answers": ANSWERS,
+    }
 
 
 def env_for(url: str) -> dict[str, str]:
     from tests.support.live import server_env
 
     # The per-address submission limit would throttle a test that posts from one address.
-    return server_env(url, MEIHAO_SUBMIT_RATE_PER_MINUTE="1000000")
+    return server_env(
+        url, MEIHAO_SUBMIT_RATE_PER_MINUTE="1000000", MEIHAO_PAGE_RATE_PER_MINUTE="1000000"
+    )
 
 
 def prepared(url: str) -> Engine:

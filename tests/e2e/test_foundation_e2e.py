@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.factories import complete_answers, new_client_id
+from tests.support.factories import complete_answers, link_token, new_client_id
 from tests.support.jobs import scored_snapshot
 from tests.support.live import meihao, running_server, server_env
 
@@ -86,13 +86,19 @@ def test_bad_requests_through_the_real_server(tmp_path: Path) -> None:
     with running_server(env) as server, server.client() as client:
         code = _community_codes(tmp_path)[0]
         good = {
+            "link": link_token("2026Q2", code),
             "wave": "2026Q2",
             "community": code,
             "client_id": new_client_id(),
             "answers": complete_answers(),
         }
-        assert client.post("/api/v1/responses", json={**good, "wave": "1990Q1"}).status_code == 404
-        assert client.post("/api/v1/responses", json={**good, "wave": "2025Q2"}).status_code == 409
+        anonymous = {k: v for k, v in good.items() if k != "link"}
+        assert client.post("/api/v1/responses", json=anonymous).status_code == 401
+        gone = {**good, "link": link_token("1990Q1", code), "wave": "1990Q1"}
+        assert client.post("/api/v1/responses", json=gone).status_code == 401
+        assert client.post("/api/v1/responses", json={**good, "wave": "1990Q1"}).status_code == 422
+        closed = {**good, "link": link_token("2025Q2", code), "wave": "2025Q2"}
+        assert client.post("/api/v1/responses", json=closed).status_code == 409
         bad = client.post(
             "/api/v1/responses", json={**good, "answers": {**good["answers"], "D1.1": 0}}
         )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from survey.questionnaire.model import Questionnaire, load_default
+from survey.storage.access import open_link_token
 from survey.storage.db import session_scope
 from survey.storage.models import Wave
 from survey.storage.registry import store_questionnaire, upsert_community, upsert_street
@@ -64,3 +65,11 @@ def complete_answers(
 
 def new_client_id() -> str:
     return str(uuid.uuid4())
+
+
+TEST_SECRET = "test-secret"  # the secret of the test apps (tests/api/conftest.py, live.py)
+
+
+def link_token(wave: str = "W1", community: str = "C1", secret: str = TEST_SECRET) -> str:
+    """The signed open-link token a JSON submission carries as ``link``."""
+    return open_link_token(secret=secret, wave_code=wave, community_code=community)
