@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from scoring import quality
 from scoring.aggregate import effective_weights
@@ -223,10 +224,12 @@ def _result(
     )
 
 
-class IndexScorer:
+class IndexScorer(BaseEstimator):
     """scikit-learn-style wrapper of :func:`score_wave` for notebooks.
 
-    Parameters are stored untouched (no logic in ``__init__``); ``fit(data)`` scores the wave
+    A scikit-learn ``BaseEstimator``: parameters are stored untouched (no logic in
+    ``__init__``), so ``get_params``, ``set_params``, ``clone`` and ``repr`` come from
+    scikit-learn; ``fit(data)`` scores the wave
     and sets ``result_`` (the :class:`WaveResult`), ``scores_`` (index per community) and
     ``dimension_weights_``.
 
@@ -258,24 +261,6 @@ class IndexScorer:
         self.random_state = random_state
         self.exclusion_policy = exclusion_policy
         self.diagnostics = diagnostics
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {
-            k: getattr(self, k)
-            for k in (
-                "framework",
-                "model",
-                "bootstrap",
-                "random_state",
-                "exclusion_policy",
-                "diagnostics",
-            )
-        }
-
-    def set_params(self, **params: Any) -> IndexScorer:
-        for k, v in params.items():
-            setattr(self, k, v)
-        return self
 
     def fit(self, data: SurveyData, y: Any = None) -> IndexScorer:
         self.result_ = score_wave(

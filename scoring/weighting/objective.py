@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
 
 from scoring.errors import ScoringError, WeightModelError
 from scoring.weighting._common import (
@@ -246,7 +247,7 @@ def pca_weights(
     return _pca_fit(X, min_eigenvalue, n_components).weights
 
 
-class EntropyWeighter:
+class EntropyWeighter(BaseEstimator):
     """scikit-learn-style wrapper: ``EntropyWeighter().fit(X).weights_``.
 
     Examples
@@ -265,7 +266,7 @@ class EntropyWeighter:
         return self
 
 
-class CriticWeighter:
+class CriticWeighter(BaseEstimator):
     """scikit-learn-style wrapper: ``CriticWeighter().fit(X).weights_``.
 
     Examples
@@ -284,7 +285,7 @@ class CriticWeighter:
         return self
 
 
-class PCAWeighter:
+class PCAWeighter(BaseEstimator):
     """scikit-learn-style PCA weights with diagnostics.
 
     After ``fit``: ``weights_``, ``eigenvalues_`` (retained), ``components_`` (retained
