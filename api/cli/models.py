@@ -167,16 +167,16 @@ def _handler(action: Callable[..., None], *, database: bool = True) -> Callable[
     (or ``action(args)`` without one); domain errors become ``error: ...`` and exit 1."""
 
     def handler(args: argparse.Namespace) -> int:
-        from scoring.errors import ScoringError
-        from survey.errors import SurveyError
+        from api.services.model_registry import INPUT_ERRORS
 
+        refused: tuple[type[Exception], ...] = (_CliError, *INPUT_ERRORS)
         settings = get_settings()
         try:
             if not database:
                 action(args)
                 return 0
             _run_db(settings.database_url, action, args)
-        except (_CliError, SurveyError, ScoringError) as exc:
+        except refused as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         return 0

@@ -27,7 +27,7 @@ from api.charts import (
 )
 from api.officials.text import GRADE_LABELS, grade_label, housing_label, local
 from api.services.published import reason_text
-from scoring.priorities import QUADRANTS
+from api.services.scorecard import QUADRANTS
 
 Translate = Callable[..., str]
 

@@ -27,10 +27,10 @@ from api.residents.forms import client_id_of, form_text, honeypot_filled, page_a
 from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_valid
 from survey.errors import ConflictError
-from survey.intake import HONEYPOT
 from survey.questionnaire import paging
 from survey.storage.access import AccessError
 from survey.storage.drafts import belongs_to, get_draft, save_page
+from survey.storage.intake import HONEYPOT
 
 router = APIRouter(tags=["survey form"], include_in_schema=False)
 

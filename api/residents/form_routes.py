@@ -47,7 +47,6 @@ from api.web.csrf import CSRF_FIELD, csrf_valid
 from api.web.i18n import request_lang
 from api.web.ratelimit import client_key, retry_after_seconds, submit_limiter
 from survey.errors import AnswerValidationError, ConflictError, FieldProblem
-from survey.intake import HONEYPOT
 from survey.questionnaire import paging
 from survey.storage.access import (
     AccessError,
@@ -65,6 +64,7 @@ from survey.storage.drafts import (
     start_draft,
     submit_draft,
 )
+from survey.storage.intake import HONEYPOT
 from survey.storage.models import Draft
 
 PageQuery = Annotated[int | None, Query(ge=0, le=999)]

@@ -30,6 +30,10 @@ from scoring.result import WaveResult
 from scoring.weight_model import WeightModel, builtin_model
 from survey.research import ResearchData
 
+# The seed of every stored snapshot's bootstrap and Monte Carlo draws, fixed so that recomputing
+# a snapshot from the same data and model (here in a notebook, or api.services.snapshots)
+# reproduces it exactly.
+RANDOM_STATE = 20260501
 N_GENDERS = 2  # weighting cells are age band × gender, gender varying fastest
 
 
@@ -94,7 +98,6 @@ def score(
 ) -> WaveResult:
     """:func:`scoring.pipeline.score_wave` on the data (by default with the seed snapshots
     use, so a notebook reproduces a snapshot of the same data and model)."""
-    from api.services.snapshots import RANDOM_STATE
     from scoring.pipeline import score_wave
 
     seed = RANDOM_STATE if random_state is None else random_state

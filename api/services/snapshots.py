@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from api.services.bridge import to_survey_data
+from api.services.bridge import RANDOM_STATE, to_survey_data  # the seed, imported from here too
 from api.services.weight_models import load_weight_model
 from scoring.framework import Framework
 from scoring.weight_model import WeightModel
@@ -15,9 +15,6 @@ from survey.errors import NotFoundError
 from survey.storage.matrix import WaveMatrix, load_wave_matrix
 from survey.storage.models import AuditEvent, ScoreSnapshot, Wave
 from survey.storage.registry import get_wave, questionnaire_for_wave
-
-# Fixed so that recomputing a snapshot from the same data and model reproduces it exactly.
-RANDOM_STATE = 20260501
 
 
 def community_metadata(matrix: WaveMatrix) -> list[dict[str, Any]]:
