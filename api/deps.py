@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.settings import Settings
@@ -18,11 +17,6 @@ from survey.storage.registry import read_community, read_wave
 # The dependencies that do no I/O are ``async def``: FastAPI runs every plain ``def``
 # dependency in the thread pool, and under load those hops cost more than the work itself
 # (a signed-in request paid ~6 of them; PERFORMANCE.md P7).
-async def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
 async def get_session(request: Request) -> AsyncIterator[Session]:
     # Creating a session does no I/O (it connects on first use); closing one that holds a
     # connection does (a rollback, a round trip on PostgreSQL), so that runs in the pool.

@@ -23,7 +23,6 @@ class Settings(BaseSettings):
     # prints posters and slips) agree, and links stay valid across restarts.
     secret_key: str = ""
     secret_file: Path = Path("var") / "secret.key"
-    default_model: str = "equal"
     bootstrap_replicates: int = 1000
     max_body_bytes: int = 256 * 1024
     # Rate limits per client address and minute (api/web/ratelimit.py), shared by every server

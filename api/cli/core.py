@@ -1,4 +1,4 @@
-"""What each ``meihao`` sub-command does (argument parsing lives in api/cli.py)."""
+"""``meihao db upgrade``, ``seed``, ``score``, ``serve`` and ``demo``: database and server."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from api.settings import Settings
+from api.settings import Settings, get_settings
 from survey.storage.db import make_engine, session_scope
 from survey.storage.migrate import upgrade
 from survey.storage.models import ScoreSnapshot, Wave
@@ -23,13 +24,51 @@ def _engine(settings: Settings) -> Engine:
     return engine
 
 
-def db_upgrade(settings: Settings) -> int:
+def add_parsers(sub: Any) -> None:
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply the Alembic migrations").set_defaults(
+        handler=db_upgrade
+    )
+
+    seed_ = sub.add_parser("seed", help="fill the database with a synthetic district")
+    seed_.add_argument("--seed", type=int, default=20260501)
+    seed_.add_argument("--communities", type=int, default=83)
+    seed_.add_argument("--streets", type=int, default=11)
+    seed_.add_argument("--respondents", type=int, default=180, help="per community per wave")
+    seed_.add_argument("--csv", metavar="DIR", help="write CSV files instead of the database")
+    seed_.set_defaults(handler=seed)
+
+    score_ = sub.add_parser("score", help="compute and store a score snapshot")
+    score_.add_argument("--wave", required=True)
+    score_.add_argument("--model", default=None, help="weight model name (default: the wave's)")
+    score_.add_argument("--bootstrap", type=int, default=None)
+    score_.set_defaults(handler=score)
+
+    serve_ = sub.add_parser("serve", help="serve the API and pages")
+    serve_.add_argument("--host", default=None)
+    serve_.add_argument("--port", type=int, default=None)
+    serve_.add_argument(
+        "--workers", type=int, default=1, help="worker processes (PostgreSQL; needs a secret key)"
+    )
+    serve_.set_defaults(handler=serve)
+
+    demo_ = sub.add_parser("demo", help="seed (when empty), score and serve a demo district")
+    demo_.add_argument("--host", default=None)
+    demo_.add_argument("--port", type=int, default=None)
+    demo_.add_argument("--no-serve", action="store_true", help="prepare the data, then exit")
+    demo_.set_defaults(handler=demo)
+
+
+def db_upgrade(args: argparse.Namespace) -> int:
+    settings = get_settings()
     _engine(settings).dispose()
     print(f"database at {settings.database_url} is up to date")
     return 0
 
 
-def seed(settings: Settings, args: argparse.Namespace) -> int:
+def seed(args: argparse.Namespace) -> int:
+    settings = get_settings()
     from survey.synthetic import generate_district
     from survey.synthetic.seed import seed_database, write_csv
 
@@ -50,8 +89,10 @@ def seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def score(settings: Settings, args: argparse.Namespace) -> int:
+def score(args: argparse.Namespace) -> int:
     from api.services.snapshots import compute_snapshot
+
+    settings = get_settings()
 
     engine = _engine(settings)
     with session_scope(engine) as session:
@@ -71,19 +112,11 @@ def score(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def staff(settings: Settings, args: argparse.Namespace) -> int:
-    from api.cli.staff import run
-
-    engine = _engine(settings)
-    try:
-        return run(engine, args)
-    finally:
-        engine.dispose()
+def serve(args: argparse.Namespace) -> int:
+    return _serve(get_settings(), host=args.host, port=args.port, workers=args.workers)
 
 
-def serve(
-    settings: Settings, *, host: str | None = None, port: int | None = None, workers: int = 1
-) -> int:
+def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int = 1) -> int:
     """Serve the app; with ``workers > 1``, uvicorn's own process manager runs that many
     stateless worker processes on one port (each builds the app from the environment, and
     a dead one is restarted). Every process must sign with the same key, so it must be
@@ -113,6 +146,7 @@ def serve(
             log_level="info",
             access_log=False,
             log_config=log_config(),
+            proxy_headers=False,  # as below: MEIHAO_TRUSTED_PROXIES decides
         )
         return 0
     uvicorn.run(
@@ -129,11 +163,13 @@ def serve(
     return 0
 
 
-def demo(settings: Settings, args: argparse.Namespace) -> int:
+def demo(args: argparse.Namespace) -> int:
     """Seed the embedded database when it is empty, score every wave, then serve."""
     from api.services.snapshots import compute_snapshot
     from survey.synthetic import generate_district
     from survey.synthetic.seed import seed_database
+
+    settings = get_settings()
 
     engine = _engine(settings)
     with session_scope(engine) as session:
@@ -175,4 +211,4 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
     print()
     if args.no_serve:
         return 0
-    return serve(settings, host=host, port=port)
+    return _serve(settings, host=host, port=port)

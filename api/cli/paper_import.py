@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from api.settings import Settings
+from api.settings import get_settings
 
 SHOWN_PROBLEMS = 20
 
@@ -36,15 +36,16 @@ def add_parsers(sub: Any) -> None:
         action="store_true",
         help="validate and report, but write nothing to the database",
     )
+    paper.set_defaults(handler=run)
 
 
-def run(settings: Settings, args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from survey.errors import ConflictError, ImportFileError, NotFoundError
     from survey.formats.paper.importer import import_paper
     from survey.storage.db import make_engine
     from survey.storage.migrate import upgrade
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(get_settings().database_url)
     try:
         upgrade(engine)
         report = import_paper(

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from api.settings import Settings
+from api.settings import get_settings
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
 from survey.storage.models import Community
@@ -23,14 +23,15 @@ def add_parsers(sub: Any) -> None:
     cards.add_argument("--model", default=None, help="weight model (default: the wave's)")
     cards.add_argument("--lang", choices=("zh", "en"), default="zh")
     cards.add_argument("--street", default=None, help="only this street's communities")
+    cards.set_defaults(handler=run)
 
 
-def run(settings: Settings, args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from api.officials.render import export_scorecards
     from survey.storage.models import Street
     from survey.storage.registry import get_wave
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(get_settings().database_url)
     upgrade(engine)
     started = time.perf_counter()
     with Session(engine) as session:

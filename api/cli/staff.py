@@ -6,12 +6,17 @@ import argparse
 import getpass
 import secrets
 import sys
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from api.settings import get_settings
 from survey.errors import SurveyError
+from survey.storage.db import make_engine
+from survey.storage.migrate import upgrade
 from survey.storage.models import Community, Street
 from survey.storage.users import (
     MIN_PASSWORD_LENGTH,
@@ -23,8 +28,10 @@ from survey.storage.users import (
     set_password,
 )
 
+Handler = Callable[[argparse.Namespace], int]
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def add_parsers(sub: Any) -> None:
     user = sub.add_parser("user", help="staff accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     create = user_sub.add_parser("create", help="create a staff account")
@@ -38,6 +45,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     password = user_sub.add_parser("password", help="set a new password (ends its sessions)")
     password.add_argument("--username", required=True)
     password.add_argument("--password", help="omit to be prompted")
+    create.set_defaults(handler=create_user_command)
+    password.set_defaults(handler=set_password_command)
 
     token = sub.add_parser("token", help="API tokens for notebooks and scripts")
     token_sub = token.add_subparsers(dest="token_command", required=True)
@@ -45,6 +54,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     token_create.add_argument("--username", required=True)
     token_create.add_argument("--name", default="cli")
     token_create.add_argument("--days", type=int, default=90)
+    token_create.set_defaults(handler=create_token_command)
 
 
 def _password(given: str | None) -> str:
@@ -56,47 +66,63 @@ def _password(given: str | None) -> str:
     return first
 
 
-def run(engine: Engine, args: argparse.Namespace) -> int:
-    """Dispatch ``user``/``token`` sub-commands; domain errors become a message and exit 1."""
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            if args.command == "user" and args.user_command == "create":
-                user = create_user(
-                    session=session,
-                    username=args.username,
-                    password=_password(args.password),
-                    role=args.role,
-                    scope_level=args.scope_level,
-                    scope_code=args.scope_code,
-                )
-                scope = f"{user.scope_level} {user.scope_code}".strip()
-                print(f"created {user.role} {user.username!r} (scope: {scope})")
-            elif args.command == "user" and args.user_command == "password":
-                set_password(
-                    session=session,
-                    username=args.username,
-                    password=_password(args.password),
-                    actor="cli",
-                )
-                print(f"password of {args.username!r} changed")
-            elif args.command == "token" and args.token_command == "create":
-                owner = get_user(session=session, username=args.username)
-                if owner is None or not owner.active:
-                    raise SurveyError(f"no active user {args.username!r}")
-                if not 1 <= args.days <= 365:
-                    raise SurveyError("--days must be between 1 and 365")
-                token, row = issue_token(
-                    session=session, user=owner, name=args.name, lifetime=timedelta(days=args.days)
-                )
-                print(
-                    f"token {row.id} for {owner.username} (expires {row.expires_at:%Y-%m-%d});"
-                    " shown only once:"
-                )
-                print(token)
-    except SurveyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+def _with_session(action: Callable[[Session, argparse.Namespace], None]) -> Handler:
+    """A handler running ``action`` in one session on the migrated database; domain errors
+    become a message on stderr and exit status 1."""
+
+    def handler(args: argparse.Namespace) -> int:
+        engine = make_engine(get_settings().database_url)
+        try:
+            upgrade(engine)
+            with Session(engine, expire_on_commit=False) as session:
+                action(session, args)
+        except SurveyError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            engine.dispose()
+        return 0
+
+    return handler
+
+
+def _user_create(session: Session, args: argparse.Namespace) -> None:
+    user = create_user(
+        session=session,
+        username=args.username,
+        password=_password(args.password),
+        role=args.role,
+        scope_level=args.scope_level,
+        scope_code=args.scope_code,
+    )
+    scope = f"{user.scope_level} {user.scope_code}".strip()
+    print(f"created {user.role} {user.username!r} (scope: {scope})")
+
+
+def _user_password(session: Session, args: argparse.Namespace) -> None:
+    set_password(
+        session=session, username=args.username, password=_password(args.password), actor="cli"
+    )
+    print(f"password of {args.username!r} changed")
+
+
+def _token_create(session: Session, args: argparse.Namespace) -> None:
+    owner = get_user(session=session, username=args.username)
+    if owner is None or not owner.active:
+        raise SurveyError(f"no active user {args.username!r}")
+    if not 1 <= args.days <= 365:
+        raise SurveyError("--days must be between 1 and 365")
+    token, row = issue_token(
+        session=session, user=owner, name=args.name, lifetime=timedelta(days=args.days)
+    )
+    expires = f"{row.expires_at:%Y-%m-%d}"
+    print(f"token {row.id} for {owner.username} (expires {expires}); shown only once:")
+    print(token)
+
+
+create_user_command = _with_session(_user_create)
+set_password_command = _with_session(_user_password)
+create_token_command = _with_session(_token_create)
 
 
 def seed_demo_users(engine: Engine) -> list[tuple[str, str, str]]:

@@ -1,5 +1,5 @@
 """``meihao invitations``, ``meihao posters`` and ``meihao drafts``: what a survey team prints and
-tidies before, during and after a wave (parsers and actions; ``api/cli.py`` dispatches here)."""
+tidies before, during and after a wave."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from api.settings import Settings
+from api.settings import Settings, get_settings
 from survey.storage.db import make_engine, session_scope
 from survey.storage.migrate import upgrade
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: Any) -> None:
     inv = sub.add_parser("invitations", help="make single-use invitation codes for a community")
     inv.add_argument("--wave", required=True, help="wave code, e.g. 2026Q2")
     inv.add_argument("--community", required=True, help="community code")
@@ -21,34 +22,31 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     inv.add_argument("--out", type=Path, help="write printable slips (HTML) here")
     inv.add_argument("--base-url", default=None, help="public address, e.g. https://survey.example")
     inv.add_argument("--batch", default="", help="a label for this batch (who hands them out)")
+    inv.set_defaults(handler=invitations)
 
-    posters = sub.add_parser("posters", help="write a QR poster per community for an open wave")
-    posters.add_argument("--wave", required=True)
-    posters.add_argument("--out", type=Path, required=True, help="folder for the posters")
-    posters.add_argument("--base-url", default=None)
-    posters.add_argument("--community", action="append", help="only these (repeatable)")
+    poster = sub.add_parser("posters", help="write a QR poster per community for an open wave")
+    poster.add_argument("--wave", required=True)
+    poster.add_argument("--out", type=Path, required=True, help="folder for the posters")
+    poster.add_argument("--base-url", default=None)
+    poster.add_argument("--community", action="append", help="only these (repeatable)")
+    poster.set_defaults(handler=posters)
 
     drafts = sub.add_parser("drafts", help="delete unfinished and old drafts (privacy)")
     drafts.add_argument("--older-than-days", type=float, default=30.0)
-
-
-def run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.command == "drafts":
-        return purge(settings, args)
-    if args.command == "invitations":
-        return invitations(settings, args)
-    return posters(settings, args)
+    drafts.set_defaults(handler=purge)
 
 
 def _base_url(settings: Settings, given: str | None) -> str:
     return given or f"http://{settings.host}:{settings.port}"
 
 
-def invitations(settings: Settings, args: argparse.Namespace) -> int:
+def invitations(args: argparse.Namespace) -> int:
     from api.admin.posters import render_slips, slips_for
     from survey.storage.access import create_invitations, format_code
     from survey.storage.models import AuditEvent
     from survey.storage.registry import get_community, get_wave
+
+    settings = get_settings()
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -93,12 +91,14 @@ def invitations(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def posters(settings: Settings, args: argparse.Namespace) -> int:
+def posters(args: argparse.Namespace) -> int:
     from sqlmodel import col, select
 
     from api.admin.posters import posters_for_wave, write_posters
     from survey.storage.models import Community
     from survey.storage.registry import get_wave
+
+    settings = get_settings()
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -142,8 +142,10 @@ def posters(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def purge(settings: Settings, args: argparse.Namespace) -> int:
+def purge(args: argparse.Namespace) -> int:
     from survey.storage.drafts import purge_drafts
+
+    settings = get_settings()
 
     engine = make_engine(settings.database_url)
     upgrade(engine)

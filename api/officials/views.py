@@ -27,8 +27,8 @@ from api.charts import (
     trend_chart,
 )
 from api.officials.text import GRADE_LABELS, grade_label, housing_label, local
+from api.services.scorecard import QUADRANTS
 from api.web.messages import note_code, text
-from scoring.priorities import QUADRANTS
 
 Translate = Callable[..., str]
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from api.deps import SessionDep, SettingsDep
 from api.residents.entry import (
@@ -26,12 +28,16 @@ from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_valid
 from api.web.ratelimit import enforce
 from survey.errors import ConflictError
-from survey.intake import HONEYPOT
 from survey.questionnaire import paging
 from survey.storage.access import AccessError
 from survey.storage.drafts import belongs_to, get_draft, save_page
+from survey.storage.intake import HONEYPOT
 
 router = APIRouter(tags=["survey form"], include_in_schema=False)
+
+
+# ``async`` only to await the form body: the database work runs in the thread pool (see
+# api/residents/form_routes.py).
 
 
 @router.post("/s/{token}/draft")
@@ -39,11 +45,18 @@ router = APIRouter(tags=["survey form"], include_in_schema=False)
 async def open_form_autosave(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
+    found = await run_in_threadpool(_open_entry, session, settings, token)
+    if isinstance(found, Response):
+        return found
+    form = await request.form()
+    return await run_in_threadpool(autosave, request, session, settings, found, form)
+
+
+def _open_entry(session: Session, settings: Settings, token: str) -> Entry | Response:
     try:
-        entry = open_entry(session, settings, token)
+        return open_entry(session, settings, token)
     except AccessError as error:
         return JSONResponse({"detail": str(error)}, status_code=400)
-    return await autosave(request, session, settings, entry)
 
 
 @router.post("/i/{code}/draft")
@@ -51,19 +64,25 @@ async def open_form_autosave(
 async def invitation_autosave(
     request: Request, code: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
+    found = await run_in_threadpool(_invitation_entry, session, code)
+    if isinstance(found, Response):
+        return found
+    form = await request.form()
+    return await run_in_threadpool(autosave, request, session, settings, found, form)
+
+
+def _invitation_entry(session: Session, code: str) -> Entry | Response:
     try:
-        entry = invitation_entry(session, code)
+        return invitation_entry(session, code)
     except AccessError as error:
         return JSONResponse({"detail": str(error)}, status_code=400)
-    return await autosave(request, session, settings, entry)
 
 
-async def autosave(
-    request: Request, session: Session, settings: Settings, entry: Entry
+def autosave(
+    request: Request, session: Session, settings: Settings, entry: Entry, form: FormData
 ) -> Response:
     """Store the page as it is being filled; the answers stay in the browser whatever happens."""
     enforce(request, session, settings, "autosave")
-    form = await request.form()
     q = entry.questionnaire
     client_id = client_id_of(form_text(form, "client_id"))
     index = page_index(form_text(form, "page"), len(paging.page_sections(q)))

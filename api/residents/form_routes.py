@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from api.deps import SessionDep, SettingsDep
 from api.residents import autosave_routes as survey_autosave
@@ -45,7 +47,6 @@ from api.web.csrf import CSRF_FIELD, csrf_valid
 from api.web.i18n import request_lang
 from api.web.ratelimit import check_in, client_address, enforce
 from survey.errors import AnswerValidationError, ConflictError, FieldProblem
-from survey.intake import HONEYPOT
 from survey.questionnaire import paging
 from survey.storage.access import (
     AccessError,
@@ -63,6 +64,7 @@ from survey.storage.drafts import (
     start_draft,
     submit_draft,
 )
+from survey.storage.intake import HONEYPOT
 from survey.storage.models import Draft
 from survey.storage.sources import source_hash
 
@@ -170,18 +172,32 @@ def invitation_form(
 # -- receiving pages --------------------------------------------------------------------------
 
 
+# The posts are ``async`` only to await the form body; everything that touches the database
+# (the link's look-ups, the draft, the submission) runs in the thread pool, never on the event
+# loop (tests/api/test_async_handlers.py).
+
+
 @router.post("/s/{token}")
 @checks_csrf_in_body
 async def open_form_post(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
+    found = await run_in_threadpool(_open_post_entry, request, session, settings, token)
+    if isinstance(found, Response):
+        return found
+    return await _receive(request, session, settings, found)
+
+
+def _open_post_entry(
+    request: Request, session: Session, settings: Settings, token: str
+) -> Entry | Response:
     try:
         entry = open_entry(session, settings, token)
     except AccessError as error:
         return refusal(request, error)
     if entry.wave.access_mode == "invitation":
         return message(request, 403, "code_title", "code_text", code_form=entry.path)
-    return await receive_page(request, session, settings, entry)
+    return entry
 
 
 @router.post("/i/{code}")
@@ -189,17 +205,29 @@ async def open_form_post(
 async def invitation_form_post(
     request: Request, code: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
+    found = await run_in_threadpool(_invitation_post_entry, request, session, code)
+    if isinstance(found, Response):
+        return found
+    return await _receive(request, session, settings, found)
+
+
+def _invitation_post_entry(request: Request, session: Session, code: str) -> Entry | Response:
     try:
-        entry = invitation_entry(session, code)
+        return invitation_entry(session, code)
     except AccessError as error:
         return refusal(request, error)
-    return await receive_page(request, session, settings, entry)
 
 
-async def receive_page(
+async def _receive(
     request: Request, session: Session, settings: Settings, entry: Entry
 ) -> Response:
     form = await request.form()
+    return await run_in_threadpool(receive_page, request, session, settings, entry, form)
+
+
+def receive_page(
+    request: Request, session: Session, settings: Settings, entry: Entry, form: FormData
+) -> Response:
     q = entry.questionnaire
     client_id = client_id_of(form_text(form, "client_id"))
     index = page_index(form_text(form, "page"), len(paging.page_sections(q)))
@@ -255,7 +283,7 @@ async def receive_page(
         flags=flags,
     )
     shown = paging.merge_page(saved.answers, codes, sent)
-    return await _after_save(
+    return _after_save(
         request,
         session,
         settings,
@@ -269,7 +297,7 @@ async def receive_page(
     )
 
 
-async def _after_save(
+def _after_save(
     request: Request,
     session: Session,
     settings: Settings,

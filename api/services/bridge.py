@@ -30,8 +30,9 @@ from scoring.result import WaveResult
 from scoring.weight_model import WeightModel, builtin_model
 from survey.research import ResearchData
 
-# Fixed so that recomputing a snapshot from the same data and model reproduces it exactly, and a
-# notebook scoring the same data and model gets the snapshot's numbers.
+# The seed of every stored snapshot's bootstrap and Monte Carlo draws, fixed so that recomputing
+# a snapshot from the same data and model (here in a notebook, or api.services.snapshots)
+# reproduces it exactly.
 RANDOM_STATE = 20260501
 
 

@@ -25,11 +25,16 @@ from api.services.weight_models import load_weight_model
 from scoring.errors import ScoringError, WeightModelError
 from scoring.framework import Framework
 from scoring.weight_model import BUILTIN_MODELS, WeightModel, builtin_model
-from survey.errors import ConflictError, ImmutableError, NotFoundError
+from survey.errors import ConflictError, ImmutableError, NotFoundError, SurveyError
 from survey.questionnaire.model import load_default
 from survey.storage.matrix import load_wave_matrix
 from survey.storage.models import AuditEvent, ScoreSnapshot, Wave, WeightModelRecord
 from survey.storage.registry import get_wave, questionnaire_for_wave
+
+# What the registry raises for input it refuses (an unknown name, a model that does not check
+# out against the questionnaire): callers outside api.services catch these without importing
+# scoring (the import contracts in pyproject.toml).
+INPUT_ERRORS: tuple[type[Exception], ...] = (SurveyError, ScoringError)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PUBLISHED, RETIRED = "published", "retired"

@@ -1,6 +1,7 @@
 """Structural checks of a questionnaire definition (cross-field rules pydantic cannot express).
 
-Kept apart from the models so :mod:`survey.questionnaire.model` stays a readable data description.
+Kept apart from the models so :mod:`survey.questionnaire.model` stays a readable data description;
+it runs them on construction (this module needs only :mod:`survey.questionnaire.parts`).
 Every failure is a :class:`QuestionnaireDefinitionError` naming the item, scale or section.
 """
 
@@ -12,9 +13,17 @@ from typing import TYPE_CHECKING
 
 from survey.errors import QuestionnaireDefinitionError
 from survey.questionnaire.expressions import Expr, ExpressionSyntaxError, parse
+from survey.questionnaire.parts import (
+    LikertItem,
+    MultiChoiceItem,
+    NumericItem,
+    RatingItem,
+    Scale,
+    SingleChoiceItem,
+)
 
 if TYPE_CHECKING:
-    from survey.questionnaire.model import Questionnaire, Scale
+    from survey.questionnaire.model import Questionnaire
 
 
 def _fail(message: str) -> QuestionnaireDefinitionError:
@@ -69,14 +78,6 @@ def _check_scale(scale: Scale) -> None:
 
 
 def _check_items(q: Questionnaire) -> None:
-    from survey.questionnaire.model import (
-        LikertItem,
-        MultiChoiceItem,
-        NumericItem,
-        RatingItem,
-        SingleChoiceItem,
-    )
-
     scales = {s.code for s in q.scales}
     subdims = {s.code for d in q.dimensions for s in d.subdimensions}
     priority_items = []
@@ -127,8 +128,6 @@ def _check_items(q: Questionnaire) -> None:
 
 
 def _check_sections(q: Questionnaire) -> None:
-    from survey.questionnaire.model import LikertItem
-
     order = [s.code for s in q.sections]
     dims = {d.code: {s.code for s in d.subdimensions} for d in q.dimensions}
     seen: list[str] = []

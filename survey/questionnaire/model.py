@@ -1,8 +1,10 @@
-"""Questionnaire definitions: pydantic models, structural checks and the shipped default.
+"""Questionnaire definitions: the :class:`Questionnaire` model, structural checks on
+construction, answer validation and the shipped default.
 
 A :class:`Questionnaire` is plain data (``survey/data/meihao-v1.json``); the index structure,
 scales, skip logic and every label live in it so the official version can replace ours without
-code changes. Field reference: ``docs/questionnaire.md``.
+code changes. Its parts (items, scales, ...) are defined in :mod:`survey.questionnaire.parts` and
+re-exported here. Field reference: ``docs/questionnaire.md``.
 """
 
 from __future__ import annotations
@@ -11,22 +13,45 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    model_validator,
-)
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from survey.errors import QuestionnaireDefinitionError
+from survey.questionnaire.checks import check_definition
 from survey.questionnaire.expressions import Expr
+from survey.questionnaire.parts import (
+    CODE_PATTERN,
+    NUMERIC_KINDS,
+    VALUE_PATTERN,
+    ChoiceItem,
+    Code,
+    Dimension,
+    Item,
+    LikertItem,
+    LocalText,
+    MultiChoiceItem,
+    NumericItem,
+    Option,
+    OptionValue,
+    RatingItem,
+    Scale,
+    ScalePoint,
+    Section,
+    SingleChoiceItem,
+    SubDimension,
+    TextItem,
+    _Model,
+)
+from survey.questionnaire.validation import validate_answers, validate_partial
 
 __all__ = [
+    "CODE_PATTERN",
     "DEFAULT_PATH",
+    "NUMERIC_KINDS",
+    "VALUE_PATTERN",
+    "ChoiceItem",
+    "Code",
     "Dimension",
     "Item",
     "LikertItem",
@@ -34,6 +59,7 @@ __all__ = [
     "MultiChoiceItem",
     "NumericItem",
     "Option",
+    "OptionValue",
     "Questionnaire",
     "RatingItem",
     "Scale",
@@ -47,136 +73,6 @@ __all__ = [
 ]
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "meihao-v1.json"
-
-CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$"
-VALUE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$"
-Code = Annotated[str, Field(pattern=CODE_PATTERN)]
-OptionValue = Annotated[str, Field(pattern=VALUE_PATTERN)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LocalText(_Model):
-    """A text in Chinese (what residents see) and English (UI and researchers)."""
-
-    zh: str = Field(min_length=1)
-    en: str | None = None
-
-    def get(self, lang: str = "zh") -> str:
-        """The text in ``lang``, falling back to Chinese."""
-        return self.en if lang == "en" and self.en else self.zh
-
-
-class ScalePoint(_Model):
-    value: int
-    label: LocalText
-
-
-class Scale(_Model):
-    """A labelled response scale; ``points`` in display order, values exactly 1..k."""
-
-    code: Code
-    label: LocalText | None = None
-    points: list[ScalePoint]
-    na_code: int | None = 9
-    na_label: LocalText | None = None
-
-    @property
-    def size(self) -> int:
-        return len(self.points)
-
-    def allowed_values(self) -> set[int]:
-        values = {p.value for p in self.points}
-        if self.na_code is not None:
-            values.add(self.na_code)
-        return values
-
-
-class Option(_Model):
-    value: OptionValue
-    label: LocalText
-
-
-class SubDimension(_Model):
-    code: Code
-    label: LocalText
-
-
-class Dimension(_Model):
-    code: Code
-    label: LocalText
-    subdimensions: list[SubDimension]
-
-
-class Section(_Model):
-    """One page of the form; ``dimension`` ties a page to one index dimension."""
-
-    code: Code
-    title: LocalText
-    description: LocalText | None = None
-    dimension: Code | None = None
-
-
-class _ItemBase(_Model):
-    code: Code
-    label: LocalText
-    section: Code
-    required: bool = True
-    relevant: str | None = None
-    constraint: str | None = None
-    constraint_message: LocalText | None = None
-    hint: LocalText | None = None
-
-
-class LikertItem(_ItemBase):
-    kind: Literal["likert"]
-    scale: Code
-    subdimension: Code | None = None
-    reverse: bool = False
-
-
-class RatingItem(_ItemBase):
-    kind: Literal["rating"]
-    low: int
-    high: int
-    low_label: LocalText
-    high_label: LocalText
-    outcome: bool = False
-
-
-class SingleChoiceItem(_ItemBase):
-    kind: Literal["single_choice"]
-    options: list[Option]
-
-
-class MultiChoiceItem(_ItemBase):
-    kind: Literal["multi_choice"]
-    options: list[Option]
-    max_choices: int | None = Field(default=None, ge=1)
-    priority: bool = False
-    """Stated importance: the option values are sub-dimension codes (P1)."""
-
-
-class NumericItem(_ItemBase):
-    kind: Literal["numeric"]
-    min: float | None = None
-    max: float | None = None
-    integer: bool = True
-
-
-class TextItem(_ItemBase):
-    kind: Literal["text"]
-    max_length: int = Field(default=500, ge=1, le=10000)
-
-
-Item = Annotated[
-    LikertItem | RatingItem | SingleChoiceItem | MultiChoiceItem | NumericItem | TextItem,
-    Field(discriminator="kind"),
-]
-ChoiceItem = SingleChoiceItem | MultiChoiceItem
-NUMERIC_KINDS = frozenset({"likert", "rating", "numeric", "single_choice"})
 
 
 def _format_validation_error(exc: ValidationError) -> str:
@@ -221,8 +117,6 @@ class Questionnaire(_Model):
 
     @model_validator(mode="after")
     def _check_structure(self) -> Self:
-        from survey.questionnaire.checks import check_definition
-
         self._by_code = {item.code: item for item in self.items}
         self._exprs = check_definition(self)
         return self
@@ -362,14 +256,10 @@ class Questionnaire(_Model):
 
     def validate_answers(self, answers: Any) -> dict[str, Any]:
         """Cleaned answers (hidden items dropped); raises ``AnswerValidationError``."""
-        from survey.questionnaire.validation import validate_answers
-
         return validate_answers(self, answers)
 
     def validate_partial(self, answers: Any) -> dict[str, Any]:
         """Types and ranges only, for autosaved drafts."""
-        from survey.questionnaire.validation import validate_partial
-
         return validate_partial(self, answers)
 
 

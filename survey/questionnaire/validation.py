@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from survey.errors import AnswerValidationError, FieldProblem
 from survey.questionnaire.expressions import evaluate
+from survey.questionnaire.parts import (
+    Item,
+    LikertItem,
+    MultiChoiceItem,
+    NumericItem,
+    RatingItem,
+    SingleChoiceItem,
+)
 
 if TYPE_CHECKING:
-    from survey.questionnaire.model import Item, Questionnaire
+    from survey.questionnaire.model import Questionnaire
 
 __all__ = ["validate_answers", "validate_partial"]
 
@@ -157,14 +165,6 @@ def _constraint_problem(q: Questionnaire, code: str) -> FieldProblem:
 
 def _clean(q: Questionnaire, item: Item, raw: Any) -> Any:
     """The cleaned value of one answer, ``None`` if unanswered; raises :class:`_Problem`."""
-    from survey.questionnaire.model import (
-        LikertItem,
-        MultiChoiceItem,
-        NumericItem,
-        RatingItem,
-        SingleChoiceItem,
-    )
-
     if raw is None:
         return None
     if isinstance(raw, list | tuple) and not isinstance(item, MultiChoiceItem):

@@ -18,11 +18,11 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from survey.errors import AnswerValidationError, FieldProblem, NotFoundError
-from survey.intake import HONEYPOT, near_duplicate_flags
 from survey.questionnaire.model import Questionnaire
 from survey.questionnaire.paging import merge_page
 from survey.storage.access import InvitationUsedError, claim_invitation, link_invitation
 from survey.storage.encoding import encode_numeric
+from survey.storage.intake import HONEYPOT, near_duplicate_flags
 from survey.storage.models import Community, Draft, Invitation, Response, Wave
 from survey.storage.registry import questionnaire_for_wave
 from survey.storage.responses import Receipt, submit_response

@@ -1,11 +1,10 @@
-"""``meihao model ...`` run as the real command (a subprocess) on a copy of the seeded district:
+"""``meihao model ...`` run in-process (tests/support/cli.py) on a copy of the seeded district:
 validate, publish (versions, audit, authors' roles), show, list, retire and a wave's default."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ from sqlmodel import Session, select
 
 from survey.storage.db import make_engine
 from survey.storage.models import AuditEvent, Wave
-from tests.support.live import REPO, meihao, server_env
+from tests.support.cli import meihao, run_meihao
+from tests.support.live import server_env
 from tests.support.research import LATEST, PASSWORD, seeded_database
 
 FIXED = {"D1": 3, "D2": 1, "D3": 1, "D4": 1, "D5": 1, "D6": 3}
@@ -27,15 +27,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def failing(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run ``meihao`` expecting exit status 1 with a one-line ``error:`` on stderr."""
-    result = subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_meihao(*args, env=env)
     assert result.returncode == 1, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

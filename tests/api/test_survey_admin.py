@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.cli.main import _parser
-from api.cli.survey_print import run
+from api.cli.main import main
 from api.settings import Settings
 from survey.storage.access import hash_code, normalise_code, read_open_link
 from survey.storage.models import AuditEvent, Invitation
+from tests.support.cli import meihao_environment, settings_env
 from tests.support.staff import seed_staff, session_cookie
 from tests.support.survey_form import SECRET, read
 
@@ -92,7 +92,8 @@ def test_slips_show_new_codes_once_and_are_audited(admin_client: TestClient) -> 
 
 
 def _run(settings: Settings, *argv: str) -> int:
-    return run(settings, _parser().parse_args(list(argv)))
+    with meihao_environment(settings_env(settings)):
+        return main(list(argv))
 
 
 def test_the_command_writes_posters_and_slips(

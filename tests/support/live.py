@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -68,13 +68,20 @@ class LiveServer:
 
 
 def start_server(
-    env: dict[str, str], port: int | None = None, log: Path | None = None
+    env: dict[str, str],
+    port: int | None = None,
+    log: Path | None = None,
+    *,
+    command: list[str] | None = None,
+    cwd: Path = REPO,
 ) -> LiveServer:
+    """``meihao serve`` (``command``: how to run ``meihao``, default this interpreter's)."""
     port = port or free_port()
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    meihao = command or [sys.executable, "-m", "api.cli"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
+        [*meihao, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=cwd,
         env=env,
         stdout=out,
         stderr=out,

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from survey.intake import HONEYPOT, MAX_DIFFERENT_SLOTS, NEAR_DUPLICATE, is_near_duplicate
 from survey.questionnaire import paging
 from survey.questionnaire.model import Questionnaire, load_default
 from survey.storage.access import InvitationUsedError, claim_invitation, create_invitations
@@ -24,6 +23,7 @@ from survey.storage.drafts import (
     submit_draft,
 )
 from survey.storage.encoding import DTYPE, encode_numeric
+from survey.storage.intake import HONEYPOT, MAX_DIFFERENT_SLOTS, NEAR_DUPLICATE, is_near_duplicate
 from survey.storage.models import Community, Draft, Invitation, Response, Wave
 from tests.support.factories import complete_answers, seed_minimal
 

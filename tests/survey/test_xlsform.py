@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from survey.errors import QuestionnaireDefinitionError
 from survey.formats.xlsform import export_xlsform, import_xlsform
 from survey.questionnaire.model import Questionnaire, load_default
-from tests.survey.test_validation import small_definition
+from tests.support.questionnaires import small_definition
 
 
 def test_default_round_trips_exactly() -> None:

@@ -7,8 +7,8 @@ database.
 
 Near-duplicates: ballot stuffing from one phone, or a grid worker entering the same sheet twice,
 shows up as (nearly) the same answer vector for the same community within minutes. Comparing the
-packed numeric vectors (``survey/encoding.py``) of the community's recent responses is one small
-``SELECT`` and a numpy comparison, so it costs the submission path almost nothing.
+packed numeric vectors (``survey/storage/encoding.py``) of the community's recent responses is one
+small ``SELECT`` and a numpy comparison, so it costs the submission path almost nothing.
 """
 
 from __future__ import annotations
