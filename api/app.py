@@ -20,6 +20,7 @@ from api.settings import Settings, complete, get_settings
 from api.web import health, signin
 from api.web.csrf import CsrfCookie
 from api.web.limits import BodySizeLimit
+from api.web.schedule import WaveSchedule
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CsrfCookie)
+    app.add_middleware(WaveSchedule, bootstrap=settings.bootstrap_replicates)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         health,

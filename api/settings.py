@@ -27,6 +27,22 @@ class Settings(BaseSettings):
     bootstrap_replicates: int = 1000
     max_body_bytes: int = 256 * 1024
     submit_rate_per_minute: int = 120
+    # The address residents reach the server at (behind the reverse proxy): posters, slips and
+    # links encode it. Empty: http://host:port, which only works on the server's own network.
+    public_base_url: str = ""
+    # Who runs the survey, shown in the residents' notice in place of its "[联系人及电话]".
+    organiser_name: str = ""
+    organiser_contact: str = ""
+    # Privacy: unfinished drafts and raw free-text answers are deleted after these many days.
+    draft_retention_days: int = 30
+    free_text_retention_days: int = 365
+
+
+def base_url(settings: Settings, given: str | None = None) -> str:
+    """The public address links and posters encode: ``given``, the setting, or host:port."""
+    return (given or settings.public_base_url or f"http://{settings.host}:{settings.port}").rstrip(
+        "/"
+    )
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -14,6 +14,11 @@ from survey.storage.db import make_engine, session_scope
 from survey.storage.migrate import upgrade
 from survey.storage.models import ScoreSnapshot, Wave
 
+DEMO_ORGANISER = {
+    "organiser_name": "美好社区演示（虚构主办方）",
+    "organiser_contact": "demo@example.invalid",
+}
+
 
 def _engine(settings: Settings) -> Engine:
     engine = make_engine(settings.database_url)
@@ -79,10 +84,20 @@ def staff(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    allow_placeholders: bool = False,
+) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.cli.check import refuse_placeholders
+
+    if not allow_placeholders and refuse_placeholders(settings):
+        return 2
 
     uvicorn.run(
         create_app(settings),
@@ -139,4 +154,7 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
     print()
     if args.no_serve:
         return 0
+    if not (settings.organiser_name and settings.organiser_contact):
+        # The demo's residents' notice names a fictitious organiser, never a placeholder.
+        settings = settings.model_copy(update=DEMO_ORGANISER)
     return serve(settings, host=host, port=port)

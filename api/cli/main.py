@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API and pages")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--allow-placeholders", action="store_true", help="serve even with notice placeholders"
+    )
 
     demo = sub.add_parser("demo", help="seed (when empty), score and serve a demo district")
     demo.add_argument("--host", default=None)
@@ -53,11 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     from api.cli.models import add_parsers as add_model_parsers
 
     add_model_parsers(sub)
+    from api.cli import check, district, questionnaire, wave
+
+    for module in (district, questionnaire, wave, check):
+        module.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "handler", None) is not None:
+        return int(args.handler(args))
     settings = get_settings()
     from api.cli import core as commands
 
@@ -68,7 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "score":
         return commands.score(settings, args)
     if args.command == "serve":
-        return commands.serve(settings, host=args.host, port=args.port)
+        return commands.serve(
+            settings,
+            host=args.host,
+            port=args.port,
+            allow_placeholders=args.allow_placeholders,
+        )
     if args.command == "demo":
         return commands.demo(settings, args)
     if args.command in ("user", "token"):

@@ -29,7 +29,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     posters.add_argument("--community", action="append", help="only these (repeatable)")
 
     drafts = sub.add_parser("drafts", help="delete unfinished and old drafts (privacy)")
-    drafts.add_argument("--older-than-days", type=float, default=30.0)
+    drafts.add_argument(
+        "--older-than-days",
+        type=float,
+        default=None,
+        help="default: MEIHAO_DRAFT_RETENTION_DAYS (30)",
+    )
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -41,7 +46,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _base_url(settings: Settings, given: str | None) -> str:
-    return given or f"http://{settings.host}:{settings.port}"
+    # MEIHAO_PUBLIC_BASE_URL: the address phones reach (the proxy), not where uvicorn listens.
+    from api.settings import base_url
+
+    return base_url(settings, given)
 
 
 def invitations(settings: Settings, args: argparse.Namespace) -> int:
@@ -149,6 +157,8 @@ def purge(settings: Settings, args: argparse.Namespace) -> int:
     upgrade(engine)
     try:
         with session_scope(engine) as session:
+            if args.older_than_days is None:
+                args.older_than_days = float(settings.draft_retention_days)
             older_than = datetime.now(UTC) - timedelta(days=args.older_than_days)
             removed = purge_drafts(session=session, older_than=older_than)
     finally:
