@@ -12,6 +12,7 @@ import sys
 
 from api.cli.engine import migrated_engine
 from api.settings import get_settings
+from scoring.errors import ScoringError
 from survey.errors import SurveyError
 from survey.storage.db import session_scope
 
@@ -44,7 +45,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     reopen.set_defaults(handler=reopen_command)
 
 
-def _fail(exc: Exception) -> int:
+def _fail(exc: Exception | str) -> int:
     print(f"error: {exc}", file=sys.stderr)
     return 1
 
@@ -129,8 +130,8 @@ def close_command(args: argparse.Namespace) -> int:
                 actor="cli",
                 bootstrap=settings.bootstrap_replicates,
             )
-    except SurveyError as exc:
-        return _fail(exc)
+    except (SurveyError, ScoringError) as exc:
+        return _fail(f"{exc} (the wave stays open)" if isinstance(exc, ScoringError) else exc)
     print(
         f"closed wave {wave.code}; snapshot {snapshot.id} ({snapshot.model_name} "
         f"v{snapshot.model_version}, data {snapshot.data_hash[:12]})"

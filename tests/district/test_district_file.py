@@ -18,18 +18,6 @@ from survey.storage.models import AuditEvent, Community, ScoreSnapshot, Street
 from tests.district.helpers import CELLS, district_rows, write_csv, write_xlsx
 
 
-@pytest.fixture
-def cli_db(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Engine:
-    from api.settings import get_settings
-
-    monkeypatch.setenv("MEIHAO_DATABASE_URL", db_url)
-    monkeypatch.setenv("MEIHAO_SECRET_KEY", "test-secret")
-    monkeypatch.setenv("MEIHAO_SECRET_FILE", str(tmp_path / "secret"))
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
-
-
 def _state(engine: Engine) -> dict[str, Any]:
     with Session(engine) as session:
         return {
