@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.admin import access_routes, wave_routes
+from api.admin import access_routes, register_routes, wave_routes
 from api.errors import install_error_handlers
 from api.exports import routes as export_routes
 from api.officials import home_routes, json_routes, page_routes, rankings_routes
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         export_routes,
         form_routes,
         access_routes,
+        register_routes,
         weight_model_routes,
         research_routes,
         json_routes,

@@ -128,6 +128,24 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/waves/{wave}/posters/{community}"): Rule(ADMIN, 200),
     ("GET", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 200),
     ("POST", "/admin/waves/{wave}/communities/{community}/invitations"): Rule(ADMIN, 422),
+    ("GET", "/admin/district"): Rule(ADMIN, 200),
+    ("POST", "/admin/district"): Rule(ADMIN, 422),  # no file
+    ("GET", "/admin/district/template.xlsx"): Rule(ADMIN, 200),
+    ("GET", "/admin/questionnaires"): Rule(ADMIN, 200),
+    ("GET", "/admin/questionnaires/{slug}/{version}/preview"): Rule(
+        ADMIN, 200, path="/admin/questionnaires/meihao/1/preview"
+    ),
+    ("GET", "/admin/questionnaires/{slug}/diff"): Rule(
+        ADMIN, 200, path="/admin/questionnaires/meihao/diff", query="v1=1&v2=1"
+    ),
+    ("POST", "/admin/questionnaires/{slug}/{version}/publish"): Rule(
+        ADMIN,
+        409,
+        path="/admin/questionnaires/meihao/1/publish",  # already published
+    ),
+    ("GET", "/admin/waves"): Rule(ADMIN, 200),
+    ("POST", "/admin/waves"): Rule(ADMIN, 422),  # no form
+    ("POST", "/admin/waves/{code}/{action}"): Rule(ADMIN, 404, path="/admin/waves/NOPE/open"),
 }
 
 

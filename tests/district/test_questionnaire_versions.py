@@ -78,9 +78,7 @@ def test_publishing_an_identical_definition_names_the_existing_version(
     assert main(["questionnaire", "publish", "meihao", "--version", "2"]) == 1
     assert "identical to the published v1" in capsys.readouterr().err
     with Session(cli_db) as session:
-        v2 = session.exec(
-            select(QuestionnaireRecord).where(QuestionnaireRecord.version == 2)
-        ).one()
+        v2 = session.exec(select(QuestionnaireRecord).where(QuestionnaireRecord.version == 2)).one()
     assert v2.published is False
 
 

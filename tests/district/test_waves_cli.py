@@ -81,8 +81,22 @@ def test_a_wave_opens_and_closes_by_itself(district: Engine) -> None:
     now = datetime.now(UTC)
     opens = (now + timedelta(hours=1)).isoformat()
     closes = (now + timedelta(hours=2)).isoformat()
-    assert main(["wave", "create", "W", "--questionnaire", "meihao", "--opens", opens,
-                 "--closes", closes]) == 0
+    assert (
+        main(
+            [
+                "wave",
+                "create",
+                "W",
+                "--questionnaire",
+                "meihao",
+                "--opens",
+                opens,
+                "--closes",
+                closes,
+            ]
+        )
+        == 0
+    )
     wave = _wave(district, "W")
     assert effective_status(wave, now) == "scheduled"
     assert effective_status(wave, now + timedelta(minutes=61)) == "open"
@@ -101,8 +115,22 @@ def test_a_wave_opens_and_closes_by_itself(district: Engine) -> None:
 def test_bad_dates_are_refused(district: Engine, capsys: Any) -> None:
     assert main(["wave", "create", "W", "--questionnaire", "meihao", "--opens", "soon"]) == 1
     assert "ISO" in capsys.readouterr().err
-    assert main(["wave", "create", "W", "--questionnaire", "meihao", "--opens",
-                 "2026-06-02", "--closes", "2026-06-01"]) == 1
+    assert (
+        main(
+            [
+                "wave",
+                "create",
+                "W",
+                "--questionnaire",
+                "meihao",
+                "--opens",
+                "2026-06-02",
+                "--closes",
+                "2026-06-01",
+            ]
+        )
+        == 1
+    )
     assert "close after it opens" in capsys.readouterr().err
     assert _count_waves(district) == 0
 
