@@ -52,8 +52,10 @@ def effective_status(wave: Wave, now: datetime | None = None) -> str:
         return "closed"
     if closes is not None and closes <= now:
         return "closed"
+    if opens is not None and opens > now:
+        return "scheduled"  # not yet, whatever the stored status says
     if wave.status == "scheduled":
-        return "open" if opens is not None and opens <= now else "scheduled"
+        return "open" if opens is not None else "scheduled"
     return "open"
 
 
