@@ -57,8 +57,8 @@ def show_command(args: argparse.Namespace) -> int:
     from survey.storage.models import Community, Street
 
     with migrated_engine() as engine, session_scope(engine) as session:
-        streets = list(session.exec(select(Street).order_by(Street.code)).all())  # type: ignore[arg-type]
-        communities = list(session.exec(select(Community).order_by(Community.code)).all())  # type: ignore[arg-type]
+        streets = list(session.exec(select(Street).order_by(Street.code)).all())
+        communities = list(session.exec(select(Community).order_by(Community.code)).all())
     by_street: dict[int | None, list[Community]] = {}
     for c in communities:
         by_street.setdefault(c.street_id, []).append(c)

@@ -170,11 +170,8 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
         raise ImportFileError(f"{path.name} is not a readable .xlsx workbook ({exc})") from None
     try:
         sheet = book[SHEET_NAME] if SHEET_NAME in book.sheetnames else book.worksheets[0]
-        sheet.reset_dimensions()  # type: ignore[union-attr]
-        return [
-            [cell_text(v) for v in row]
-            for row in sheet.iter_rows(values_only=True)  # type: ignore[union-attr]
-        ]
+        sheet.reset_dimensions()
+        return [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         book.close()
 

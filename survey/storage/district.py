@@ -240,7 +240,7 @@ def register_entries(*, session: Session, include_retired: bool = False) -> list
     """The stored register as file rows (what ``meihao district export`` writes), by code."""
     streets = {s.id: s for s in session.exec(select(Street)).all()}
     out = []
-    query = select(Community).order_by(Community.code)  # type: ignore[arg-type]
+    query = select(Community).order_by(Community.code)
     for number, c in enumerate(session.exec(query).all(), start=2):
         if c.retired_at is not None and not include_retired:
             continue
