@@ -9,7 +9,8 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.admin import access_routes, batch_routes, job_routes, wave_routes
+from api.admin import access_routes, batch_routes, job_routes, register_routes, wave_routes
+from api.admin.schedule_middleware import WaveSchedule
 from api.errors import SafeJSONResponse, install_error_handlers
 from api.exports import routes as export_routes
 from api.officials import home_routes, json_routes, page_routes, rankings_routes
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog, addresses=settings.access_log_addresses)
+    app.add_middleware(WaveSchedule, bootstrap=settings.bootstrap_replicates)
     mount_api_docs(app)  # before /static, whose mount would shadow /static/apidocs
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     staff_only = (
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         form_routes,
         access_routes,
         batch_routes,
+        register_routes,
         weight_model_routes,
         research_routes,
         json_routes,

@@ -52,10 +52,23 @@ class Settings(BaseSettings):
     # Residents' comments reach officials only once the wave is closed, or this many days after
     # they were written (so a comment cannot be tied to who was seen answering that day).
     comment_delay_days: int = 14
-    # Retention (`meihao retention`): drafts and raw free text are deleted after these many days
-    # (drafts: since last touched; free text: since the wave closed).
+    # Retention (`meihao retention`, `meihao drafts`): drafts and raw free text are deleted after
+    # these many days (drafts: since last touched; free text: since the wave closed).
     draft_retention_days: int = 30
     free_text_retention_days: int = 365
+    # The address residents reach the server at (behind the reverse proxy): posters, slips and
+    # links encode it. Empty: http://host:port, which only works on the server's own network.
+    public_base_url: str = ""
+    # Who runs the survey, shown in the residents' notice in place of its "[联系人及电话]".
+    organiser_name: str = ""
+    organiser_contact: str = ""
+
+
+def base_url(settings: Settings, given: str | None = None) -> str:
+    """The public address links and posters encode: ``given``, the setting, or host:port."""
+    return (given or settings.public_base_url or f"http://{settings.host}:{settings.port}").rstrip(
+        "/"
+    )
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -24,7 +24,9 @@ router = APIRouter(prefix="/admin/waves/{wave}", tags=["survey admin"], include_
 
 
 def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    # The configured public address wins: behind a proxy request.base_url may be internal.
+    public = request.app.state.settings.public_base_url
+    return str(public or request.base_url).rstrip("/")
 
 
 @router.get("/posters", response_class=HTMLResponse)

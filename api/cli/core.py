@@ -17,6 +17,11 @@ from survey.storage.db import make_engine, session_scope
 from survey.storage.migrate import upgrade
 from survey.storage.models import ScoreSnapshot, Wave
 
+DEMO_ORGANISER = {
+    "organiser_name": "美好社区演示（虚构主办方）",
+    "organiser_contact": "demo@example.invalid",
+}
+
 
 def _engine(settings: Settings) -> Engine:
     engine = make_engine(settings.database_url)
@@ -50,6 +55,9 @@ def add_parsers(sub: Any) -> None:
     serve_.add_argument("--port", type=int, default=None)
     serve_.add_argument(
         "--workers", type=int, default=1, help="worker processes (PostgreSQL; needs a secret key)"
+    )
+    serve_.add_argument(
+        "--allow-placeholders", action="store_true", help="serve even with notice placeholders"
     )
     serve_.set_defaults(handler=serve)
 
@@ -113,18 +121,36 @@ def score(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    return _serve(get_settings(), host=args.host, port=args.port, workers=args.workers)
+    return _serve(
+        get_settings(),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        allow_placeholders=args.allow_placeholders,
+    )
 
 
-def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int = 1) -> int:
+def _serve(
+    settings: Settings,
+    *,
+    host: str | None,
+    port: int | None,
+    workers: int = 1,
+    allow_placeholders: bool = False,
+) -> int:
     """Serve the app; with ``workers > 1``, uvicorn's own process manager runs that many
     stateless worker processes on one port (each builds the app from the environment, and
     a dead one is restarted). Every process must sign with the same key, so it must be
-    configured (``MEIHAO_SECRET_KEY``) rather than generated per machine."""
+    configured (``MEIHAO_SECRET_KEY``) rather than generated per machine. A notice with
+    placeholders left is refused unless ``allow_placeholders`` (``meihao check`` says why)."""
     import uvicorn
 
     from api.app import create_app
+    from api.cli.check import refuse_placeholders
     from api.web.access_log import log_config
+
+    if not allow_placeholders and refuse_placeholders(settings):
+        return 2
 
     # uvicorn's own access log (client address + full request line) stays off: the app writes
     # one that keeps residents anonymous (api/web/access_log.py).
@@ -211,4 +237,7 @@ def demo(args: argparse.Namespace) -> int:
     print()
     if args.no_serve:
         return 0
+    if not (settings.organiser_name and settings.organiser_contact):
+        # The demo's residents' notice names a fictitious organiser, never a placeholder.
+        settings = settings.model_copy(update=DEMO_ORGANISER)
     return _serve(settings, host=host, port=port)

@@ -14,14 +14,18 @@ import sys
 from collections.abc import Sequence
 
 from api.cli import (
+    check,
     core,
+    district,
     models,
     paper_import,
+    questionnaire,
     repair,
     retention,
     scorecards,
     staff,
     survey_print,
+    wave,
     worker,
 )
 
@@ -35,6 +39,10 @@ MODULES = (
     repair,
     retention,
     worker,
+    district,
+    questionnaire,
+    wave,
+    check,
 )
 
 

@@ -32,12 +32,20 @@ def add_parsers(sub: Any) -> None:
     poster.set_defaults(handler=posters)
 
     drafts = sub.add_parser("drafts", help="delete unfinished and old drafts (privacy)")
-    drafts.add_argument("--older-than-days", type=float, default=30.0)
+    drafts.add_argument(
+        "--older-than-days",
+        type=float,
+        default=None,
+        help="default: MEIHAO_DRAFT_RETENTION_DAYS (30)",
+    )
     drafts.set_defaults(handler=purge)
 
 
 def _base_url(settings: Settings, given: str | None) -> str:
-    return given or f"http://{settings.host}:{settings.port}"
+    # MEIHAO_PUBLIC_BASE_URL: the address phones reach (the proxy), not where uvicorn listens.
+    from api.settings import base_url
+
+    return base_url(settings, given)
 
 
 def invitations(args: argparse.Namespace) -> int:
@@ -151,6 +159,8 @@ def purge(args: argparse.Namespace) -> int:
     upgrade(engine)
     try:
         with session_scope(engine) as session:
+            if args.older_than_days is None:
+                args.older_than_days = float(settings.draft_retention_days)
             older_than = datetime.now(UTC) - timedelta(days=args.older_than_days)
             removed = purge_drafts(session=session, older_than=older_than)
     finally:

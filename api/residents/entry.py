@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from api.residents.forms import HONEYPOT_FIELD
 from api.residents.views import item_views, local, message, page
+from api.services.notice import notice_text
 from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_token
 from api.web.i18n import other_lang, request_lang
@@ -129,7 +130,7 @@ def render_form(
         "section_title": local(sections[index].title, lang),
         "section_description": local(sections[index].description, lang),
         "survey_title": local(q.title, lang),
-        "notice_text": local(q.notice, lang),
+        "notice_text": notice_text(q, settings, lang),
         "items": items,
         "errors": [i for i in items if i.error],
         "notice": notice,

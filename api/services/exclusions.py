@@ -32,8 +32,10 @@ QUARANTINED = "quarantined"
 
 def policy_of(wave: Wave) -> quality.ExclusionPolicy:
     """The wave's stored policy, or the default when none was set."""
-    exclude = (wave.exclusion_policy or {}).get("exclude")
-    return quality.ExclusionPolicy(exclude=tuple(exclude) if exclude else DEFAULT_EXCLUDE)
+    stored = wave.exclusion_policy or {}
+    if "exclude" not in stored:  # {} (or nothing stored): the default policy
+        return quality.ExclusionPolicy(exclude=DEFAULT_EXCLUDE)
+    return quality.ExclusionPolicy(exclude=tuple(stored["exclude"]))  # [] keeps every response
 
 
 def exact_duplicates(X: np.ndarray, group: np.ndarray) -> np.ndarray:

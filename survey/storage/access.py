@@ -197,15 +197,19 @@ def invitation_counts(*, session: Session, wave: Wave, community: Community) -> 
 
 
 def check_accepting(wave: Wave, now: datetime | None = None) -> None:
-    """Raise ``WaveNotAcceptingError`` unless ``wave`` takes new responses at ``now``."""
-    now = now or datetime.now(UTC)
-    if wave.status != "open" or (wave.closes_at is not None and _utc(wave.closes_at) <= now):
+    """Raise ``WaveNotAcceptingError`` unless ``wave`` takes new responses at ``now`` (the
+    schedule counts: a wave opens and closes by itself at its dates, see storage/waves.py)."""
+    from survey.storage.waves import effective_status, window_text
+
+    status = effective_status(wave, now)
+    if status == "closed":
         raise WaveNotAcceptingError(
-            f"survey wave {wave.code} is closed and accepts no more responses", "closed"
+            f"survey wave {wave.code} is closed and accepts no more responses "
+            f"(survey period {window_text(wave)})",
+            "closed",
         )
-    if wave.opens_at is not None and _utc(wave.opens_at) > now:
-        raise WaveNotAcceptingError(f"survey wave {wave.code} has not opened yet", "not_open")
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    if status != "open":
+        raise WaveNotAcceptingError(
+            f"survey wave {wave.code} has not opened yet (survey period {window_text(wave)})",
+            "not_open",
+        )

@@ -24,6 +24,8 @@ class Street(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=32)
     name: str = Field(max_length=100)
+    # Changes only when an import changes the street (a re-import of the same file leaves it).
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Community(SQLModel, table=True):
@@ -35,6 +37,14 @@ class Community(SQLModel, table=True):
     population: int = Field(default=0)
     # {"60-69|female": 1234, ...}: population by age band × gender, for raking.
     margins: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Lineage after a merger or split: [{"code": "C01", "share": 0.4}, ...]; share = the part of
+    # that predecessor's population that came here (1 when the whole predecessor merged in).
+    predecessors: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # Set when the community left the register: it keeps its history but gets no new posters.
+    retired_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class QuestionnaireRecord(SQLModel, table=True):
@@ -47,6 +57,7 @@ class QuestionnaireRecord(SQLModel, table=True):
     definition_hash: str = Field(max_length=64)
     published: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None
 
 
 class Wave(SQLModel, table=True):
@@ -55,7 +66,8 @@ class Wave(SQLModel, table=True):
     questionnaire_id: int = Field(foreign_key="questionnaire.id")
     opens_at: datetime | None = None
     closes_at: datetime | None = None
-    status: str = Field(default="open", max_length=16)  # open | closed
+    # scheduled (opens by itself at opens_at) | open | closed
+    status: str = Field(default="open", max_length=16)
     access_mode: str = Field(default="open", max_length=16)  # open | invitation
     default_model: str = Field(default="equal", max_length=64)
     # Which quality rules keep a response out of the index (docs/methods.md §10); stored with

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from survey.errors import AnswerValidationError, ConflictError, FieldProblem
+from survey.storage.access import WaveNotAcceptingError, check_accepting
 from survey.storage.encoding import encode_numeric
 from survey.storage.group_commit import committer_for, row_values
 from survey.storage.models import Community, Response, Wave
@@ -127,12 +128,15 @@ def submit_response(
     cleaned = questionnaire.validate_answers(answers)
     digest = payload_hash(wave=wave.code, community=community.code, answers=cleaned)
 
-    if wave.status != "open":
-        # A retry is answered even after the wave closed: the resident's first try got through.
-        receipt = _existing_receipt(session, client_id, digest)
-        if receipt is not None:
-            return receipt
-        raise ConflictError(f"survey wave {wave.code} is closed and accepts no more responses")
+    if wave.status != "open" or wave.opens_at is not None or wave.closes_at is not None:
+        try:
+            check_accepting(wave)
+        except WaveNotAcceptingError:
+            # A retry is answered even after the wave closed: the first try got through.
+            receipt = _existing_receipt(session, client_id, digest)
+            if receipt is not None:
+                return receipt
+            raise
 
     now = datetime.now(UTC)
     started = _as_utc(started_at)

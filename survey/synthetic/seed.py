@@ -6,6 +6,7 @@ responses load in seconds and the city's 900,000 in minutes, on SQLite and Postg
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,13 +15,25 @@ from typing import Any
 import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
+from survey.district_register import import_district
+from survey.errors import ImportFileError
+from survey.formats.district_file import (
+    CommunityEntry,
+    margin_labels,
+    read_district_file,
+    write_district_file,
+)
 from survey.questionnaire.model import Questionnaire, load_default
 from survey.storage.db import session_scope
 from survey.storage.encoding import DTYPE, NO_ANSWER, numeric_layout
-from survey.storage.models import Response, Wave
-from survey.storage.registry import store_questionnaire, upsert_community, upsert_street
+from survey.storage.models import Community, Response, Wave
+from survey.storage.registry import store_questionnaire
 from survey.storage.responses import payload_hash
+from survey.storage.waves import create_wave, mark_opened, open_wave
+
+__all__ = ["SeedReport", "margin_labels", "register_district", "seed_database", "write_csv"]
 
 CHUNK = 5_000
 
@@ -39,13 +52,6 @@ class SeedReport:
         )
 
 
-def margin_labels(questionnaire: Questionnaire) -> list[str]:
-    """Cell labels ``"<age option>|<gender option>"`` in age-major order."""
-    ages = [o.value for o in questionnaire.item("age_band").options]  # type: ignore[union-attr]
-    genders = [o.value for o in questionnaire.item("gender").options]  # type: ignore[union-attr]
-    return [f"{a}|{g}" for a in ages for g in genders]
-
-
 def packed_vectors(questionnaire: Questionnaire, wave: Any) -> np.ndarray:
     """The generator's columns rearranged into the storage layout (survey/encoding.py)."""
     slots = numeric_layout(questionnaire)
@@ -61,6 +67,25 @@ def packed_vectors(questionnaire: Questionnaire, wave: Any) -> np.ndarray:
     return out
 
 
+def district_entries(district: Any, questionnaire: Questionnaire) -> list[CommunityEntry]:
+    """The synthetic district as rows of the district register file."""
+    labels = margin_labels(questionnaire)
+    streets = {s.code: s.name for s in district.streets}
+    return [
+        CommunityEntry(
+            row=k + 2,
+            street_code=c.street_code,
+            street_name=streets[c.street_code],
+            code=c.code,
+            name=c.name,
+            housing_type=c.housing_type_zh,
+            population=int(c.population),
+            margins={label: float(v) for label, v in zip(labels, c.margins, strict=True)},
+        )
+        for k, c in enumerate(district.communities)
+    ]
+
+
 def register_district(
     engine: Engine,
     district: Any,
@@ -69,37 +94,59 @@ def register_district(
     close_all_but_last: bool = True,
 ) -> tuple[list[Wave], list[int]]:
     """Streets, communities, the questionnaire and the waves of ``district``, without responses
-    (what a paper import or a benchmark needs first); returns the waves and community ids."""
+    (what a paper import or a benchmark needs first); returns the waves and community ids.
+
+    The same path as a real district: the register goes through a district file and
+    ``meihao district import``'s code, the waves through ``meihao wave create`` / ``open``.
+    """
     questionnaire = questionnaire or load_default()
-    labels = margin_labels(questionnaire)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_district_file(
+            Path(folder) / "district.csv",
+            district_entries(district, questionnaire),
+            margin_labels(questionnaire),
+        )
+        with session_scope(engine) as session:
+            # The shipped questionnaire is already there (migration 0006); another is stored.
+            record = store_questionnaire(session=session, questionnaire=questionnaire)
+            parsed = read_district_file(path, margin_labels(questionnaire))
+            report = import_district(session=session, parsed=parsed, actor="seed")
+            if not report.ok:
+                raise ImportFileError("; ".join(str(p) for p in report.problems))
     with session_scope(engine) as session:
-        record = store_questionnaire(session=session, questionnaire=questionnaire)
-        streets = {
-            s.code: upsert_street(session=session, code=s.code, name=s.name)
-            for s in district.streets
-        }
-        community_ids: list[int] = []
-        for c in district.communities:
-            margins = {label: float(v) for label, v in zip(labels, c.margins, strict=True)}
-            row = upsert_community(
-                session=session,
-                code=c.code,
-                name=c.name,
-                street=streets[c.street_code],
-                housing_type=c.housing_type_zh,
-                population=int(c.population),
-                margins=margins,
-            )
-            assert row.id is not None
-            community_ids.append(row.id)
+        ids = {c.code: c.id for c in session.exec(select(Community)).all()}
+        community_ids = [int(ids[c.code] or 0) for c in district.communities]
         wave_rows = []
         for k, wave in enumerate(district.waves):
-            status = "closed" if close_all_but_last and k < len(district.waves) - 1 else "open"
-            wave_row = Wave(code=wave.code, questionnaire_id=record.id or 0, status=status)
-            session.add(wave_row)
-            session.flush()
-            wave_rows.append(wave_row)
+            closing = close_all_but_last and k < len(district.waves) - 1
+            submitted = wave.submitted_at.astype("datetime64[us]").astype(datetime)
+            first = min(submitted).replace(tzinfo=UTC) if len(submitted) else None
+            last = max(submitted).replace(tzinfo=UTC) if len(submitted) else None
+            row = create_wave(
+                session=session,
+                code=wave.code,
+                questionnaire=record,
+                actor="seed",
+                opens_at=first,
+                closes_at=last + timedelta(seconds=1) if closing and last else None,
+            )
+            if first is None:
+                open_wave(session=session, code=wave.code, actor="seed")
+            else:
+                mark_opened(session=session, waves=[row])
+            wave_rows.append(row)
     return wave_rows, community_ids
+
+
+def close_seeded(engine: Engine, waves: list[Wave]) -> None:
+    """Close the earlier waves after their responses are in (scoring is the caller's: demo)."""
+    with session_scope(engine) as session:
+        for wave in waves:
+            row = session.get(Wave, wave.id)
+            assert row is not None
+            row.status = "closed"
+            session.add(row)
+            wave.status = "closed"
 
 
 def seed_database(
@@ -116,6 +163,7 @@ def seed_database(
     total = 0
     for wave, wave_row in zip(district.waves, wave_rows, strict=True):
         total += _insert_wave(engine, questionnaire, wave, wave_row, community_ids, district)
+    close_seeded(engine, [w for w in wave_rows if w.closes_at is not None])
     return SeedReport(len(district.streets), len(district.communities), len(district.waves), total)
 
 

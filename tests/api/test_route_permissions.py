@@ -135,6 +135,24 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/waves/{wave}/batches/{batch_id}"): Rule(
         ADMIN, 422, path="/admin/waves/W1/batches/1"
     ),
+    ("GET", "/admin/district"): Rule(ADMIN, 200),
+    ("POST", "/admin/district"): Rule(ADMIN, 422),  # no file
+    ("GET", "/admin/district/template.xlsx"): Rule(ADMIN, 200),
+    ("GET", "/admin/questionnaires"): Rule(ADMIN, 200),
+    ("GET", "/admin/questionnaires/{slug}/{version}/preview"): Rule(
+        ADMIN, 200, path="/admin/questionnaires/meihao/1/preview"
+    ),
+    ("GET", "/admin/questionnaires/{slug}/diff"): Rule(
+        ADMIN, 200, path="/admin/questionnaires/meihao/diff", query="v1=1&v2=1"
+    ),
+    ("POST", "/admin/questionnaires/{slug}/{version}/publish"): Rule(
+        ADMIN,
+        409,
+        path="/admin/questionnaires/meihao/1/publish",  # already published
+    ),
+    ("GET", "/admin/waves"): Rule(ADMIN, 200),
+    ("POST", "/admin/waves"): Rule(ADMIN, 422),  # no form
+    ("POST", "/admin/waves/{code}/{action}"): Rule(ADMIN, 404, path="/admin/waves/NOPE/open"),
 }
 
 
@@ -207,6 +225,8 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
             "name": "equal",
             "version": "1",
             "token_id": "999999",
+            "slug": "meihao",
+            "action": "open",
             "snapshot_id": "999999",
             "job_id": "999999",
             "batch_id": "999999",

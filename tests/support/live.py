@@ -49,6 +49,9 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
             "MEIHAO_DATABASE_URL": database_url,
             "MEIHAO_SECRET_KEY": "test-secret",
             "MEIHAO_BOOTSTRAP_REPLICATES": "200",
+            # `meihao serve` refuses to show residents a notice with placeholders.
+            "MEIHAO_ORGANISER_NAME": "测试主办方",
+            "MEIHAO_ORGANISER_CONTACT": "028-00000000",
         }
     )
     if "MEIHAO_REQUIRE_ALL" in os.environ:

@@ -93,7 +93,9 @@ def import_paper(
     clock = time.perf_counter()
     with Session(engine) as session:
         wave = get_wave(session=session, code=wave_code)
-        if wave.status != "open":
+        from survey.storage.waves import effective_status
+
+        if effective_status(wave) != "open":
             raise ConflictError(
                 f"survey wave {wave.code} is closed; paper questionnaires can only be imported "
                 "into an open wave"
