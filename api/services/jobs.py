@@ -39,7 +39,7 @@ from sqlmodel import Session, col, select
 
 from api.services.snapshots import score_results, store_snapshot
 from api.services.weight_models import load_weight_model
-from survey.errors import SurveyError
+from survey.errors import NotFoundError, SurveyError
 from survey.storage.models import AuditEvent, ScoreJob, Wave, utcnow
 
 DEFAULT_LEASE_S = 60.0
@@ -84,8 +84,6 @@ def enqueue(
 def get_job(*, session: Session, job_id: int) -> ScoreJob:
     job = session.get(ScoreJob, job_id)
     if job is None:
-        from survey.errors import NotFoundError
-
         raise NotFoundError(f"no job with id {job_id}")
     return job
 
