@@ -13,10 +13,17 @@ from api.admin import access_routes, batch_routes, job_routes, register_routes, 
 from api.admin.schedule_middleware import WaveSchedule
 from api.errors import SafeJSONResponse, install_error_handlers
 from api.exports import routes as export_routes
-from api.officials import home_routes, json_routes, page_routes, rankings_routes
+from api.officials import (
+    action_pages,
+    action_routes,
+    home_routes,
+    json_routes,
+    page_routes,
+    rankings_routes,
+)
 from api.research import routes as research_routes
 from api.research import weight_model_routes
-from api.residents import form_routes, responses_routes
+from api.residents import form_routes, public_routes, responses_routes
 from api.settings import Settings, complete, get_settings
 from api.web import health, signin
 from api.web.access_log import AccessLog
@@ -77,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         research_routes,
         json_routes,
         page_routes,
+        action_routes,
+        action_pages,
     )
     for module in (
         health,
@@ -95,6 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         research_routes,
         json_routes,
         page_routes,
+        action_routes,
+        action_pages,
+        public_routes,
     ):
         # Sign-in is checked before anything else a staff route depends on, so an anonymous
         # caller gets the same reply for a wave or community that exists and one that does not.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from api.officials.action_text import ACTION_TEXT
 from api.web.i18n import translator
 from api.web.messages import CATALOG
 from scoring.rank import Note
@@ -112,6 +113,7 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "computed_at": ("计算时间", "Computed"),
     "streets_title": ("街道", "Streets"),
     "street_of": ("所属街道", "Street"),
+    **ACTION_TEXT,
 }
 
 

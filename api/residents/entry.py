@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from sqlmodel import Session, select
 
 from api.residents.forms import HONEYPOT_FIELD
+from api.residents.public_routes import public_path
 from api.residents.views import item_views, local, message, page
 from api.services.notice import notice_text
 from api.settings import Settings
@@ -156,6 +157,8 @@ def receipt_page(request: Request, entry: Entry, row: ResponseRow) -> Response:
             "receipt": row.client_id[:8].upper(),
             "client_id": row.client_id,
             "new_url": f"{entry.path}?new=1" if entry.invitation is None else None,
+            # The community's public results (你说 · 我们做): published once the wave closes.
+            "results_url": public_path(entry.wave.code, entry.community.code),
         },
     )
     _remember_client(response, request, entry, row.client_id)

@@ -41,6 +41,7 @@ from api.residents.forms import (
     page_answers,
     page_index,
 )
+from api.residents.public_routes import public_path
 from api.residents.views import local, message, page
 from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_valid
@@ -50,6 +51,7 @@ from survey.errors import AnswerValidationError, ConflictError, FieldProblem
 from survey.questionnaire import paging
 from survey.storage.access import (
     AccessError,
+    WaveNotAcceptingError,
     check_invitation,
     format_code,
     normalise_code,
@@ -91,6 +93,12 @@ def show_form(
         return receipt_page(request, entry, row)
     try:
         check_open(entry)
+    except WaveNotAcceptingError as error:
+        if error.reason == "closed":  # the poster now leads to the results (你说 · 我们做)
+            return RedirectResponse(
+                public_path(entry.wave.code, entry.community.code), status_code=303
+            )
+        return refusal(request, error)
     except ConflictError as error:
         return refusal(request, error)
     draft = get_draft(session=session, client_id=client_id) if client_id and row is None else None

@@ -57,6 +57,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Thank you! Your answers help the community improve its work and services.",
     ),
     "receipt": ("回执号", "Receipt number"),
+    "results_link": (
+        "调查结束后,可在这里查看本社区的评价结果和整改进展",
+        "After the survey closes, see this community's results and what is being done here",
+    ),
     "another_person": (
         "家中其他年满18周岁的居民也想填写?",
         "Another adult in your household would like to answer?",

@@ -162,3 +162,43 @@ def allowed_streets(user: User, session: Session) -> set[str] | None:
         return {scope.code}
     own = _own_community_street(user, session)
     return set() if own is None else {own}
+
+
+# -- action plans (整改事项) ------------------------------------------------------------------
+
+
+def action_scope_codes(user: User, session: Session) -> set[str] | None:
+    """Scope codes (community or street) whose actions the user may read; None: all of them.
+
+    A street official reads the street's own actions and those of its communities; a community
+    official reads the community's and its street's (the street's work is no neighbour's
+    figure, and it shows on the community's public page anyway).
+    """
+    scope = Scope.of(user)
+    if scope.is_district:
+        return None
+    if scope.level == "street":
+        communities = session.exec(
+            select(Community.code).join(Street).where(Street.code == scope.code)
+        ).all()
+        return {scope.code, *communities}
+    own = _own_community_street(user, session)
+    return {scope.code} if own is None else {scope.code, own}
+
+
+def require_action_scope(user: User, session: Session, level: str, code: str) -> None:
+    """404 unless the user may create or change actions of this community or street.
+
+    A community official acts only for the community; street actions need the street's (or
+    the district's) scope. Unknown and out-of-scope codes get the same reply.
+    """
+    scope = Scope.of(user)
+    if level == "street":
+        if not scope.allows_street(code):
+            raise HTTPException(status_code=404, detail=f"no street with code {code!r}")
+        return
+    try:
+        community, street = community_street(session, code)
+    except NotFoundError:
+        raise HTTPException(status_code=404, detail=f"no community with code {code!r}") from None
+    ensure_community(user, community, street)

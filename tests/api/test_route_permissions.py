@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from api.settings import Settings
 from api.web.csrf import CSRF_COOKIE, signed_token
 from survey.storage.access import format_code, open_link_token
+from survey.storage.actions import ActionFields, create_action
 from tests.support.staff import seed_staff, session_cookie, store_snapshot
 
 CALLERS = (
@@ -49,6 +50,8 @@ STREET_S1 = "street S1"  # staff who may see street S1's communities one by one
 STREET_S1_AGGREGATE = "street S1 aggregate"  # also C1's community official (own street's mean)
 RESEARCH = "research"  # admins and researchers
 ADMIN = "admin"
+WRITER = "action writer"  # officials (any scope) and admins; researchers read only (403)
+ACTION_C1 = "action writer for C1"  # officials whose scope includes C1, and admins
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/waves"): Rule(ADMIN, 200),
     ("POST", "/admin/waves"): Rule(ADMIN, 422),  # no form
     ("POST", "/admin/waves/{code}/{action}"): Rule(ADMIN, 404, path="/admin/waves/NOPE/open"),
+    # action plans (整改事项): the world holds one action of community C1
+    ("GET", "/api/v1/actions"): Rule(STAFF, 200),
+    ("POST", "/api/v1/actions"): Rule(WRITER, 422),  # an empty body: nothing created
+    ("GET", "/api/v1/actions/export.xlsx"): Rule(STAFF, 200),
+    ("GET", "/api/v1/actions/{action_id}"): Rule(COMMUNITY_C1, 200),
+    ("PATCH", "/api/v1/actions/{action_id}"): Rule(ACTION_C1, 200),  # {}: changes nothing
+    ("POST", "/api/v1/actions/{action_id}/notes"): Rule(ACTION_C1, 400),  # an empty note
+    ("GET", "/actions"): Rule(STAFF, 200),
+    ("POST", "/actions"): Rule(WRITER, 400),  # no community or street named
+    ("GET", "/actions/{action_id}"): Rule(COMMUNITY_C1, 200),
+    ("POST", "/actions/{action_id}"): Rule(ACTION_C1, 400),  # no title: nothing changed
+    ("POST", "/actions/{action_id}/notes"): Rule(ACTION_C1, 400),  # an empty note
+    # the residents' public results (no sign-in)
+    ("GET", "/p/{wave}/{community}"): Rule(PUBLIC, 200),
+    ("GET", "/p/{wave}/{community}/print"): Rule(PUBLIC, 200),
+    ("GET", "/api/v1/public/waves/{wave}/communities/{community}"): Rule(PUBLIC, 200),
 }
 
 
@@ -167,6 +186,10 @@ def expected(rule: Rule, caller: str, url: str) -> int:
         return rule.ok if caller == "admin" else 403
     if rule.policy == RESEARCH:
         return rule.ok if caller in ("admin", "researcher") else 403
+    if rule.policy in (WRITER, ACTION_C1):
+        if caller == "researcher":
+            return 403
+        return 404 if rule.policy == ACTION_C1 and caller == "other_street" else rule.ok
     out_of_scope = {
         STAFF: set(),
         COMMUNITY_C1: {"other_street"},
@@ -201,6 +224,14 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
             community=get_community(session=session, code="C1"),
             count=1,
         )[0]
+    with session_scope(engine) as session:
+        action_id = create_action(
+            session=session,
+            scope_level="community",
+            scope_code="C1",
+            fields=ActionFields(title="加装电梯", codes=["D1"]),
+            actor="admin",
+        ).id
     token = open_link_token(secret=settings.secret_key, wave_code="W1", community_code="C1")
     nonce = secrets.token_urlsafe(32)
     cookies: dict[str, dict[str, str]] = {"anonymous": {}}
@@ -230,6 +261,7 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
             "snapshot_id": "999999",
             "job_id": "999999",
             "batch_id": "999999",
+            "action_id": str(action_id),
         },
     }
 
@@ -266,7 +298,7 @@ def test_route_by_caller_statuses(
                 headers={"Origin": "http://testserver"},
             )
             kwargs: dict[str, Any] = {"follow_redirects": False}
-            if method in ("POST", "PUT", "DELETE"):
+            if method in ("POST", "PUT", "PATCH", "DELETE"):
                 if url.startswith("/api/"):
                     if method != "DELETE":
                         kwargs["json"] = rule.body or {}

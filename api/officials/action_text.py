@@ -1,0 +1,56 @@
+"""The words of the action pages (整改事项) and the dashboard's action lists, zh first, en."""
+
+from __future__ import annotations
+
+ACTION_TEXT: dict[str, tuple[str, str]] = {
+    "actions": ("整改事项", "Actions"),
+    "action": ("整改事项", "Action"),
+    "new_action": ("新建整改事项", "New action"),
+    "create_action": ("新建整改事项", "Create an action"),
+    "action_title": ("事项内容", "What will be done"),
+    "action_scope": ("范围", "Scope"),
+    "scope_community": ("社区", "Community"),
+    "scope_street": ("街道", "Street"),
+    "scope_code": ("社区或街道代码", "Community or street code"),
+    "action_codes": ("对应指标", "Indicators addressed"),
+    "action_codes_hint": (
+        "可多选(按住 Ctrl 或长按)",
+        "Choose one or more (hold Ctrl, or long-press)",
+    ),
+    "owner": ("责任单位", "Unit in charge"),
+    "start_date": ("开始日期", "Start date"),
+    "due_date": ("完成期限", "Due date"),
+    "status": ("状态", "Status"),
+    "budget": ("预算(元,选填)", "Budget (yuan, optional)"),
+    "theme": ("对应的居民心声主题(选填)", "Residents' theme it answers (optional)"),
+    "based_on_wave": ("依据的调查轮次(选填)", "Survey wave it answers (optional)"),
+    "save": ("保存", "Save"),
+    "edit_action": ("修改整改事项", "Edit the action"),
+    "create": ("新建", "Create"),
+    "progress_notes": ("进展记录", "Progress notes"),
+    "add_note": ("添加进展", "Add a progress note"),
+    "note_text": ("进展说明", "What happened"),
+    "new_status": ("新状态", "New status"),
+    "keep_status": ("状态不变", "Status unchanged"),
+    "overdue": ("已逾期", "Overdue"),
+    "overdue_actions": ("逾期未完成的整改事项", "Overdue actions"),
+    "unanswered_needs": (
+        "有重点改进项但尚无整改事项的社区",
+        "Communities with priorities and no action yet",
+    ),
+    "unanswered_hint": (
+        "重点改进项来自本轮评价(重要性高、表现低);已取消的事项不计。",
+        "Priorities come from this wave (high importance, low performance); cancelled actions "
+        "do not count.",
+    ),
+    "export_actions": ("导出全部整改事项(XLSX)", "Export all actions (XLSX)"),
+    "all_statuses": ("全部状态", "All statuses"),
+    "effect": ("整改效果", "Measured effect"),
+    "effect_none": ("尚未测算", "not measured yet"),
+    "completed_at": ("完成时间", "Completed"),
+    "created_by": ("创建人", "Created by"),
+    "read_only": ("您可以查看,但无权修改整改事项。", "You may read actions but not change them."),
+    "no_actions": ("暂无整改事项。", "No actions yet."),
+    "cancelled_final": ("已取消的事项不能再修改。", "A cancelled action can no longer change."),
+    "public_page": ("居民公示页", "Residents' public page"),
+}
