@@ -127,14 +127,17 @@ def test_codes_are_refused_for_another_community_or_wave(client: TestClient) -> 
     assert count(engine_of(client)) == 0
 
 
-def test_a_closed_or_unopened_wave_refuses_with_a_clear_page(client: TestClient) -> None:
+def test_a_closed_wave_leads_to_the_results_and_an_unopened_one_refuses(client: TestClient) -> None:
     form = fill_until(client, open_path(), complete_answers(), pages=1)
     set_wave(client, status="closed")
-    assert "本轮调查已结束" in client.get(open_path()).text
+    # After the close, the poster's link leads to the community's public results.
+    moved = client.get(open_path(), follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == "/p/W1/C1"
+    assert "本轮调查已结束" in client.get(open_path()).text  # not scored yet, the page says
     refused = post_page(client, form, complete_answers())
     assert refused.status == 409 and "本轮调查已结束" in refused.html
     set_wave(client, status="open", closes_at=datetime.now(UTC) - timedelta(minutes=1))
-    assert client.get(open_path()).status_code == 409
+    assert client.get(open_path(), follow_redirects=False).status_code == 303
     set_wave(client, closes_at=None, opens_at=datetime.now(UTC) + timedelta(days=1))
     page = client.get(open_path())
     assert page.status_code == 409 and "尚未开始" in page.text
