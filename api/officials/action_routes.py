@@ -42,6 +42,9 @@ READ: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
     404: {"description": "no such action, or its community or street is outside your scope"},
 }
+EXPORT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX_TYPE: {}}, "description": "every action of the scope"}
+}
 WRITE: dict[int | str, dict[str, Any]] = {
     **READ,
     400: {"description": "a field is wrong (unknown code, due before start...): nothing changed"},
@@ -116,8 +119,7 @@ def list_route(
 
 @router.get(
     "/export.xlsx",
-    responses={200: {"content": {XLSX_TYPE: {}}, "description": "every action of the scope"}}
-    | READ,
+    responses={**EXPORT, **READ},
     response_class=FileResponse,
 )
 def export_route(session: SessionDep, user: CurrentUser) -> FileResponse:

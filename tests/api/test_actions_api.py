@@ -160,10 +160,12 @@ def test_scope_decides_who_sees_and_changes_what(
         == 403
     )
     assert counts(client) == before
+
     # Lists are filtered to the scope.
-    ids = lambda who, q="": [
-        a["id"] for a in client.get(f"/api/v1/actions{q}", headers=api[who]).json()["actions"]
-    ]  # noqa: E731
+    def ids(who: str, q: str = "") -> list[int]:
+        reply = client.get(f"/api/v1/actions{q}", headers=api[who])
+        return [a["id"] for a in reply.json()["actions"]]
+
     assert ids("street") == [mine, street_wide]
     assert ids("other_street") == [theirs]
     assert ids("community") == [mine, street_wide]
