@@ -131,7 +131,7 @@ def stated_needs(
             "count": count,
             "share": count / answered,
         }
-        for code, count in counts.most_common()
+        for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))  # ties: by code
         if code in known and count >= MIN_NEED_COUNT
     ]
     return needs[:TOP_NEEDS]
