@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import CommunityDep, SessionDep, WaveDep
+from api.officials.action_routes import scoped_actions
 from api.officials.render import (
     base_context,
     community_rows,
@@ -26,6 +27,8 @@ from api.officials.render import (
 )
 from api.officials.text import official_translator
 from api.officials.views import dimension_bars
+from api.services.action_overview import overdue_actions, unanswered_communities
+from api.services.actions import action_views
 from api.services.district_summary import build_summary
 from api.services.labels import labels_for_wave
 from api.services.snapshot_store import wave_results, waves_with_snapshots
@@ -131,6 +134,13 @@ def dashboard(
             distribution_chart=summary_chart(summary, lang),
             can_see_street=_street_checker(user, session),
         )
+        actions = scoped_actions(session, user)
+        ctx.update(
+            overdue_actions=overdue_actions(session, actions),
+            unanswered=unanswered_communities(
+                view, actions, labels_for_wave(session=session, wave=wave), keep
+            ),
+        )
         return ctx
 
     return _render(request, "official/dashboard.html", build)
@@ -151,7 +161,7 @@ def scorecard_page(
         link = f"/waves/{wave.code}/streets/{street}"
 
     def build(lang: str, lang_url: str) -> dict[str, Any]:
-        return scorecard_context(
+        ctx = scorecard_context(
             session=session,
             wave=wave,
             community=community,
@@ -160,6 +170,20 @@ def scorecard_page(
             street_link=link,
             lang_url=lang_url,
         )
+        # The loop: each priority links to "create an action", and the community's actions.
+        ctx.update(
+            action_links=user.role in ("admin", "official"),
+            community_actions=action_views(
+                session,
+                [
+                    a
+                    for a in scoped_actions(session, user)
+                    if a.scope_code in (community.code, street)
+                ],
+            ),
+            public_url=f"/p/{quote(wave.code)}/{quote(community.code)}",
+        )
+        return ctx
 
     return _render(request, "official/scorecard.html", build)
 
