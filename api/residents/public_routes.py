@@ -21,6 +21,7 @@ from api.deps import CommunityDep, SessionDep, SettingsDep, WaveDep
 from api.residents.public_text import PUBLIC_TEXT
 from api.schemas.public import PublicResults
 from api.services.public_results import MIN_NEED_COUNT, build_public_results
+from api.settings import Settings, base_url
 from api.web.i18n import TEXT, other_lang, remember_lang, request_lang, translator
 from api.web.ratelimit import enforce
 from api.web.templating import templates
@@ -61,7 +62,9 @@ def public_json_path(wave: str, community: str) -> str:
     return f"/api/v1/public/waves/{quote(wave)}/communities/{quote(community)}"
 
 
-def _page(request: Request, template: str, results: dict[str, Any]) -> HTMLResponse:
+def _page(
+    request: Request, settings: Settings, template: str, results: dict[str, Any]
+) -> HTMLResponse:
     lang = request_lang(request)
     t = translator(lang, {**TEXT, **PUBLIC_TEXT})
     path = public_path(results["wave"], results["community"]["code"])
@@ -76,6 +79,8 @@ def _page(request: Request, template: str, results: dict[str, Any]) -> HTMLRespo
         "r": results,
         "min_need_count": MIN_NEED_COUNT,
         "page_url": path,
+        # The notice on the board names the full address (as the poster's link does).
+        "full_url": base_url(settings) + path,
         "print_url": f"{path}/print",
         "json_url": public_json_path(results["wave"], results["community"]["code"]),
         "loc": lambda v: (v or {}).get(lang) or (v or {}).get("zh") or "",
@@ -96,7 +101,7 @@ def public_page(
 ) -> HTMLResponse:
     enforce(request, session, settings, "page")
     results = build_public_results(session=session, wave=wave, community=community)
-    return _page(request, "public/results.html", results)
+    return _page(request, settings, "public/results.html", results)
 
 
 @router.get("/p/{wave}/{community}/print", response_class=HTMLResponse, include_in_schema=False)
@@ -109,7 +114,7 @@ def public_print(
 ) -> HTMLResponse:
     enforce(request, session, settings, "page")
     results = build_public_results(session=session, wave=wave, community=community)
-    return _page(request, "public/print.html", results)
+    return _page(request, settings, "public/print.html", results)
 
 
 @router.get(
