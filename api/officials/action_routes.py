@@ -159,6 +159,8 @@ def update_route(
     for name in ("title", "codes", "owner", "theme", "wave_code"):
         if name in changes and changes[name] is None:
             raise HTTPException(422, detail=f"{name} cannot be null")
+    if changes.get("wave_code"):
+        labels_for_codes(session, changes["wave_code"])  # 400 for a wave that does not exist
     if "codes" in changes:
         check_codes(
             labels_for_codes(session, changes.get("wave_code", action.wave_code)), changes["codes"]

@@ -84,6 +84,19 @@ def test_create_read_update_note_and_audit(
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["owner"] == "街道城管科" and changed.json()["budget"] is None
+    # Refused changes name the field and change nothing (no audit event either).
+    for bad, status in (
+        ({"wave_code": "W9"}, 400),
+        ({"codes": ["nope"]}, 400),
+        ({"title": None}, 422),
+        ({"due_date": "2026-01-01"}, 400),  # before the start date
+        ({"status": "done"}, 422),
+    ):
+        refused = client.patch(f"/api/v1/actions/{body.id}", json=bad, headers=api["community"])
+        assert refused.status_code == status, (bad, refused.text)
+    assert (
+        client.get(f"/api/v1/actions/{body.id}", headers=api["community"]).json() == changed.json()
+    )
 
     started = client.post(
         f"/api/v1/actions/{body.id}/notes",
