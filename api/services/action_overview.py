@@ -14,16 +14,19 @@ from typing import Any
 
 from sqlmodel import Session
 
-from api.services.actions import action_views
+from api.services.actions import action_views, today_beijing
 from api.services.labels import Labels
 from api.services.read_models import ResultsView
+from survey.storage.actions import is_overdue
 from survey.storage.models import Action
 
 PRIORITIES_SHOWN = 3
 
 
 def overdue_actions(session: Session, actions: Sequence[Action]) -> list[dict[str, Any]]:
-    return [v for v in action_views(session, actions) if v["overdue"]]
+    """The unfinished actions past their due date, as ``ActionOut`` dicts (oldest first)."""
+    today = today_beijing()
+    return action_views(session, [a for a in actions if is_overdue(a, today)])
 
 
 def unanswered_communities(
