@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from api.web.auth import SESSION_COOKIE, new_session
 from survey.storage.actions import ActionFields, add_note, create_action
 from survey.storage.db import make_engine
+from survey.storage.models import User
 from tests.support import officials_district
 from tests.support.chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
 from tests.support.live import LiveServer, running_server, server_env
@@ -55,13 +57,22 @@ def seed_actions(url: str) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
+def live_url(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
     require_chromium()
     district = officials_district.build(tmp_path, plant=False)
     url = f"sqlite:///{district.path}"
     seed_actions(url)
     with running_server(server_env(url), log=tmp_path / "server.log") as live:
-        yield live
+        yield live, url
+
+
+def staff_cookie(url: str, username: str) -> str:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        value = new_session(session=session, user=user)
+    engine.dispose()
+    return value
 
 
 def watch(page: Any, problems: list[str]) -> None:
@@ -71,8 +82,9 @@ def watch(page: Any, problems: list[str]) -> None:
     )
 
 
-def test_public_page_at_360_px_and_as_an_a4_notice(server: LiveServer) -> None:
+def test_public_page_at_360_px_and_as_an_a4_notice(live_url: tuple[LiveServer, str]) -> None:
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    server, _url = live_url
     ARTIFACTS.mkdir(exist_ok=True)
     problems: list[str] = []
     with sync_playwright() as p:
@@ -113,3 +125,28 @@ def test_public_page_at_360_px_and_as_an_a4_notice(server: LiveServer) -> None:
         paper.close()
         browser.close()
     assert not problems, problems  # e.g. the style sheet blocked by the CSP
+
+
+def test_action_pages_at_360_px(live_url: tuple[LiveServer, str]) -> None:
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    live, url = live_url
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        phone = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+        phone.add_cookies(
+            [{"name": SESSION_COOKIE, "value": staff_cookie(url, "street"), "url": live.url}]
+        )
+        page = phone.new_page()
+        watch(page, problems)
+        for name, path in (("actions", "/actions"), ("action", "/actions/1")):
+            response = page.goto(live.url + path)
+            assert response is not None and response.status == 200, path
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 361, f"{name}: {width}px wide at 360 px"
+            page.screenshot(path=str(ARTIFACTS / f"officials-{name}-360.png"), full_page=True)
+        assert "充电桩" in page.locator("main").inner_text()
+        phone.close()
+        browser.close()
+    assert not problems, problems
