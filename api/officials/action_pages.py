@@ -9,6 +9,7 @@ and changes nothing. No script: the pages work as plain forms on a phone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -29,7 +30,8 @@ from api.services.actions import (
     labels_for_codes,
     summary_of,
 )
-from api.services.snapshot_store import ordered_waves
+from api.services.published import public_row
+from api.services.snapshot_store import ordered_waves, wave_results
 from api.web.auth import CurrentUser
 from api.web.csrf import CsrfChecked
 from api.web.i18n import remember_lang, request_lang
@@ -44,6 +46,7 @@ from survey.storage.actions import (
     update_action,
 )
 from survey.storage.models import User
+from survey.storage.registry import get_wave
 
 router = APIRouter(tags=["action pages"], include_in_schema=False)
 WRITERS = ("admin", "official")
@@ -119,14 +122,28 @@ def _render(
     return response
 
 
-def _code_options(session: Session, wave_code: str) -> list[dict[str, Any]]:
+def _code_options(
+    session: Session, wave_code: str, priorities: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The sub-dimensions by dimension; the community's priorities marked (and listed first)."""
     try:
         labels = labels_for_codes(session, wave_code)
     except SurveyError:
         labels = labels_for_codes(session)
     options = []
+    if priorities:
+        options.append(
+            {
+                "label": {"zh": "本社区重点改进项", "en": "This community's priorities"},
+                "codes": [
+                    {"code": s, "label": labels.subdimensions[s], "priority": True}
+                    for s in priorities
+                    if s in labels.subdimensions
+                ],
+            }
+        )
     for dim, dim_label in labels.dimensions.items():
-        subs = [s for s, d in labels.dimension_of_sub.items() if d == dim]
+        subs = [s for s, d in labels.dimension_of_sub.items() if d == dim and s not in priorities]
         options.append(
             {
                 "label": dim_label,
@@ -134,6 +151,21 @@ def _code_options(session: Session, wave_code: str) -> list[dict[str, Any]]:
             }
         )
     return options
+
+
+def community_priorities(session: Session, user: User, community: str, wave_code: str) -> list[str]:
+    """The community's "improve first" sub-dimensions in the wave, if the user may see them."""
+    if not community or not wave_code:
+        return []
+    try:
+        require_action_scope(user, session, "community", community)
+        wave = get_wave(session=session, code=wave_code)
+        row = public_row(wave_results(session=session, wave=wave, model_name=None), community)
+    except (HTTPException, SurveyError):
+        return []  # out of scope, no such wave, or not scored: no priorities to offer
+    if row is None or row.priorities is None:
+        return []
+    return list(row.priorities.improve_first)
 
 
 def _status_choices(lang: str) -> list[tuple[str, str]]:
@@ -171,7 +203,18 @@ def list_context(
         scope_filter=scope,
         statuses=_status_choices(lang),
         may_write=_may_write(user),
-        code_options=_code_options(session, str(prefill.get("wave_code", ""))),
+        code_options=_code_options(
+            session,
+            str(prefill.get("wave_code", "")),
+            community_priorities(
+                session,
+                user,
+                str(prefill.get("scope_code", ""))
+                if prefill.get("scope_level") != "street"
+                else "",
+                str(prefill.get("wave_code", "")),
+            ),
+        ),
         waves=[w.code for w in waves],
         prefill=prefill,
         error=error,

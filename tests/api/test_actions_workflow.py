@@ -108,6 +108,15 @@ def test_scorecard_priorities_link_to_a_prefilled_action(scored: TestClient) -> 
     form = scored.get("/actions?community=C1&code=D2b&wave=W1").text
     assert '<option value="D2b" selected>' in form and 'value="C1"' in form
     assert '<option value="W1" selected>' in form
+    # The community's priorities come first in the picker, marked; any other code may be chosen.
+    group = form[
+        form.index("本社区重点改进项") : form.index("</optgroup>", form.index("本社区重点改进项"))
+    ]
+    assert "★ D1a" in group and "★ D2b" in group and "D3a" not in group
+    assert '<option value="D3a">' in form
+    sign_in(scored, "other_street")  # another street's priorities are not offered
+    other = scored.get("/actions?community=C1&code=D2b&wave=W1").text
+    assert "本社区重点改进项" not in other and "★" not in other
     sign_in(scored, "researcher")  # reads, does not create: no link
     assert "/actions?community=" not in scored.get("/waves/W1/communities/C1").text
 
