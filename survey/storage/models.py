@@ -9,7 +9,7 @@ million JSON documents or pivoting a long answer table (see docs/storage.md).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
@@ -305,3 +305,44 @@ class LoginThrottle(SQLModel, table=True):
     window_start: datetime = Field(default_factory=utcnow)
     failures: int = Field(default=0)
     audit_id: int | None = Field(default=None)
+
+
+class Action(SQLModel, table=True):
+    """An action plan (整改事项) of one community or one street, answering what residents said.
+
+    Never deleted: an action that will not happen is ``cancelled``. ``codes`` are the
+    sub-dimension or item codes it addresses (``["D3.2"]``); ``wave_code`` is the wave whose
+    results it answers ("" = none named). Every change is an audit event
+    (``survey.storage.actions``) and, when the status or a note changes, an :class:`ActionNote`.
+    """
+
+    __tablename__ = "action"
+    id: int | None = Field(default=None, primary_key=True)
+    scope_level: str = Field(max_length=16)  # community | street
+    scope_code: str = Field(index=True, max_length=32)
+    title: str = Field(max_length=200)
+    codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owner: str = Field(default="", max_length=100)
+    start_date: date | None = None
+    due_date: date | None = None
+    # planned | in_progress | done | cancelled (计划中 / 进行中 / 已完成 / 已取消)
+    status: str = Field(default="planned", max_length=16, index=True)
+    completed_at: datetime | None = None
+    budget: float | None = None  # yuan
+    theme: str = Field(default="", max_length=64)  # the free-text theme it answers, if any
+    wave_code: str = Field(default="", max_length=32)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ActionNote(SQLModel, table=True):
+    """A dated progress note of an action; ``status_after`` is the action's status once written."""
+
+    __tablename__ = "action_note"
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    note: str = Field(default="", max_length=2000)
+    status_after: str = Field(max_length=16)
+    author: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
