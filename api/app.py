@@ -13,7 +13,7 @@ from api.admin import access_routes, batch_routes, job_routes, register_routes, 
 from api.admin.schedule_middleware import WaveSchedule
 from api.errors import SafeJSONResponse, install_error_handlers
 from api.exports import routes as export_routes
-from api.officials import home_routes, json_routes, page_routes, rankings_routes
+from api.officials import effects_routes, home_routes, json_routes, page_routes, rankings_routes
 from api.research import routes as research_routes
 from api.research import weight_model_routes
 from api.residents import form_routes, responses_routes
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         weight_model_routes,
         research_routes,
         json_routes,
+        effects_routes,
         page_routes,
     )
     for module in (
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         weight_model_routes,
         research_routes,
         json_routes,
+        effects_routes,
         page_routes,
     ):
         # Sign-in is checked before anything else a staff route depends on, so an anonymous

@@ -146,3 +146,64 @@ def test_an_action_not_yet_followed_by_a_wave_cannot_be_judged(seeded) -> None:
         assert got["label"] == "undetermined" and got["reason"] == "no_wave_after"
         assert got["reason_text"]["zh"] == "整改后尚未调查"
         session.rollback()
+
+
+def test_the_json_api_serves_effects_within_scope(seeded) -> None:
+    import survey.storage.users as users
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.schemas.effects import ActionEffects, EffectsSummary
+    from api.settings import Settings
+    from tests.support.staff import FAST_HASHER, bearer
+
+    engine, district = seeded
+    own_street = district.communities[0].street_code
+    production, users._hasher = users._hasher, FAST_HASHER
+    try:
+        with Session(engine) as session:
+            for name, level, code in (("d1", "district", ""), ("s1", "street", own_street)):
+                if session.exec(select(users.User).where(users.User.username == name)).first():
+                    continue
+                users.create_user(
+                    session=session,
+                    username=name,
+                    password="pw-123456789",
+                    role="official",
+                    scope_level=level,
+                    scope_code=code,
+                )
+    finally:
+        users._hasher = production
+    app = create_app(Settings(database_url=str(engine.url), secret_key="t"))
+    with TestClient(app) as client:
+        district_head, street_head = bearer(engine, "d1"), bearer(engine, "s1")
+        got = client.get("/api/v1/action-effects", params={"wave": WAVES[2]}, headers=district_head)
+        assert got.status_code == 200, got.text
+        body = EffectsSummary.model_validate(got.json())
+        assert (body.completed, body.improved) == (4, 2)
+        first = body.effects[0]
+        one = client.get(f"/api/v1/actions/{first.action_id}/effect", headers=district_head)
+        assert ActionEffects.model_validate(one.json()).effects[0].estimate == first.estimate
+        # a street official: the district summary and other streets' actions are out of scope
+        assert client.get("/api/v1/action-effects", headers=street_head).status_code == 404
+        mine = client.get(
+            "/api/v1/action-effects", params={"scope": f"street:{own_street}"}, headers=street_head
+        )
+        assert mine.status_code == 200
+        assert all(e["community"].startswith(own_street) for e in mine.json()["effects"])
+        other = next(e for e in body.effects if not e.community.startswith(own_street))
+        assert (
+            client.get(f"/api/v1/actions/{other.action_id}/effect", headers=street_head).status_code
+            == 404
+        )
+        bad = client.get(
+            "/api/v1/action-effects", params={"scope": "planet:x"}, headers=district_head
+        )
+        assert bad.status_code == 400 and "scope" in bad.json()["detail"]
+        assert client.get("/api/v1/action-effects").status_code == 401
+        spec = client.get("/openapi.json").json()
+        assert "EffectsSummary" in spec["components"]["schemas"]
+        assert {"200", "400", "401", "404"} <= set(
+            spec["paths"]["/api/v1/action-effects"]["get"]["responses"]
+        )

@@ -98,6 +98,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/communities/{community}/trend"): Rule(COMMUNITY_C1, 200),
     ("GET", "/api/v1/streets/{street}/trend"): Rule(STREET_S1_AGGREGATE, 200),
     ("GET", "/api/v1/district/trend"): Rule(STAFF, 200),
+    # did it work? (an action that does not exist: 404 for everyone signed in)
+    ("GET", "/api/v1/actions/{action_id}/effect"): Rule(
+        STAFF, 404, path="/api/v1/actions/999/effect"
+    ),
+    ("GET", "/api/v1/action-effects"): Rule(STREET_S1, 200, query="scope=street:S1"),
     ("GET", "/api/v1/waves/{wave}/exports/rankings.{fmt}"): Rule(STAFF, 200),
     ("GET", "/api/v1/waves/{wave}/exports/scorecards.{fmt}"): Rule(STAFF, 200),
     ("GET", "/waves/{wave}"): Rule(STAFF, 200),
