@@ -5,7 +5,8 @@ sub-dimension): the *before* wave is the wave the action answers (``Action.wave_
 the last wave closed by the completion date; the *after* wave is the first later wave that
 opened on or after completion. The estimate is ``scoring.effects.did_effect`` on respondents'
 0–100 scores of ``s`` (unweighted respondent means) against comparison communities without a
-done or running action on ``s`` (same street, else same housing type; at least 3), and the
+done or running action on ``s`` (same street, else same housing type; at least 3), with the between-community spread of
+comparison changes added to the bootstrap variance (``heterogeneity=True``), and the
 label comes from ``scoring.change.change_report`` over **all** completed actions measured in the
 same after wave (one BH family, as the trends): 改善明显 / 未见明显变化 / 明显下降 / 无法判断.
 
@@ -86,7 +87,9 @@ def _subdimension_of(code: str, session: Session, wave: Wave) -> str | None:
     return None
 
 
-def _scores(session: Session, wave: Wave, cache: dict[str, Any]) -> tuple[WaveMatrix, Any]:
+def _scores(
+    session: Session, wave: Wave, cache: dict[str, Any]
+) -> tuple[WaveMatrix, Any, list[str]]:
     """The wave's matrix and respondent × sub-dimension scores (cached per call)."""
     if wave.code not in cache:
         matrix = load_wave_matrix(session=session, wave_code=wave.code)
@@ -98,11 +101,12 @@ def _scores(session: Session, wave: Wave, cache: dict[str, Any]) -> tuple[WaveMa
             matrix.X[:, cols],
             [q.scale(i.scale).size for i in items],
             [bool(i.reverse) for i in items],
-            [subs.index(i.subdimension) for i in items],
+            [subs.index(str(i.subdimension)) for i in items],
             len(subs),
         )
         cache[wave.code] = (matrix, scores, subs)
-    return cache[wave.code]
+    found: tuple[WaveMatrix, Any, list[str]] = cache[wave.code]
+    return found
 
 
 def _pending(session: Session) -> list[_Pending]:
@@ -176,6 +180,7 @@ def _estimate(session: Session, p: _Pending, cache: dict[str, Any]) -> dict[str,
         n_boot=N_BOOT,
         level=LEVEL,
         min_n=MIN_N,
+        heterogeneity=True,  # a community's own trend varies: bench E1 drift1 coverage
         random_state=SEED + (p.action.id or 0),
     )
     return {

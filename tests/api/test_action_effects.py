@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.services.action_effects import all_effects, effect_for_action, effects_summary
 from survey.errors import NotFoundError, SurveyError
@@ -48,7 +48,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, object]:
     seed_database(engine, district)
     with Session(engine) as session:
         before, after = (session.exec(select(Wave).where(Wave.code == c)).one() for c in WAVES[1:])
-        after.status, after.closes_at = "closed", after.opens_at + timedelta(days=60)  # type: ignore[operator]
+        after.status, after.closes_at = "closed", after.opens_at + timedelta(days=60)  # type: ignore[operator,assignment]
         session.add(after)
         assert before.closes_at is not None and after.opens_at is not None
         completed = before.closes_at + (after.opens_at - before.closes_at) / 2
@@ -113,7 +113,7 @@ def test_summary_sentence_and_one_action(seeded) -> None:
         per_street = effects_summary(session, None, f"street:{street}")
         assert all(district.communities[0].street_code == street for _ in per_street["effects"])
         assert per_street["completed"] < 4
-        first = session.exec(select(Action).order_by(Action.id)).first()
+        first = session.exec(select(Action).order_by(col(Action.id))).first()
         assert first is not None
         one = effect_for_action(session, first.id or 0)
         assert one["status"] == "done" and len(one["effects"]) == 1
@@ -139,7 +139,8 @@ def test_an_action_not_yet_followed_by_a_wave_cannot_be_judged(seeded) -> None:
             actor="tester",
         )
         add_note(session=session, action_id=action.id or 0, note="", actor="t", status="done")
-        action.completed_at = (last.closes_at or last.opens_at) + timedelta(days=3)
+        assert last.closes_at is not None
+        action.completed_at = last.closes_at + timedelta(days=3)
         session.add(action)
         session.flush()
         got = effect_for_action(session, action.id or 0)["effects"][0]
@@ -149,9 +150,9 @@ def test_an_action_not_yet_followed_by_a_wave_cannot_be_judged(seeded) -> None:
 
 
 def test_the_json_api_serves_effects_within_scope(seeded) -> None:
-    import survey.storage.users as users
     from fastapi.testclient import TestClient
 
+    import survey.storage.users as users
     from api.app import create_app
     from api.schemas.effects import ActionEffects, EffectsSummary
     from api.settings import Settings
