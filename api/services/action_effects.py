@@ -5,10 +5,11 @@ sub-dimension): the *before* wave is the wave the action answers (``Action.wave_
 the last wave closed by the completion date; the *after* wave is the first later wave that
 opened on or after completion. The estimate is ``scoring.effects.did_effect`` on respondents'
 0–100 scores of ``s`` (unweighted respondent means) against comparison communities without a
-done or running action on ``s`` (same street, else same housing type; at least 3), with the between-community spread of
-comparison changes added to the bootstrap variance (``heterogeneity=True``), and the
-label comes from ``scoring.change.change_report`` over **all** completed actions measured in the
-same after wave (one BH family, as the trends): 改善明显 / 未见明显变化 / 明显下降 / 无法判断.
+done or running action on ``s`` (same street, else same housing type; at least 3), with the
+between-community spread of comparison changes added to the bootstrap variance
+(``heterogeneity=True``), and the label comes from ``scoring.change.change_report`` over
+**all** completed actions measured in the same after wave (one BH family, as the trends):
+改善明显 / 未见明显变化 / 明显下降 / 无法判断.
 
 Street actions and actions whose after wave has not been surveyed yet are listed as 无法判断
 with the reason. Functions for pages: :func:`effect_for_action`, :func:`effects_summary`.

@@ -124,6 +124,18 @@ RULES: dict[tuple[str, str], Rule] = {
         RESEARCH, 404, path="/api/v1/weight-models/nope/1/retire"
     ),
     ("PUT", "/api/v1/waves/{wave}/default-model"): Rule(RESEARCH, 422),
+    # open-text themes: the model lifecycle, and a community's or street's themes (W1 is open)
+    ("GET", "/api/v1/theme-models"): Rule(STAFF, 200),
+    ("GET", "/api/v1/theme-models/{name}"): Rule(STAFF, 404, path="/api/v1/theme-models/nope"),
+    ("POST", "/api/v1/theme-models"): Rule(RESEARCH, 422),  # an empty body is refused
+    ("POST", "/api/v1/theme-models/{name}/labels"): Rule(
+        RESEARCH, 422, path="/api/v1/theme-models/nope/labels"
+    ),
+    ("POST", "/api/v1/theme-models/{name}/{version}/retire"): Rule(
+        RESEARCH, 404, path="/api/v1/theme-models/nope/1/retire"
+    ),
+    ("GET", "/api/v1/waves/{wave}/communities/{community}/themes"): Rule(COMMUNITY_C1, 409),
+    ("GET", "/api/v1/waves/{wave}/streets/{street}/themes"): Rule(STREET_S1, 409),
     ("GET", "/api/v1/waves/{wave}/compare"): Rule(RESEARCH, 422),  # needs ?a= and ?b=
     ("POST", "/api/v1/snapshots/{snapshot_id}/reproduce"): Rule(
         RESEARCH, 404, path="/api/v1/snapshots/999999/reproduce"
