@@ -17,11 +17,14 @@ with the reason. Functions for pages: :func:`effect_for_action`, :func:`effects_
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.services.snapshot_store import ordered_waves
@@ -29,7 +32,7 @@ from api.web.messages import label as catalog_label
 from scoring.effects import comparison_group, did_effect, effect_report, respondent_subscores
 from survey.errors import NotFoundError, SurveyError
 from survey.storage.matrix import WaveMatrix, load_wave_matrix
-from survey.storage.models import Action, Community, Street, Wave
+from survey.storage.models import Action, Community, Response, Street, Wave
 from survey.storage.registry import questionnaire_for_wave
 
 DONE = "done"
@@ -196,8 +199,57 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
+_MEMO: dict[Any, list[dict[str, Any]]] = {}
+_MEMO_MAX = 8
+
+
+_ACTIONS: Any = Action.__table__  # type: ignore[attr-defined]
+_WAVES: Any = Wave.__table__  # type: ignore[attr-defined]
+_RESPONSES: Any = Response.__table__  # type: ignore[attr-defined]
+_ACTION_STATE = sa_select(
+    _ACTIONS.c.id,
+    _ACTIONS.c.status,
+    _ACTIONS.c.completed_at,
+    _ACTIONS.c.updated_at,
+    _ACTIONS.c.wave_code,
+).order_by(_ACTIONS.c.id)
+_WAVE_STATE = (
+    sa_select(
+        _WAVES.c.id,
+        _WAVES.c.status,
+        _WAVES.c.opens_at,
+        _WAVES.c.closes_at,
+        func.count(_RESPONSES.c.id),
+    )
+    .select_from(_WAVES.outerjoin(_RESPONSES, _RESPONSES.c.wave_id == _WAVES.c.id))
+    .group_by(_WAVES.c.id)
+    .order_by(_WAVES.c.id)
+)
+
+
+def _fingerprint(session: Session) -> Any:
+    """What the effects depend on: the actions (id, status, dates) and each wave's status,
+    dates and response count. Equal fingerprints give the same effects (seeded bootstrap)."""
+    conn = session.connection()
+    actions = tuple(tuple(r) for r in conn.execute(_ACTION_STATE).all())
+    waves = tuple(tuple(r) for r in conn.execute(_WAVE_STATE).all())
+    return (str(conn.engine.url), actions, waves)
+
+
 def all_effects(session: Session) -> list[dict[str, Any]]:
-    """Every completed action × linked sub-dimension with its effect and label."""
+    """Every completed action × linked sub-dimension with its effect and label (memoised on
+    :func:`_fingerprint`: an action page and the summaries share one computation)."""
+    key = _fingerprint(session)
+    found = _MEMO.get(key)
+    if found is None:
+        found = _compute(session)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[key] = found
+    return copy.deepcopy(found)
+
+
+def _compute(session: Session) -> list[dict[str, Any]]:
     cache: dict[str, Any] = {}
     rows = []
     for p in _pending(session):
