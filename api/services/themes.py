@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -57,10 +58,43 @@ def _wave(session: Session, code: str) -> Wave:
     return wave
 
 
+_MEMO: dict[Any, Any] = {}
+_MEMO_MAX = 16
+
+
+def _memo(key: Any, compute: Any) -> Any:
+    found = _MEMO.get(key)
+    if found is None:
+        found = compute()
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[key] = found
+    return found
+
+
+def _wave_key(session: Session, wave: Wave) -> Any:
+    """A closed wave's responses change only by an exclusion or a repair: count and last id."""
+    conn = session.connection()
+    count, last = session.exec(
+        select(func.count(col(Response.id)), func.max(col(Response.id))).where(
+            Response.wave_id == wave.id
+        )
+    ).one()
+    return (str(conn.engine.url), wave.id, wave.status, count, last)
+
+
 def wave_comments(session: Session, wave: Wave) -> WaveComments:
-    """The wave's non-empty P2 answers, redacted, with their community and street codes."""
+    """The wave's non-empty P2 answers, redacted, with their community and street codes
+    (memoised per wave state: redacting thousands of comments takes seconds)."""
     if wave.status != "closed":
         raise ConflictError(f"wave {wave.code} is not closed: themes come from closed waves only")
+    found: WaveComments = _memo(
+        ("comments", _wave_key(session, wave)), lambda: _read_comments(session, wave)
+    )
+    return found
+
+
+def _read_comments(session: Session, wave: Wave) -> WaveComments:
     streets = {s.id: s.code for s in session.exec(select(Street)).all()}
     communities = {
         c.id: (c.code, streets.get(c.street_id, "")) for c in session.exec(select(Community)).all()
@@ -71,12 +105,15 @@ def wave_comments(session: Session, wave: Wave) -> WaveComments:
         .order_by(col(Response.id))
     ).all()
     texts, clean, codes, street_codes = [], [], [], []
+    seen: dict[str, str] = {}
     for community_id, answers in rows:
         value = (answers or {}).get(COMMENT_ITEM)
         if not isinstance(value, str) or not value.strip():
             continue
         raw = value.strip()
-        masked = redact(raw)
+        masked = seen.get(raw)
+        if masked is None:  # redaction costs ~4 ms a comment; "无" and repeats are common
+            masked = seen[raw] = redact(raw)
         code, street = communities.get(community_id, ("", ""))
         texts.append(masked)
         clean.append(masked == raw and MASK not in raw)
@@ -298,6 +335,19 @@ def _assign(
     return fit.assignment, [_term_label(model, t) for t in range(n)], n
 
 
+def _wave_themes(
+    session: Session, wave: Wave, record: ThemeModelRecord | None
+) -> tuple[WaveComments, tuple[np.ndarray, list[dict[str, str]], int]]:
+    """The wave's comments and their themes under ``record`` (or ad hoc), memoised."""
+    comments = wave_comments(session, wave)
+    model_key = None if record is None else (record.id, record.version, record.status)
+    assigned = _memo(
+        ("themes", _wave_key(session, wave), model_key),
+        lambda: _assign(record, segment(comments.texts), DEFAULT_THEMES),
+    )
+    return comments, assigned
+
+
 def _select(comments: WaveComments, level: str, code: str) -> np.ndarray:
     keys = comments.communities if level == "community" else comments.streets
     return np.array([k == code for k in keys], dtype=bool)
@@ -366,9 +416,7 @@ def scope_themes(
         raise SurveyError(f"level is 'community' or 'street', not {level!r}")
     target = _wave(session, wave)
     record = _active_model(session, model)
-    comments = wave_comments(session, target)
-    docs = segment(comments.texts)
-    assignment, labels, n = _assign(record, docs, DEFAULT_THEMES)
+    comments, (assignment, labels, n) = _wave_themes(session, target, record)
     block = _themes_block(
         comments, _select(comments, level, code), assignment, labels, n, examples=examples
     )
@@ -385,8 +433,7 @@ def scope_themes(
         for w in earlier:
             if w.status != "closed":
                 continue
-            wc = comments if w.code == wave else wave_comments(session, w)
-            got = assignment if w.code == wave else _assign(record, segment(wc.texts), n)[0]
+            wc, (got, _labels_w, _n) = _wave_themes(session, w, record)
             mask = _select(wc, level, code)
             total = int(mask.sum())
             for entry in block["themes"]:
@@ -409,7 +456,17 @@ def public_themes(session: Session, wave: str, community: str) -> dict[str, Any]
     The same thresholds as for officials; example phrases only for a theme that at least
     ``MIN_COMMENTS`` residents share, so no quoted phrase can point at a few people.
     """
-    block = scope_themes(session, wave=wave, level="community", code=community)
+    try:
+        block = scope_themes(session, wave=wave, level="community", code=community)
+    except ConflictError:  # the wave is still open: results (and themes) come after it closes
+        return {
+            "wave": wave,
+            "community": community,
+            "shown": False,
+            "comments": 0,
+            "min": MIN_COMMENTS,
+            "themes": [],
+        }
     for entry in block["themes"]:
         if entry["count"] < MIN_COMMENTS:
             entry["examples"] = []

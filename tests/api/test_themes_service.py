@@ -125,6 +125,9 @@ def test_an_open_wave_has_no_themes(engine: Engine) -> None:
         session.flush()
         with pytest.raises(ConflictError, match="not closed"):
             scope_themes(session, wave=WAVES[1], level="community", code=_codes(engine)[0])
+        # the public page asks the same and gets "not published yet", not an error
+        public = public_themes(session, WAVES[1], _codes(engine)[0])
+        assert public["shown"] is False and public["themes"] == []
         session.rollback()
 
 
