@@ -20,6 +20,7 @@ what makes a theme's trend comparable.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from scoring.errors import ScoringError
@@ -58,6 +60,8 @@ class ThemeFit:
         Theme index of each comment, ``-1`` (:data:`NO_THEME`) for none.
     min_loading : float
         Relative loading below which a comment is left unassigned.
+    converged : bool
+        False when NMF stopped at its iteration limit (the result is still deterministic).
     """
 
     vocabulary: tuple[str, ...]
@@ -67,6 +71,7 @@ class ThemeFit:
     weights: NDArray[np.float64]
     assignment: NDArray[np.int64]
     min_loading: float
+    converged: bool = True
 
     @property
     def n_themes(self) -> int:
@@ -80,6 +85,7 @@ class ThemeFit:
             "components": self.components.round(8).tolist(),
             "top_terms": [list(t) for t in self.top_terms],
             "min_loading": self.min_loading,
+            "converged": self.converged,
         }
 
 
@@ -158,8 +164,13 @@ def fit_themes(
             f"n_themes ({n_themes}) must be less than the number of distinct terms "
             f"({len(vocabulary)})"
         )
-    nmf = NMF(n_components=n_themes, init="nndsvd", random_state=random_state, max_iter=800)
-    weights = np.asarray(nmf.fit_transform(X), dtype=np.float64)
+    nmf = NMF(n_components=n_themes, init="nndsvd", random_state=random_state, max_iter=2000)
+    with warnings.catch_warnings(record=True) as caught:
+        # a fit stopped at max_iter is still a deterministic, usable factorisation: say so
+        # (``converged``) instead of letting the warning escape to a caller as an error
+        warnings.simplefilter("always", ConvergenceWarning)
+        weights = np.asarray(nmf.fit_transform(X), dtype=np.float64)
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     components = np.asarray(nmf.components_, dtype=np.float64)
     order = np.argsort(-components, axis=1, kind="stable")[:, :n_top]
     top = tuple(
@@ -174,6 +185,7 @@ def fit_themes(
         weights=weights,
         assignment=_assign(weights, min_loading, scale),
         min_loading=float(min_loading),
+        converged=converged,
     )
 
 

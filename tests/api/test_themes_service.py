@@ -204,3 +204,23 @@ def test_publish_relabel_trend_and_retire_through_the_api(
     assert gone.status_code == 409
     listed = client.get("/api/v1/theme-models", headers=official).json()
     assert [m["name"] for m in listed] == ["themes-a"]
+
+
+def test_the_research_client_wraps_the_theme_routes(engine: Engine, client: TestClient) -> None:
+    from api.research.client import MeihaoAPIError, MeihaoClient
+
+    token = bearer(engine, "r1")["Authorization"].split(" ", 1)[1]
+    with MeihaoClient("http://testserver", token, transport=client._transport) as api:
+        made = api.publish_theme_model("themes-b", WAVES[0], n_themes=5)
+        assert (made["name"], made["n_themes"]) == ("themes-b", 5)
+        named = api.relabel_theme_model("themes-b", {"1": {"zh": "乙", "en": "B"}})
+        assert named["version"] == made["version"] + 1
+        assert named["themes"][1]["label"] == {"zh": "乙", "en": "B"}
+        assert "themes-b" in [m["name"] for m in api.theme_models()]
+        code = _codes(engine)[0]
+        got = api.community_themes(WAVES[1], code, model="themes-b")
+        assert got["model"] == {"name": "themes-b", "version": named["version"]}
+        assert api.action_effects()["completed"] == 0  # no action in this district
+        with pytest.raises(MeihaoAPIError) as err:
+            api.publish_theme_model("bad name!", WAVES[0])
+        assert err.value.status == 400
