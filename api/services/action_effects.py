@@ -11,8 +11,10 @@ between-community spread of comparison changes added to the bootstrap variance
 **all** completed actions measured in the same after wave (one BH family, as the trends):
 改善明显 / 未见明显变化 / 明显下降 / 无法判断.
 
-Street actions and actions whose after wave has not been surveyed yet are listed as 无法判断
-with the reason. Functions for pages: :func:`effect_for_action`, :func:`effects_summary`.
+A street action pools the respondents of the street's communities and compares them with every
+eligible community of the other streets (``basis = "other_streets"``). Actions whose after
+wave has not been surveyed yet are listed as 无法判断 with the reason. Functions for pages:
+:func:`effect_for_action`, :func:`effects_summary`.
 """
 
 from __future__ import annotations
@@ -129,9 +131,7 @@ def _pending(session: Session) -> list[_Pending]:
                 codes.append(sub)
         for sub in codes or [""]:
             reason = ""
-            if action.scope_level != "community":
-                reason = "street_action"
-            elif not sub:
+            if not sub:
                 reason = "no_subdimension"
             elif before is None:
                 reason = "no_wave_before"
@@ -166,21 +166,32 @@ def _estimate(session: Session, p: _Pending, cache: dict[str, Any]) -> dict[str,
         return {"reason": "not_comparable"}
     k0, k1 = subs.index(p.code), subs1.index(p.code)
     codes = m0.community_codes
-    if p.action.scope_code not in codes:
-        return {"reason": "no_data"}
-    target = codes.index(p.action.scope_code)
+    streets = np.asarray(m0.community_streets)
     treated = _treated_elsewhere(session, p.code, p.before)
     eligible = np.array([c not in treated for c in codes])
-    group, basis = comparison_group(
-        target, np.asarray(m0.community_streets), np.asarray(m0.housing_types), eligible
-    )
+    if p.action.scope_level == "street":
+        # the street's communities pooled against every eligible community of other streets
+        members = np.flatnonzero(streets == p.action.scope_code)
+        if members.size == 0:
+            return {"reason": "no_data"}
+        group = np.flatnonzero(eligible & (streets != p.action.scope_code))
+        basis = "other_streets" if group.size else "none"
+    else:
+        if p.action.scope_code not in codes:
+            return {"reason": "no_data"}
+        target = codes.index(p.action.scope_code)
+        members = np.array([target])
+        group, basis = comparison_group(target, streets, np.asarray(m0.housing_types), eligible)
 
-    def cell(c: int) -> tuple[Any, Any]:
-        return s0[m0.community_index == c, k0], s1[m1.community_index == c, k1]
+    def cell(rows: np.ndarray) -> tuple[Any, Any]:
+        return (
+            s0[np.isin(m0.community_index, rows), k0],
+            s1[np.isin(m1.community_index, rows), k1],
+        )
 
     effect = did_effect(
-        cell(target),
-        [cell(int(c)) for c in group],
+        cell(members),
+        [cell(np.array([int(c)])) for c in group],
         n_boot=N_BOOT,
         level=LEVEL,
         min_n=MIN_N,

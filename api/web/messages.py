@@ -43,7 +43,6 @@ CATALOG: dict[str, tuple[str, str]] = {
     "effect_flat": ("未见明显变化", "no clear change"),
     "effect_down": ("明显下降", "clear decline"),
     "effect_undetermined": ("无法判断", "cannot tell"),
-    "effect_street_action": ("街道级事项,暂不按社区测算", "street-level action: not measured"),
     "effect_no_subdimension": ("未关联指标", "no indicator linked"),
     "effect_no_wave_before": ("缺少整改前的调查", "no survey wave before the action"),
     "effect_no_wave_after": ("整改后尚未调查", "not surveyed since the action was completed"),

@@ -208,3 +208,31 @@ def test_the_json_api_serves_effects_within_scope(seeded) -> None:
         assert {"200", "400", "401", "404"} <= set(
             spec["paths"]["/api/v1/action-effects"]["get"]["responses"]
         )
+
+
+def test_a_street_action_pools_its_communities_against_the_other_streets(seeded) -> None:
+    engine, district = seeded
+    street = district.communities[6].street_code  # a street without a D3a action
+    with Session(engine) as session:
+        before = session.exec(select(Wave).where(Wave.code == WAVES[1])).one()
+        action = create_action(
+            session=session,
+            scope_level="street",
+            scope_code=street,
+            fields=ActionFields(title="街道整改", codes=["D3a"], wave_code=WAVES[1]),
+            actor="tester",
+        )
+        add_note(session=session, action_id=action.id or 0, note="", actor="t", status="done")
+        assert before.closes_at is not None
+        action.completed_at = before.closes_at + timedelta(days=10)
+        session.add(action)
+        session.flush()
+        got = effect_for_action(session, action.id or 0)["effects"][0]
+        members = [c for c in district.communities if c.street_code == street]
+        assert got["basis"] == "other_streets"
+        assert not {c.code for c in members} & set(got["comparison"])
+        assert len(got["comparison"]) == 12 - len(members)
+        # no effect was planted on D3a: the pooled street shows no clear change
+        assert got["label"] == "flat", got
+        assert got["n_before"] > 220 * (len(members) - 1)
+        session.rollback()
