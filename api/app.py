@@ -16,13 +16,14 @@ from api.exports import routes as export_routes
 from api.officials import (
     action_pages,
     action_routes,
+    effects_routes,
     home_routes,
     json_routes,
     page_routes,
     rankings_routes,
 )
 from api.research import routes as research_routes
-from api.research import weight_model_routes
+from api.research import theme_model_routes, weight_model_routes
 from api.residents import form_routes, public_routes, responses_routes
 from api.settings import Settings, complete, get_settings
 from api.web import health, signin
@@ -81,8 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         export_routes,
         access_routes,
         weight_model_routes,
+        theme_model_routes,
         research_routes,
         json_routes,
+        effects_routes,
         page_routes,
         action_routes,
         action_pages,
@@ -101,8 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         batch_routes,
         register_routes,
         weight_model_routes,
+        theme_model_routes,
         research_routes,
         json_routes,
+        effects_routes,
         page_routes,
         action_routes,
         action_pages,

@@ -55,6 +55,11 @@ _EXPORTS: dict[str, str] = {
     "ChangeLabel": "scoring.change",
     "compare_waves": "scoring.trend",
     "fay_herriot": "scoring.small_area",
+    # closing the loop: free-text themes, effects of actions
+    "fit_themes": "scoring.themes",
+    "apply_themes": "scoring.themes",
+    "did_effect": "scoring.effects",
+    "effect_report": "scoring.effects",
     # diagnostics
     "reliability_report": "scoring.reliability",
     "icc_oneway": "scoring.icc",
@@ -86,6 +91,7 @@ __all__ = [
     "WeightModel",
     "WeightModelError",
     "ahp_weights",
+    "apply_themes",
     "builtin_model",
     "change_report",
     "combine_weights",
@@ -94,11 +100,14 @@ __all__ = [
     "critic_weights",
     "default_framework_dict",
     "derived_importance",
+    "did_effect",
     "display_value",
     "driver_importance",
+    "effect_report",
     "entropy_signal_weights",
     "entropy_weights",
     "fay_herriot",
+    "fit_themes",
     "fuzzy_evaluation",
     "grade_probabilities",
     "grey_relational_analysis",
@@ -136,6 +145,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what mypy and editors see; at run time the names load on first use
     from scoring.change import ChangeLabel, change_report
     from scoring.data import SurveyData
+    from scoring.effects import did_effect, effect_report
     from scoring.errors import ScoringError, WeightModelError
     from scoring.framework import Framework, default_framework_dict
     from scoring.grades import display_value, grade_probabilities
@@ -155,6 +165,7 @@ if TYPE_CHECKING:  # what mypy and editors see; at run time the names load on fi
     from scoring.result import WaveResult
     from scoring.small_area import fay_herriot
     from scoring.survey_weights import kish, rake
+    from scoring.themes import apply_themes, fit_themes
     from scoring.trend import compare_waves
     from scoring.weight_model import WeightModel, builtin_model
     from scoring.weighting import (

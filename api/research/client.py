@@ -189,3 +189,41 @@ class MeihaoClient:
     def reproduce(self, snapshot_id: int) -> dict[str, Any]:
         """Recompute a stored snapshot on the server; ``identical`` is a bitwise check."""
         return dict(self._request("POST", f"/api/v1/snapshots/{snapshot_id}/reproduce"))
+
+    # -- open-text themes and action effects (issue 14) -------------------------------------
+    def theme_models(self) -> list[dict[str, Any]]:
+        return list(self._request("GET", "/api/v1/theme-models"))
+
+    def publish_theme_model(
+        self,
+        name: str,
+        wave: str,
+        n_themes: int = 8,
+        labels: dict[str, dict[str, str]] | None = None,
+        description: str = "",
+    ) -> dict[str, Any]:
+        """Fit themes on a closed wave's comments and publish them as the next version."""
+        body = {
+            "name": name,
+            "wave": wave,
+            "n_themes": n_themes,
+            "labels": labels,
+            "description": description,
+        }
+        return dict(self._request("POST", "/api/v1/theme-models", json=body))
+
+    def relabel_theme_model(self, name: str, labels: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """Name the themes: the next version, same themes."""
+        path = f"/api/v1/theme-models/{name}/labels"
+        return dict(self._request("POST", path, json={"labels": labels}))
+
+    def community_themes(
+        self, wave: str, community: str, model: str | None = None
+    ) -> dict[str, Any]:
+        path = f"/api/v1/waves/{wave}/communities/{community}/themes"
+        return dict(self._request("GET", path, params=self._params(model=model)))
+
+    def action_effects(self, wave: str | None = None, scope: str = "district") -> dict[str, Any]:
+        """Completed actions with their measured effects (the summary of ``scope``)."""
+        params = self._params(wave=wave, scope=scope)
+        return dict(self._request("GET", "/api/v1/action-effects", params=params))

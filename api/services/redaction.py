@@ -14,6 +14,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from api.services.domain_dictionary import domain_words
+
 MASK = "[已隐去]"
 
 _SURNAMES = (
@@ -53,9 +55,11 @@ def _tagger() -> Any:
 
 def _names(text: str) -> str:
     out = []
+    keep = domain_words()
     for word, flag in _tagger().cut(text):
         # A one-character "name" is usually a surname before a title, caught above, or noise.
-        out.append(MASK if flag == "nr" and len(word) >= 2 and word != MASK else word)
+        masked = flag == "nr" and len(word) >= 2 and word != MASK and word not in keep
+        out.append(MASK if masked else word)
     return "".join(out)
 
 

@@ -38,6 +38,21 @@ CATALOG: dict[str, tuple[str, str]] = {
         "按有效样本量加权的已发布社区平均(样本不足的社区不计入)",
         "n-weighted mean of the published communities (suppressed communities left out)",
     ),
+    # the measured effect of a completed action (api/services/action_effects.py)
+    "effect_up": ("改善明显", "clear improvement"),
+    "effect_flat": ("未见明显变化", "no clear change"),
+    "effect_down": ("明显下降", "clear decline"),
+    "effect_undetermined": ("无法判断", "cannot tell"),
+    "effect_no_subdimension": ("未关联指标", "no indicator linked"),
+    "effect_no_wave_before": ("缺少整改前的调查", "no survey wave before the action"),
+    "effect_no_wave_after": ("整改后尚未调查", "not surveyed since the action was completed"),
+    "effect_not_comparable": ("前后问卷不可比", "questionnaires not comparable"),
+    "effect_no_data": ("该社区无调查数据", "no survey data for this community"),
+    "effect_no_comparison": ("缺少可比社区", "no comparison community"),
+    "effect_small_sample": ("样本不足", "insufficient sample"),
+    "effect_missing_se": ("无法估计误差", "error could not be estimated"),
+    "effect_nonpositive_se": ("无法估计误差", "error could not be estimated"),
+    "effect_missing_delta": ("无法计算变化", "change could not be computed"),
 }
 
 _NOTES: dict[str, Note] = {n.value: n for n in Note}

@@ -346,3 +346,22 @@ class ActionNote(SQLModel, table=True):
     status_after: str = Field(max_length=16)
     author: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ThemeModelRecord(SQLModel, table=True):
+    """A published theme model (急难愁盼 themes): versioned and immutable like a weight model.
+
+    ``definition`` holds the frozen model (``scoring.themes.ThemeFit.to_dict()``: vocabulary,
+    idf, components), the researchers' labels per theme (``{"0": {"zh": …, "en": …}}``), the
+    wave it was fitted on and the number of themes. Relabelling stores a new version.
+    """
+
+    __tablename__ = "theme_model"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, index=True)
+    version: int
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    author: str = Field(default="system", max_length=64)
+    status: str = Field(default="published", max_length=16)  # published | retired
+    created_at: datetime = Field(default_factory=utcnow)

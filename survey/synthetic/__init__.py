@@ -87,12 +87,15 @@ def generate_district(
     questionnaire: Any = None,
     drift: float = 1.0,
     true_changes: dict[int, float] | None = None,
+    action_effects: dict[int, tuple[str, int, float]] | None = None,
 ) -> SyntheticDistrict:
     """A synthetic district and its survey waves, deterministic in ``seed``.
 
     ``drift`` scales the random change of the truth between waves (0 = unchanged);
     ``true_changes`` gives some communities (by index) a known change in latent points from
-    the second wave on (see ``district.build_truth``).
+    the second wave on (see ``district.build_truth``); ``action_effects`` ``{community index:
+    (sub-dimension code, from wave index, latent points)}`` plants an action's effect on one
+    sub-dimension from that wave on, its truth in ``truth.action_effect`` (0–100 score points).
 
     ``questionnaire`` defaults to the shipped default (``survey.questionnaire.model.load_default``).
     """
@@ -113,6 +116,7 @@ def generate_district(
         len(waves),
         drift_scale=drift,
         true_changes=true_changes,
+        action_effects=action_effects,
     )
     generated = [
         generate_wave(

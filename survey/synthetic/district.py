@@ -121,6 +121,9 @@ class Truth:
     sample_index: np.ndarray  # (W, m) what an unweighted respondent mean estimates (biased)
     changed: np.ndarray  # (W, m) bool: a real change happened between wave w−1 and w
     shift: np.ndarray  # (W, m) size of that real change in latent points (0 where none)
+    # (W, m, S) what planted action effects add to the expected sub-dimension score (0–100
+    # points, after the answer scale's compression), 0 where no action; see build_truth
+    action_effect: np.ndarray | None = None
 
     def as_dict(self, wave: int, community: int) -> dict[str, Any]:
         """One community's truth in one wave as plain ``{code: score}`` data."""
@@ -216,13 +219,20 @@ def build_truth(
     *,
     drift_scale: float = 1.0,
     true_changes: dict[int, float] | None = None,
+    action_effects: dict[int, tuple[str, int, float]] | None = None,
 ) -> Truth:
     """The known truth. ``drift_scale`` scales all random change between waves (1 = the default
     model, 0 = truth unchanged across waves); ``true_changes`` ``{community index: points}``
     adds a known change of the latent level in every later wave (recorded in ``changed`` /
     ``shift`` for wave 1; ``generate_district(drift=...)`` passes ``drift_scale``). The random
     draws do not depend on either, so the default is reproducible and ``drift=0`` keeps every
-    other draw of the same seed."""
+    other draw of the same seed.
+
+    ``action_effects`` ``{community index: (sub-dimension code, from wave, latent points)}``
+    raises the latent level of that sub-dimension's items by ``points`` from wave index
+    ``from_wave`` on (an action completed between waves ``from_wave − 1`` and ``from_wave``);
+    ``Truth.action_effect`` holds what that does to the expected sub-dimension score, which
+    is what a difference-in-differences estimate recovers."""
     if not (np.isfinite(drift_scale) and drift_scale >= 0):
         raise ValueError(f"drift must be >= 0; got {drift_scale}")
     m = len(structure.communities)
@@ -274,13 +284,19 @@ def build_truth(
             drift[1:, c, :] += points
             changed[1, c] = changed[1, c] or points != 0
             shift[1, c] += points
-    latent = np.clip(latent0[None] + drift[:, :, layout.item_dim], 2.0, 98.0)
+    planted = _action_latent(action_effects or {}, layout, n_waves, m)
+    base_latent = latent0[None] + drift[:, :, layout.item_dim]
+    latent = np.clip(base_latent + planted, 2.0, 98.0)
 
     shares = structure.margins / structure.margins.sum(axis=1, keepdims=True)
     sampled = shares * np.repeat(RESPONSE_PROPENSITY, 2)
     sampled /= sampled.sum(axis=1, keepdims=True)
     item = _expected_items(latent, shares, layout)
     sub, dim_scores, index = _aggregate(item, layout)
+    action_effect = None
+    if action_effects:
+        without = _expected_items(np.clip(base_latent, 2.0, 98.0), shares, layout)
+        action_effect = sub - _aggregate(without, layout)[0]
     sample_index = _aggregate(_expected_items(latent, sampled, layout), layout)[2]
     osi = _expected_osi(latent, shares, layout)
     return Truth(
@@ -296,7 +312,25 @@ def build_truth(
         sample_index=sample_index,
         changed=changed,
         shift=shift,
+        action_effect=action_effect,
     )
+
+
+def _action_latent(
+    effects: dict[int, tuple[str, int, float]], layout: Layout, n_waves: int, m: int
+) -> np.ndarray:
+    """(W, m, J) latent points the planted action effects add to each item."""
+    out = np.zeros((n_waves, m, layout.n_items))
+    for c, (code, from_wave, points) in effects.items():
+        if not 0 <= c < m:
+            raise ValueError(f"action_effects: no community index {c} (district has {m})")
+        if code not in layout.subdim_codes:
+            raise ValueError(f"action_effects: unknown sub-dimension {code!r}")
+        if not 1 <= from_wave < n_waves:
+            raise ValueError(f"action_effects: from_wave must be in 1..{n_waves - 1}")
+        items = layout.item_subdim == layout.subdim_codes.index(code)
+        out[from_wave:, c, items] += points
+    return out
 
 
 def cell_effect() -> np.ndarray:

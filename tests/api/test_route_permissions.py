@@ -101,6 +101,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/communities/{community}/trend"): Rule(COMMUNITY_C1, 200),
     ("GET", "/api/v1/streets/{street}/trend"): Rule(STREET_S1_AGGREGATE, 200),
     ("GET", "/api/v1/district/trend"): Rule(STAFF, 200),
+    # did it work? (an action that does not exist: 404 for everyone signed in)
+    ("GET", "/api/v1/actions/{action_id}/effect"): Rule(
+        STAFF, 404, path="/api/v1/actions/999/effect"
+    ),
+    ("GET", "/api/v1/action-effects"): Rule(STREET_S1, 200, query="scope=street:S1"),
     ("GET", "/api/v1/waves/{wave}/exports/rankings.{fmt}"): Rule(STAFF, 200),
     ("GET", "/api/v1/waves/{wave}/exports/scorecards.{fmt}"): Rule(STAFF, 200),
     ("GET", "/waves/{wave}"): Rule(STAFF, 200),
@@ -122,6 +127,18 @@ RULES: dict[tuple[str, str], Rule] = {
         RESEARCH, 404, path="/api/v1/weight-models/nope/1/retire"
     ),
     ("PUT", "/api/v1/waves/{wave}/default-model"): Rule(RESEARCH, 422),
+    # open-text themes: the model lifecycle, and a community's or street's themes (W1 is open)
+    ("GET", "/api/v1/theme-models"): Rule(STAFF, 200),
+    ("GET", "/api/v1/theme-models/{name}"): Rule(STAFF, 404, path="/api/v1/theme-models/nope"),
+    ("POST", "/api/v1/theme-models"): Rule(RESEARCH, 422),  # an empty body is refused
+    ("POST", "/api/v1/theme-models/{name}/labels"): Rule(
+        RESEARCH, 422, path="/api/v1/theme-models/nope/labels"
+    ),
+    ("POST", "/api/v1/theme-models/{name}/{version}/retire"): Rule(
+        RESEARCH, 404, path="/api/v1/theme-models/nope/1/retire"
+    ),
+    ("GET", "/api/v1/waves/{wave}/communities/{community}/themes"): Rule(COMMUNITY_C1, 409),
+    ("GET", "/api/v1/waves/{wave}/streets/{street}/themes"): Rule(STREET_S1, 409),
     ("GET", "/api/v1/waves/{wave}/compare"): Rule(RESEARCH, 422),  # needs ?a= and ?b=
     ("POST", "/api/v1/snapshots/{snapshot_id}/reproduce"): Rule(
         RESEARCH, 404, path="/api/v1/snapshots/999999/reproduce"

@@ -277,3 +277,48 @@ def test_to_csv_writes_the_paper_import_format(tmp_path, wave: SyntheticWave) ->
         assert record["P1"].split() == answers["P1"]
         for code in [i.code for i in Q.items if i.code != "P1"]:
             assert record[code] == str(answers.get(code, "")), code
+
+
+def test_planted_action_effects_move_only_their_sub_dimension_from_their_wave() -> None:
+    from survey.synthetic import generate_district
+
+    common = dict(seed=9, n_streets=2, n_communities=6, respondents_per_community=400, drift=0.0)
+    plain = generate_district(**common)  # type: ignore[arg-type]
+    planted = generate_district(**common, action_effects={1: ("D6b", 1, 10.0)})  # type: ignore[arg-type]
+    truth = planted.truth
+    s = truth.subdimension_codes.index("D6b")
+    assert plain.truth.action_effect is None and truth.action_effect is not None
+    effect = truth.action_effect
+    assert effect[0].max() == 0.0 and np.all(effect[1:, 1, s] > 5.0)
+    mask = np.ones(effect.shape, dtype=bool)
+    mask[1:, 1, s] = False
+    assert np.all(effect[mask] == 0.0)
+    # every other draw is the same as without the action
+    assert np.allclose(truth.subdimension[mask], plain.truth.subdimension[mask])
+    assert np.allclose(truth.subdimension - plain.truth.subdimension, effect)
+    # the respondents see it: their mean D6b score of community 1 rises by about the truth
+    from scoring.effects import respondent_subscores
+
+    def mean_d6b(district: SyntheticDistrict, w: int) -> float:
+        wave = district.waves[w]
+        layout = wave.layout
+        cols = [layout.column[c] for c in layout.main_codes]
+        points = [layout.likert_points[c] for c in layout.main_codes]
+        subs = respondent_subscores(
+            wave.numeric[:, cols],
+            points,
+            layout.reverse,
+            layout.item_subdim,
+            len(layout.subdim_codes),
+        )
+        return float(np.nanmean(subs[wave.community_index == 1, s]))
+
+    moved = mean_d6b(planted, 1) - mean_d6b(plain, 1)
+    assert abs(moved - effect[1, 1, s]) < 3.0
+    for bad, match in (
+        ({9: ("D6b", 1, 1.0)}, "community index"),
+        ({0: ("ZZ", 1, 1.0)}, "sub-dimension"),
+        ({0: ("D6b", 0, 1.0)}, "from_wave"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            generate_district(**common, action_effects=bad)  # type: ignore[arg-type]
