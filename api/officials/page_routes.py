@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import CommunityDep, SessionDep, WaveDep
+from api.deps import CommunityDep, SessionDep, SettingsDep, WaveDep
 from api.officials.render import (
     base_context,
     community_rows,
@@ -142,6 +142,7 @@ def scorecard_page(
     wave: WaveDep,
     community: CommunityDep,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     model: str | None = ModelQuery,
 ) -> HTMLResponse:
@@ -158,6 +159,7 @@ def scorecard_page(
             model=model,
             lang=lang,
             street_link=link,
+            comment_delay_days=settings.comment_delay_days,
             lang_url=lang_url,
         )
 
@@ -316,6 +318,7 @@ def community_trend_page(
     request: Request,
     community: CommunityDep,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     model: str | None = ModelQuery,
 ) -> HTMLResponse:
