@@ -30,6 +30,7 @@ from survey.storage.access import (
     WaveNotAcceptingError,
     check_accepting,
     find_invitation,
+    require_invitation_mode,
     format_code,
     normalise_code,
     read_open_link,
@@ -78,6 +79,7 @@ def invitation_entry(session: Session, code: str) -> Entry:
     wave = session.get(Wave, invitation.wave_id)
     community = session.get(Community, invitation.community_id)
     assert wave is not None and community is not None
+    require_invitation_mode(wave)
     q = questionnaire_for_wave(session=session, wave=wave)
     return Entry(f"/i/{format_code(normalise_code(code))}", wave, community, q, invitation)
 
@@ -186,5 +188,5 @@ def refusal(request: Request, error: AccessError | ConflictError) -> Response:
         return message(request, 409, "conflict_title", "conflict_text")
     if reason == "bad_link":
         return message(request, 400, "bad_link_title", "bad_link_text")
-    status = {"unknown_code": 404, "other_community": 403, "other_wave": 403}.get(reason, 400)
+    status = {"unknown_code": 404, "other_community": 403, "other_wave": 403, "open_wave": 403}.get(reason, 400)
     return message(request, status, "refused_title", reason)
