@@ -79,7 +79,8 @@ def resolve_credential(
 
     401: none, or one that is not valid (tampered link, unknown code, bad token); 403: a staff
     role that may not enter answers or a community outside the enumerator's scope, an open
-    link to an invitation-mode wave and an invitation code for an open-mode wave; 422: two credentials, or a body field that disagrees.
+    link to an invitation-mode wave and an invitation code for an open-mode wave; 422: two
+    credentials, or a body field that disagrees.
     """
     token = bearer_token(request)
     given = [name for name, v in (("link", link), ("invitation", invitation)) if v]

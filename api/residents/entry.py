@@ -30,10 +30,10 @@ from survey.storage.access import (
     WaveNotAcceptingError,
     check_accepting,
     find_invitation,
-    require_invitation_mode,
     format_code,
     normalise_code,
     read_open_link,
+    require_invitation_mode,
 )
 from survey.storage.models import Community, Invitation, Wave
 from survey.storage.models import Response as ResponseRow
@@ -188,5 +188,6 @@ def refusal(request: Request, error: AccessError | ConflictError) -> Response:
         return message(request, 409, "conflict_title", "conflict_text")
     if reason == "bad_link":
         return message(request, 400, "bad_link_title", "bad_link_text")
-    status = {"unknown_code": 404, "other_community": 403, "other_wave": 403, "open_wave": 403}.get(reason, 400)
+    forbidden = ("other_community", "other_wave", "open_wave")
+    status = 404 if reason == "unknown_code" else 403 if reason in forbidden else 400
     return message(request, status, "refused_title", reason)

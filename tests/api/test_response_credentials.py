@@ -14,8 +14,8 @@ from survey.storage.access import create_invitations, format_code
 from survey.storage.models import ApiToken, Community, Invitation, Response, Wave
 from survey.storage.users import create_user
 from tests.support.factories import complete_answers, link_token, new_client_id
-from tests.support.survey_form import fill_until
 from tests.support.staff import bearer, engine_of, seed_staff
+from tests.support.survey_form import fill_until
 
 URL = "/api/v1/responses"
 

@@ -191,8 +191,8 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
     seed_staff(engine)
     store_snapshot(engine)
     from survey.storage.access import create_invitations
-    from survey.storage.models import Wave
     from survey.storage.db import session_scope
+    from survey.storage.models import Wave
     from survey.storage.registry import get_community, get_wave
 
     with session_scope(engine) as session:
