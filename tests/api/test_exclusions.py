@@ -128,6 +128,8 @@ def test_planted_answers_are_excluded_and_counted(client: TestClient) -> None:
 def test_scorecards_and_exports_say_received_excluded_and_scored(client: TestClient) -> None:
     engine = engine_of(client)
     results = plant(engine)
+    provenance = results["provenance"]
+    assert provenance["n_input"] == 150 and provenance["n_scored"] == 100
     meta = {m["code"]: m["exclusions"] for m in results["community_meta"]}
     assert meta == {code: expected_counts(code) for code in PER_COMMUNITY}
     seed_staff(engine)
