@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog, addresses=settings.access_log_addresses)
-    app.add_middleware(WaveSchedule, bootstrap=settings.bootstrap_replicates)
+    app.add_middleware(WaveSchedule, settings=settings)
     mount_api_docs(app)  # before /static, whose mount would shadow /static/apidocs
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     staff_only = (

@@ -52,10 +52,14 @@ class Settings(BaseSettings):
     # Residents' comments reach officials only once the wave is closed, or this many days after
     # they were written (so a comment cannot be tied to who was seen answering that day).
     comment_delay_days: int = 14
-    # Retention (`meihao retention`, `meihao drafts`): drafts and raw free text are deleted after
-    # these many days (drafts: since last touched; free text: since the wave closed).
+    # Retention (`meihao retention`, and once a day the wave schedule; `meihao drafts`): drafts
+    # and raw free text are deleted after these many days (drafts: since last touched; free
+    # text: since it was submitted).
     draft_retention_days: int = 30
     free_text_retention_days: int = 365
+    # Ballot-stuffing scans (api/services/stuffing.py): an open wave with new answers is scanned
+    # at least this often (a `scan` job), and its close job scans once more before scoring.
+    stuffing_scan_minutes: float = 15.0
     # The address residents reach the server at (behind the reverse proxy): posters, slips and
     # links encode it. Empty: http://host:port, which only works on the server's own network.
     public_base_url: str = ""

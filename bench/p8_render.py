@@ -85,6 +85,7 @@ def run(runs: int) -> dict[str, Any]:
 
     from api.officials.render import export_scorecards
     from api.services.snapshot_store import clear_cache
+    from api.settings import Settings
     from survey.storage.db import make_engine
     from survey.storage.models import Community
     from survey.storage.registry import list_waves
@@ -108,7 +109,12 @@ def run(runs: int) -> dict[str, Any]:
             clear_cache()
             shutil.rmtree(target, ignore_errors=True)
             paths = export_scorecards(
-                session=session, wave=wave, communities=communities, out=target, model=None
+                session=session,
+                wave=wave,
+                communities=communities,
+                out=target,
+                model=None,
+                comment_delay_days=Settings().comment_delay_days,
             )
             files = len(paths)
             size = sum(p.stat().st_size for p in paths)

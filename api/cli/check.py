@@ -71,7 +71,9 @@ def check_command(args: argparse.Namespace) -> int:
         if not getattr(settings, name).strip():
             missing.append(f"MEIHAO_{name.upper()}")
     print(f"draft retention    {settings.draft_retention_days} days (meihao drafts)")
-    print(f"free-text retention {settings.free_text_retention_days} days")
+    print(f"free-text retention {settings.free_text_retention_days} days (purged daily)")
+    print(f"comment delay      {settings.comment_delay_days} days (open waves)")
+    print(f"stuffing scans     every {settings.stuffing_scan_minutes:g} min (open waves)")
     left = placeholders(settings)
     for p in left:
         missing.append(f"placeholder in the residents' notice: {p}")

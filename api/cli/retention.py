@@ -1,9 +1,11 @@
 """``meihao retention``: delete what the deployment promised not to keep (PIPL, docs/access.md).
 
+The purge itself is ``api.services.retention.purge`` (the wave schedule runs the same once a day):
+
 - drafts untouched for ``MEIHAO_DRAFT_RETENTION_DAYS`` (default 30);
-- residents' raw free text (text items) of waves closed more than
-  ``MEIHAO_FREE_TEXT_RETENTION_DAYS`` ago (default 365): the answer is removed from the stored
-  JSON; the scored answers stay, so indices and snapshots are unchanged;
+- residents' raw free text (text items) submitted more than ``MEIHAO_FREE_TEXT_RETENTION_DAYS``
+  ago (default 365): the answer is removed from the stored JSON; the scored answers stay, so
+  indices and snapshots are unchanged;
 - rate-limit counters older than an hour (they hold only keyed hashes, but serve no purpose).
 
 Each run leaves one ``retention`` audit event with the counts. ``--dry-run`` only counts.
@@ -12,17 +14,13 @@ Each run leaves one ``retention`` audit event with the counts. ``--dry-run`` onl
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from api.services.retention import purge
 from api.settings import get_settings
 from survey.storage.db import make_engine
-from survey.storage.models import AuditEvent, Draft, RateCounter, Response, Wave
-from survey.storage.registry import questionnaire_for_wave
-
-RATE_KEEP = timedelta(hours=1)
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,33 +32,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    now = datetime.now(UTC)
     with Session(engine) as session:
-        draft_cut = now - timedelta(days=settings.draft_retention_days)
-        drafts = session.exec(select(Draft).where(col(Draft.updated_at) < draft_cut)).all()
-        text_cut = now - timedelta(days=settings.free_text_retention_days)
-        texts = 0
-        for wave in session.exec(select(Wave).where(Wave.status == "closed")).all():
-            closed = wave.closes_at
-            if closed is None or (closed.replace(tzinfo=closed.tzinfo or UTC)) > text_cut:
-                continue
-            q = questionnaire_for_wave(session=session, wave=wave)
-            codes = {i.code for i in q.items if i.kind == "text"}
-            for row in session.exec(select(Response).where(Response.wave_id == wave.id)).all():
-                present = codes & set(row.answers)
-                if present:
-                    texts += 1
-                    if not args.dry_run:
-                        row.answers = {k: v for k, v in row.answers.items() if k not in present}
-                        session.add(row)
-        window = int((now - RATE_KEEP).timestamp())
-        counts = {"drafts": len(drafts), "responses_with_free_text": texts}
-        if not args.dry_run:
-            for draft in drafts:
-                session.delete(draft)
-            session.exec(delete(RateCounter).where(col(RateCounter.window) < window))
-            session.add(AuditEvent(actor="cli", action="retention", detail=counts))
-            session.commit()
+        counts = purge(
+            session=session,
+            now=datetime.now(UTC),
+            draft_days=settings.draft_retention_days,
+            free_text_days=settings.free_text_retention_days,
+            actor="cli",
+            dry_run=args.dry_run,
+        )
     engine.dispose()
     verb = "would delete" if args.dry_run else "deleted"
     print(

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from survey.storage.models import Street
     from survey.storage.registry import get_wave
 
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
     upgrade(engine)
     started = time.perf_counter()
     with Session(engine) as session:
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             communities=communities,
             out=Path(args.out),
             model=args.model,
+            comment_delay_days=settings.comment_delay_days,
             lang=args.lang,
         )
     engine.dispose()

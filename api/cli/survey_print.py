@@ -75,8 +75,8 @@ def invitations(args: argparse.Namespace) -> int:
             )
             if wave.access_mode != "invitation":
                 print(
-                    f"note: wave {wave.code} is in '{wave.access_mode}' mode; the codes work, "
-                    "but the open links do too",
+                    f"note: wave {wave.code} is in '{wave.access_mode}' mode: its open links "
+                    "work and these codes are refused until the wave is set to invitation mode",
                     file=sys.stderr,
                 )
             if args.out:

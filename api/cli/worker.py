@@ -4,6 +4,10 @@ Several workers may run at once against PostgreSQL (each job is claimed by exact
 SQLite the server runs jobs itself, so a worker is only needed there when
 ``MEIHAO_JOBS_IN_PROCESS=false``. A worker that is killed loses its job after one lease
 (``MEIHAO_JOB_LEASE_SECONDS``), and another worker retries it.
+
+Between jobs, at most every ``INTERVAL_S``, a worker also does the waves' periodic work
+(api/services/schedule.py: due opens and closes, ballot-stuffing scans, the daily retention
+purge), so a deployment with workers does it even when no staff member signs in.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 from typing import Any
 
 from api.services.jobs import claim, run_job
+from api.services.schedule import INTERVAL_S, periodic_of, settle_due_waves
 from api.settings import get_settings
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
@@ -35,8 +40,17 @@ def run(args: argparse.Namespace) -> int:
     upgrade(engine)
     name = f"{socket.gethostname()}:{os.getpid()}"
     print(f"worker {name} waiting for scoring jobs (lease {lease_s:g} s)", flush=True)
+    periodic = periodic_of(settings)
+    settled_at = -INTERVAL_S
     try:
         while True:
+            if time.monotonic() - settled_at >= INTERVAL_S:
+                settled_at = time.monotonic()
+                try:
+                    for change in settle_due_waves(engine, periodic=periodic).changed:
+                        print(f"schedule: {change}", flush=True)
+                except Exception as error:  # a lost connection: the jobs still run, retry later
+                    print(f"schedule: failed ({type(error).__name__}: {error})", flush=True)
             taken = claim(engine, lease_s=lease_s)
             if taken is None:
                 if args.once:

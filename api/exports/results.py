@@ -7,12 +7,12 @@ the JSON and the pages do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from api.exports.cells import Row, Table
 from api.services.read_models import NO_ESTIMATE, ResultsView
-from api.web.messages import text
+from api.web.messages import excluded_text, rule_text, text
 from survey.questionnaire.model import Questionnaire
 
 
@@ -47,14 +47,54 @@ RANKING_HEADER = [
     "区间上限 CI high",
     "等级 grade",
 ]
+EXCLUSION_HEADER = [
+    "收到答卷 n received",
+    "排除 n excluded",
+    "排除原因 excluded by rule",
+    "计分 n scored",
+]
+
+
+def exclusion_cells(counts: Mapping[str, Any] | None) -> list[Any]:
+    """A community's n received / excluded / why / scored (blank for an old snapshot)."""
+    if counts is None:
+        return [None] * len(EXCLUSION_HEADER)
+    return [
+        counts["n_received"],
+        counts["n_excluded"],
+        excluded_text(counts["excluded_by_rule"]) or None,
+        counts["n_scored"],
+    ]
+
+
+def exclusions_table(exclusions: Mapping[str, Any] | None) -> Table:
+    """The wave's totals: n received, n excluded by each rule of the policy, n scored."""
+
+    def body() -> Iterator[Row]:
+        if exclusions is None:
+            yield ["未记录 not recorded (snapshot older than exclusion policies)", None, None]
+            return
+        yield ["收到答卷 n received", "n_received", exclusions["n_received"]]
+        for rule, k in exclusions["excluded_by_rule"].items():
+            yield [f"排除:{rule_text(rule)} excluded: {rule_text(rule, 'en')}", rule, k]
+        yield ["排除合计(每份计一次) n excluded, each once", "n_excluded", exclusions["n_excluded"]]
+        yield ["计分 n scored", "n_scored", exclusions["n_scored"]]
+
+    return Table("排除 exclusions", ["项目 what", "代码 code", "份数 count"], body())
 
 
 def rankings_table(
-    rows: list[dict[str, Any]], dimension_codes: list[str], labels: dict[str, str]
+    rows: list[dict[str, Any]],
+    dimension_codes: list[str],
+    labels: dict[str, str],
+    exclusions: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> Table:
-    """``rows`` are :func:`api.services.rankings.ranking_rows` rows, already scope-filtered."""
+    """``rows`` are :func:`api.services.rankings.ranking_rows` rows, already scope-filtered;
+    ``exclusions`` maps a community code to its counts (``CommunityMeta.exclusions``)."""
+    counts = exclusions or {}
     header = [
         *RANKING_HEADER,
+        *EXCLUSION_HEADER,
         *(f"{code} {labels.get(code, '')}".strip() for code in dimension_codes),
         "备注 note",
     ]
@@ -75,6 +115,7 @@ def rankings_table(
                 one_decimal(r["ci_low"]),
                 one_decimal(r["ci_high"]),
                 r["grade"],
+                *exclusion_cells(counts.get(r["community"])),
                 *(
                     None if suppressed else one_decimal(r["dimensions"].get(c))
                     for c in dimension_codes
@@ -117,6 +158,24 @@ def _indicator_rows(questionnaire: Questionnaire) -> list[tuple[str, str, str, s
     return out
 
 
+def _exclusion_rows(head: list[Any], counts: Mapping[str, Any] | None) -> Iterator[Row]:
+    """The community's n received / excluded by rule / scored, in the ``样本量 n`` column."""
+    if counts is None:
+        return
+    level = "答卷 responses"
+    lines = [("n_received", "收到答卷", "received", counts["n_received"])]
+    lines += [
+        (f"excluded.{rule}", f"排除:{rule_text(rule)}", f"excluded: {rule_text(rule, 'en')}", k)
+        for rule, k in counts["excluded_by_rule"].items()
+    ]
+    lines += [
+        ("n_excluded", "排除合计", "excluded (each once)", counts["n_excluded"]),
+        ("n_scored", "计入评分", "scored", counts["n_scored"]),
+    ]
+    for code, zh, en, k in lines:
+        yield [*head, level, code, zh, en, None, None, None, k, None, None, None, None, None]
+
+
 def scorecards_table(
     view: ResultsView, questionnaire: Questionnaire, community_codes: set[str]
 ) -> Table:
@@ -131,6 +190,7 @@ def scorecards_table(
             info = view.meta.get(c.code)
             name = c.code if info is None else info.name
             head = [c.code, name, None if info is None else info.street_name]
+            yield from _exclusion_rows(head, None if info is None else info.exclusions)
             if c.suppressed:
                 yield [
                     *head,

@@ -13,7 +13,12 @@ from api.deps import SessionDep, SettingsDep, WaveDep
 from api.exports.cells import Table, csv_response, file_response, temp_path, xlsx_response
 from api.exports.codebook import codebook_table
 from api.exports.responses import response_columns, response_rows
-from api.exports.results import dimension_labels, rankings_table, scorecards_table
+from api.exports.results import (
+    dimension_labels,
+    exclusions_table,
+    rankings_table,
+    scorecards_table,
+)
 from api.exports.spss import TooManyRows, write_sav
 from api.services.rankings import ranking_rows
 from api.services.snapshot_store import wave_results
@@ -42,10 +47,13 @@ ModelQuery = Annotated[
 ]
 
 
-def _table_response(table: Table, filename: str, fmt: TableFormat) -> Response:
+def _table_response(
+    table: Table, filename: str, fmt: TableFormat, *extra_sheets: Table
+) -> Response:
+    """CSV: the one table; XLSX: the table, then ``extra_sheets``."""
     if fmt is TableFormat.csv:
         return csv_response(f"{filename}.csv", table)
-    return xlsx_response(f"{filename}.xlsx", [table])
+    return xlsx_response(f"{filename}.xlsx", [table, *extra_sheets])
 
 
 @router.get(
@@ -62,8 +70,16 @@ def export_rankings(
     view = wave_results(session=session, wave=wave, model_name=model)
     rows = Scope.of(user).filter_rows(ranking_rows(view))
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
-    table = rankings_table(rows, list(view.dimension_codes), dimension_labels(questionnaire))
-    return _table_response(table, f"meihao-{wave.code}-rankings-{view.ref.model_name}", fmt)
+    counts = {code: meta.exclusions for code, meta in view.meta.items()}
+    table = rankings_table(
+        rows, list(view.dimension_codes), dimension_labels(questionnaire), counts
+    )
+    return _table_response(
+        table,
+        f"meihao-{wave.code}-rankings-{view.ref.model_name}",
+        fmt,
+        exclusions_table(view.exclusions),
+    )
 
 
 @router.get("/scorecards.{fmt}", response_class=Response)
@@ -90,7 +106,10 @@ def export_scorecards(
     table = scorecards_table(view, questionnaire, wanted)
     suffix = f"-{community}" if community else ""
     return _table_response(
-        table, f"meihao-{wave.code}-scorecards{suffix}-{view.ref.model_name}", fmt
+        table,
+        f"meihao-{wave.code}-scorecards{suffix}-{view.ref.model_name}",
+        fmt,
+        exclusions_table(view.exclusions),
     )
 
 

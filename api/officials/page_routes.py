@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import CommunityDep, SessionDep, WaveDep
+from api.deps import CommunityDep, SessionDep, SettingsDep, WaveDep
 from api.officials.action_routes import scoped_actions
 from api.officials.render import (
     base_context,
@@ -152,6 +152,7 @@ def scorecard_page(
     wave: WaveDep,
     community: CommunityDep,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     model: str | None = ModelQuery,
 ) -> HTMLResponse:
@@ -168,6 +169,7 @@ def scorecard_page(
             model=model,
             lang=lang,
             street_link=link,
+            comment_delay_days=settings.comment_delay_days,
             lang_url=lang_url,
         )
         # The loop: each priority links to "create an action", and the community's actions.
@@ -340,6 +342,7 @@ def community_trend_page(
     request: Request,
     community: CommunityDep,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     model: str | None = ModelQuery,
 ) -> HTMLResponse:

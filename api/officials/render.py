@@ -68,6 +68,7 @@ def scorecard_context(
     model: str | None,
     lang: str,
     street_link: str | None,
+    comment_delay_days: int,
     **base: Any,
 ) -> dict[str, Any]:
     sc = build_scorecard(session=session, wave=wave, community=community.code, model_name=model)
@@ -80,7 +81,11 @@ def scorecard_context(
             charts["ipa"] = ipa
     labels = labels_for_wave(session=session, wave=wave)
     comments = community_comments(
-        session=session, wave=wave, community=community, item=labels.comment_item
+        session=session,
+        wave=wave,
+        community=community,
+        item=labels.comment_item,
+        delay_days=comment_delay_days,
     )
     ctx = base_context(
         lang,
@@ -171,6 +176,7 @@ def export_scorecards(
     communities: list[Community],
     out: Path,
     model: str | None,
+    comment_delay_days: int,
     lang: str = "zh",
 ) -> list[Path]:
     """Write one self-contained HTML file per community (plus the style sheets)."""
@@ -187,6 +193,7 @@ def export_scorecards(
             model=model,
             lang=lang,
             street_link=None,
+            comment_delay_days=comment_delay_days,
             lang_url=None,
         )
         ctx["offline"] = True

@@ -28,7 +28,7 @@ from api.charts import (
 )
 from api.officials.text import GRADE_LABELS, grade_label, housing_label, local
 from api.services.scorecard import QUADRANTS
-from api.web.messages import note_code, text
+from api.web.messages import excluded_text, note_code, text
 
 Translate = Callable[..., str]
 
@@ -99,6 +99,7 @@ def helpers(lang: str, t: Translate) -> dict[str, Any]:
         "housing": lambda v: housing_label(v, lang),
         "reason": lambda r: reason_text(r, lang),
         "note_text": lambda code: text(code, lang),
+        "excluded": lambda by_rule: excluded_text(by_rule, lang),
         "rank_texts": lambda r, unit="rank_text": rank_texts(r, t, unit),
     }
 

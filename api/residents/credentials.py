@@ -3,7 +3,7 @@
 Three ways in (docs/residents.md "For app and mini-program integrators"):
 
 - ``link``: the signed token of a community's open link ``/s/{token}`` (open waves only);
-- ``invitation``: a single-use invitation code (invitation waves, or any wave);
+- ``invitation``: a single-use invitation code (invitation-mode waves only);
 - ``Authorization: Bearer <token>`` of a staff account allowed to enter answers (``admin``, or
   an ``enumerator`` 网格员/volunteer within their scope), for door-to-door and paper entry.
 
@@ -22,7 +22,12 @@ from api.settings import Settings
 from api.web.auth import bearer_token
 from api.web.permissions import Scope, street_code_of
 from survey.errors import NotFoundError
-from survey.storage.access import AccessError, find_invitation, read_open_link
+from survey.storage.access import (
+    AccessError,
+    find_invitation,
+    read_open_link,
+    require_invitation_mode,
+)
 from survey.storage.models import Community, Invitation, User, Wave
 from survey.storage.registry import get_community, get_wave
 from survey.storage.users import ENTRY_ROLES, resolve_token
@@ -73,8 +78,9 @@ def resolve_credential(
     """The credential of a request, checked against the body's ``wave`` and ``community``.
 
     401: none, or one that is not valid (tampered link, unknown code, bad token); 403: a staff
-    role that may not enter answers or a community outside the enumerator's scope, and an open
-    link to an invitation-mode wave; 422: two credentials, or a body field that disagrees.
+    role that may not enter answers or a community outside the enumerator's scope, an open
+    link to an invitation-mode wave and an invitation code for an open-mode wave; 422: two
+    credentials, or a body field that disagrees.
     """
     token = bearer_token(request)
     given = [name for name, v in (("link", link), ("invitation", invitation)) if v]
@@ -129,6 +135,10 @@ def _from_invitation(session: Session, code: str) -> Credential:
     wave = session.get(Wave, invitation.wave_id)
     community = session.get(Community, invitation.community_id)
     assert wave is not None and community is not None  # foreign keys
+    try:
+        require_invitation_mode(wave)
+    except AccessError as error:
+        raise HTTPException(status_code=403, detail=f"{error}: send 'link'") from None
     return Credential("invitation", wave, community, invitation=invitation)
 
 

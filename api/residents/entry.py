@@ -34,6 +34,7 @@ from survey.storage.access import (
     format_code,
     normalise_code,
     read_open_link,
+    require_invitation_mode,
 )
 from survey.storage.models import Community, Invitation, Wave
 from survey.storage.models import Response as ResponseRow
@@ -79,6 +80,7 @@ def invitation_entry(session: Session, code: str) -> Entry:
     wave = session.get(Wave, invitation.wave_id)
     community = session.get(Community, invitation.community_id)
     assert wave is not None and community is not None
+    require_invitation_mode(wave)
     q = questionnaire_for_wave(session=session, wave=wave)
     return Entry(f"/i/{format_code(normalise_code(code))}", wave, community, q, invitation)
 
@@ -189,5 +191,6 @@ def refusal(request: Request, error: AccessError | ConflictError) -> Response:
         return message(request, 409, "conflict_title", "conflict_text")
     if reason == "bad_link":
         return message(request, 400, "bad_link_title", "bad_link_text")
-    status = {"unknown_code": 404, "other_community": 403, "other_wave": 403}.get(reason, 400)
+    forbidden = ("other_community", "other_wave", "open_wave")
+    status = 404 if reason == "unknown_code" else 403 if reason in forbidden else 400
     return message(request, status, "refused_title", reason)

@@ -103,7 +103,10 @@ class ResponseReceipt(BaseModel):
 
 CREDENTIAL_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no credential, or a tampered link / unknown code / bad token"},
-    403: {"description": "a link to an invitation-only wave; a staff role or scope that may not"},
+    403: {
+        "description": "a link to an invitation-only wave, or a code for an open-link wave; "
+        "a staff role or scope that may not enter answers"
+    },
     409: {"description": "closed wave, used invitation code, or client_id reused differently"},
     422: {"description": "answers that do not fit, or a wave/community the credential contradicts"},
     429: {"description": "too many requests from this address (Retry-After says when to retry)"},

@@ -22,7 +22,9 @@ class SnapshotInfo(BaseModel):
 class JobInfo(BaseModel):
     id: int
     url: str = Field(description="where to ask how the job is going")
-    kind: str = Field(description="snapshot | close (a closed wave's final snapshot)")
+    kind: str = Field(
+        description="snapshot | close (a closed wave's final snapshot) | scan (ballot stuffing)"
+    )
     wave: str
     model: str | None = Field(description="weight model; null means the wave's default")
     status: str = Field(description="queued | running | done | dead")

@@ -186,6 +186,18 @@ SCORECARD_EXAMPLE: dict[str, Any] = {
 }
 
 
+class CommunityExclusions(BaseModel):
+    """What the wave's exclusion policy left out of this community's figures (methods §10)."""
+
+    policy: list[str] | None = Field(description="the rules the wave excludes by")
+    n_received: int = Field(description="responses received")
+    n_excluded: int = Field(description="responses excluded (each once)")
+    excluded_by_rule: dict[str, int] = Field(
+        description="responses flagged by each rule of the policy (one may fall under several)"
+    )
+    n_scored: int = Field(description="responses scored: n_received − n_excluded")
+
+
 class Scorecard(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [SCORECARD_EXAMPLE]})
 
@@ -204,6 +216,9 @@ class Scorecard(BaseModel):
     community: CommunityInfo
     n: int | None = Field(description="valid responses (shown even when suppressed)")
     responses: int | None
+    exclusions: CommunityExclusions | None = Field(
+        default=None, description="n received / excluded by rule / scored; null for old snapshots"
+    )
     n_eff: float | None
     suppressed: bool
     suppression_reason: str | None = Field(

@@ -19,7 +19,6 @@ from api.services.redaction import redact
 from survey.storage.models import Community, Response, Wave
 
 MIN_COMMENTS = 10
-DEFAULT_DELAY_DAYS = 14
 MAX_SHOWN = 60
 
 
@@ -29,9 +28,13 @@ def community_comments(
     wave: Wave,
     community: Community,
     item: str | None,
-    delay_days: int = DEFAULT_DELAY_DAYS,
+    delay_days: int,
 ) -> dict[str, Any]:
-    """``{"shown": bool, "count": k, "min": 10, "comments": [...]}``, newest first."""
+    """``{"shown": bool, "count": k, "min": 10, "comments": [...]}``, newest first.
+
+    ``delay_days`` is the deployment's ``comment_delay_days`` (api/settings.py): callers pass
+    it, so no page or export can fall back on a default of its own.
+    """
     out: dict[str, Any] = {"shown": False, "count": 0, "min": MIN_COMMENTS, "comments": []}
     if item is None:
         return out

@@ -75,6 +75,29 @@ def flags_of(matrix: WaveMatrix | Any, framework: Framework) -> quality.QualityF
     )
 
 
+def community_summaries(
+    flags: quality.QualityFlags, policy: quality.ExclusionPolicy, group: np.ndarray, m: int
+) -> list[dict[str, Any]]:
+    """:func:`summary`'s counts for each of the ``m`` communities (``group`` gives each row's
+    community index): n received, n excluded (each response once), n excluded by each rule of
+    the policy (a response may fall under several) and n scored. Their sums are the wave's."""
+    keep, _ = quality.apply_exclusion_policy(flags, policy)
+    arrays = flags.as_dict()
+    g = np.asarray(group, dtype=np.int64)
+    received = np.bincount(g, minlength=m)
+    scored = np.bincount(g[keep], minlength=m)
+    by_rule = {rule: np.bincount(g[arrays[rule]], minlength=m) for rule in policy.exclude}
+    return [
+        {
+            "n_received": int(received[i]),
+            "n_excluded": int(received[i] - scored[i]),
+            "excluded_by_rule": {rule: int(counts[i]) for rule, counts in by_rule.items()},
+            "n_scored": int(scored[i]),
+        }
+        for i in range(m)
+    ]
+
+
 def summary(flags: quality.QualityFlags, policy: quality.ExclusionPolicy) -> dict[str, Any]:
     """n received / n excluded by rule / n scored (a response may fall under several rules;
     ``n_excluded`` counts each once)."""

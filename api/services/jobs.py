@@ -19,6 +19,11 @@ PostgreSQL alike, and its guarantees fit in three statements:
   ours*, then stores the snapshot with ``job_id`` (a unique column): a job never writes two
   snapshots, even if a worker that lost its lease wakes up and tries.
 
+Besides snapshots (kinds ``snapshot`` and ``close``), the queue runs the ballot-stuffing scan
+of an open wave (kind ``scan``, api/services/stuffing.py): it stores suspect batches and no
+snapshot. A ``close`` job scans too, before its final snapshot, so a burst of the wave's last
+hours is flagged even if no scheduled scan came after it.
+
 Domain errors (a wave with too few answers, a model that does not fit) cannot be fixed by
 retrying: the job goes ``dead`` at once with the message. Anything else (a lost connection, a
 crash) is retried up to ``max_attempts``.
@@ -38,6 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.services.snapshots import score_results, store_snapshot
+from api.services.stuffing import SCAN, scan_wave
 from api.services.weight_models import load_weight_model
 from survey.errors import NotFoundError, SurveyError
 from survey.storage.models import AuditEvent, ScoreJob, Wave, utcnow
@@ -196,6 +202,12 @@ def run_job(
                 job = get_job(session=session, job_id=claim_.job_id)
                 wave = session.get(Wave, job.wave_id)
                 assert wave is not None
+                if job.kind in (SCAN, "close"):
+                    _report(engine, claim_, stage="scanning")
+                    say("scanning")
+                    scan_wave(session=session, wave=wave)
+                if job.kind == SCAN:
+                    return _finish_scan(engine, claim_)
                 model = load_weight_model(
                     session=session, name=job.model_name or wave.default_model
                 )
@@ -243,6 +255,19 @@ def _finish(
         session.add(job)
         session.commit()
     return "done"
+
+
+def _finish_scan(engine: Engine, claim_: Claim) -> str:
+    """Mark a scan job done (its batches are stored already: a scan is idempotent, so a scan
+    that lost its lease and stored anyway did no harm)."""
+    with Session(engine) as session:
+        held = session.execute(
+            update(ScoreJob)
+            .where(_held(claim_))
+            .values(status="done", stage="done", finished_at=utcnow(), lease_token=None)
+        )
+        session.commit()
+    return "done" if held.rowcount == 1 else "lost"  # type: ignore[attr-defined]
 
 
 def _fail(engine: Engine, claim_: Claim, error: Exception, *, retry: bool) -> str:

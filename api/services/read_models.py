@@ -132,6 +132,9 @@ class CommunityMeta:
     responses: int | None
     sample_cells: tuple[int, ...]
     population_cells: tuple[float, ...]
+    # n received / excluded (by rule) / scored of this community
+    # (api.services.exclusions.community_summaries); None in snapshots stored before.
+    exclusions: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +390,7 @@ def parse_meta(raw: Mapping[str, Any]) -> CommunityMeta:
         responses=_int(raw.get("responses")),
         sample_cells=tuple(int(v) for v in raw.get("sample_cells") or ()),
         population_cells=tuple(float(v) for v in raw.get("population_cells") or ()),
+        exclusions=raw.get("exclusions"),
     )
 
 

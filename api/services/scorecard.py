@@ -203,6 +203,7 @@ def build_scorecard(
         },
         "n": row.n,
         "responses": meta.responses,
+        "exclusions": _exclusions(view, meta),
         "n_eff": row.n_eff,
         "suppressed": not published,
         "suppression_reason": text(row.reason),
@@ -239,6 +240,15 @@ def build_scorecard(
         "items": _items(view, row, labels) if published else [],
         "composition": _composition(view, meta, labels) if published else None,
     }
+
+
+def _exclusions(view: ResultsView, meta: CommunityMeta) -> dict[str, Any] | None:
+    """The community's n received / excluded by rule / scored, with the wave's policy; None
+    for a snapshot stored before exclusion policies reached the index."""
+    if meta.exclusions is None:
+        return None
+    policy = (view.exclusions or {}).get("policy")
+    return {"policy": policy, **meta.exclusions}
 
 
 def _slim(agg: dict[str, Any] | None) -> dict[str, Any] | None:

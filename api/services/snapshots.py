@@ -8,7 +8,13 @@ import numpy as np
 from sqlmodel import Session, select
 
 from api.services.bridge import RANDOM_STATE, score_matrix
-from api.services.exclusions import QUARANTINED, flags_of, policy_of, summary
+from api.services.exclusions import (
+    QUARANTINED,
+    community_summaries,
+    flags_of,
+    policy_of,
+    summary,
+)
 from api.services.weight_models import load_weight_model
 from scoring.framework import Framework
 from scoring.weight_model import WeightModel
@@ -114,7 +120,13 @@ def score_results(
     )
     results = result.to_dict()
     results["exclusions"] = summary(flags, policy)
-    results["community_meta"] = community_metadata(matrix)
+    meta = community_metadata(matrix)
+    per_community = community_summaries(
+        flags, policy, matrix.community_index, len(matrix.community_codes)
+    )
+    for entry, counts in zip(meta, per_community, strict=True):
+        entry["exclusions"] = counts  # the scorecard's "n received / excluded / scored"
+    results["community_meta"] = meta
     results["strata_labels"] = list(matrix.stratum_labels)
     results["wave"] = wave.code
     return results

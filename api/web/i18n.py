@@ -107,6 +107,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "这个邀请码属于另一轮调查,不能用于本轮调查。",
         "This invitation code is for another survey wave.",
     ),
+    "open_wave": (
+        "本轮调查不使用邀请码,请扫描张贴在社区的二维码参加调查。",
+        "This survey wave does not use invitation codes; please scan the QR code posted in your "
+        "community.",
+    ),
     "code_used": (
         "这个邀请码已经使用过。每个邀请码只能提交一份问卷。",
         "This invitation code was already used. Each code is good for one questionnaire.",

@@ -55,6 +55,36 @@ CATALOG: dict[str, tuple[str, str]] = {
     "effect_missing_delta": ("无法计算变化", "change could not be computed"),
 }
 
+# The exclusion policy's rules (api/services/exclusions.py), keyed "rule.<name>": how the
+# scorecard, the exports and the rankings say why a response was left out.
+CATALOG.update(
+    {
+        "rule.honeypot": ("隐藏题被填写", "hidden field filled"),
+        "rule.speeder": ("答题过快", "answered at bot speed"),
+        "rule.duplicate": ("完全重复的答卷", "exact duplicate"),
+        "rule.straightliner": (
+            "与反向题矛盾的一律作答",
+            "straight-lining across reverse-keyed items",
+        ),
+        "rule.quarantined": ("已隔离的可疑批次", "quarantined suspect batch"),
+    }
+)
+
+
+def rule_text(rule: str, lang: str = "zh") -> str:
+    """An exclusion rule's name in ``lang`` (an unknown rule comes back as itself)."""
+    pair = CATALOG.get(f"rule.{rule}")
+    if pair is None:
+        return rule
+    return pair[1] if lang == "en" else pair[0]
+
+
+def excluded_text(by_rule: dict[str, int], lang: str = "zh") -> str:
+    """``"答题过快 2、完全重复的答卷 1"``: the rules that excluded any response, with counts."""
+    sep = "; " if lang == "en" else "、"
+    return sep.join(f"{rule_text(r, lang)} {k}" for r, k in by_rule.items() if k)
+
+
 _NOTES: dict[str, Note] = {n.value: n for n in Note}
 # Every wording of an engine note (zh and en) → its code: what older snapshots stored.
 _LEGACY: dict[str, Note] = {

@@ -4,7 +4,8 @@ The server, never the form, decides the community. An **open link** (``access_mo
 carries the wave and community codes signed with the deployment's secret, so a resident who edits
 the link gets a refusal instead of answering for another community. An **invitation code**
 (``access_mode = "invitation"``) is a random single-use code printed on a slip for one community
-in one wave.
+in one wave. Each wave takes one of the two: a code for an open wave is refused, as is a link to
+an invitation wave.
 
 Codes are 16 characters from a 32-letter alphabet without look-alikes (80 bits of entropy). Only
 ``sha256(code)`` is stored: with 2**80 possible codes nobody can enumerate them from a copied
@@ -143,6 +144,18 @@ def find_invitation(*, session: Session, code: str) -> Invitation:
     if invitation is None:
         raise AccessError("no invitation has this code; check the slip", "unknown_code")
     return invitation
+
+
+def require_invitation_mode(wave: Wave) -> None:
+    """Refuse a code for a wave answered through its open links: codes and links never mix in
+    one wave (an invitation-mode wave refuses links the same way), so a stack of slips cannot
+    add answers beside the poster's, nor a poster beside the slips' sample."""
+    if wave.access_mode != "invitation":
+        raise AccessError(
+            f"wave {wave.code} is answered through its open link (the QR poster), "
+            "not by invitation code",
+            "open_wave",
+        )
 
 
 def check_invitation(

@@ -171,7 +171,7 @@ class ScoreJob(SQLModel, table=True):
 
     __tablename__ = "score_job"
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # snapshot | close (the wave's final snapshot)
+    kind: str = Field(max_length=16)  # snapshot | close (the final snapshot) | scan (stuffing)
     wave_id: int = Field(foreign_key="wave.id", index=True)
     model_name: str | None = Field(default=None, max_length=64)
     bootstrap: int

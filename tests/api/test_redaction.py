@@ -109,12 +109,16 @@ def test_comments_wait_for_a_closed_wave_and_are_redacted(client: object) -> Non
             )
         wave = session.exec(select(Wave)).one()
         c1 = session.exec(select(Community).where(Community.code == "C1")).one()
-        fresh = community_comments(session=session, wave=wave, community=c1, item=item)
+        fresh = community_comments(
+            session=session, wave=wave, community=c1, item=item, delay_days=14
+        )
         assert fresh["shown"] is False  # an open wave, comments younger than the delay
         wave.status = "closed"
         session.add(wave)
         session.commit()
-        closed = community_comments(session=session, wave=wave, community=c1, item=item)
+        closed = community_comments(
+            session=session, wave=wave, community=c1, item=item, delay_days=14
+        )
     assert closed["shown"] is True and len(closed["comments"]) == 10
     assert all("1381234567" not in c and "王建国" not in c for c in closed["comments"])
     assert all(MASK in c for c in closed["comments"])

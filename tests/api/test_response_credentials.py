@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from survey.storage.access import create_invitations
-from survey.storage.models import Community, Response, Wave
+from survey.storage.access import create_invitations, format_code
+from survey.storage.models import ApiToken, Community, Invitation, Response, Wave
 from survey.storage.users import create_user
 from tests.support.factories import complete_answers, link_token, new_client_id
 from tests.support.staff import bearer, engine_of, seed_staff
+from tests.support.survey_form import fill_until
 
 URL = "/api/v1/responses"
 
@@ -44,7 +45,11 @@ def set_wave(client: TestClient, **fields: Any) -> None:
         session.commit()
 
 
-def codes(client: TestClient, community: str = "C1", count: int = 2) -> list[str]:
+def codes(
+    client: TestClient, community: str = "C1", count: int = 2, *, mode: str = "invitation"
+) -> list[str]:
+    """``count`` new codes for ``community``; the wave is put in ``mode`` first."""
+    set_wave(client, access_mode=mode)
     with Session(engine_of(client)) as session:
         wave = session.exec(select(Wave)).one()
         place = session.exec(select(Community).where(Community.code == community)).one()
@@ -126,6 +131,53 @@ def test_a_code_used_twice_is_409(client: TestClient) -> None:
     assert n_stored(client) == 1
 
 
+def used(client: TestClient) -> int:
+    with Session(engine_of(client)) as session:
+        return sum(i.used_at is not None for i in session.exec(select(Invitation)).all())
+
+
+def test_an_open_wave_refuses_codes_everywhere_and_uses_none(client: TestClient) -> None:
+    (code,) = codes(client, count=1, mode="open")
+    refused = client.post(URL, json=body(invitation=code))
+    assert refused.status_code == 403 and "open link" in refused.json()["detail"]
+    start = client.post(f"{URL}/start", json=body(invitation=code, answers=None))
+    assert start.status_code == 403
+    page = client.get(f"/i/{format_code(code)}")
+    assert page.status_code == 403 and "二维码" in page.text
+    assert client.post(f"/i/{format_code(code)}", data={}).status_code in (400, 403)
+    assert client.post(URL, json=body(link=link_token())).status_code == 201  # the poster works
+    assert n_stored(client) == 1 and used(client) == 0
+    set_wave(client, access_mode="invitation")  # the same code, once the wave takes codes
+    assert client.post(URL, json=body(invitation=code)).status_code == 201
+    assert used(client) == 1
+
+
+def test_a_code_of_a_closed_wave_is_409_and_stays_unused(client: TestClient) -> None:
+    (code,) = codes(client, count=1)
+    set_wave(client, closes_at=datetime.now(UTC) - timedelta(minutes=1))
+    response = client.post(URL, json=body(invitation=code))
+    assert response.status_code == 409 and "closed" in response.json()["detail"]
+    assert client.get(f"/i/{format_code(code)}").status_code == 409
+    assert n_stored(client) == 0 and used(client) == 0
+
+
+def test_a_code_used_on_the_form_is_refused_by_the_api(client: TestClient) -> None:
+    (code,) = codes(client, count=1)
+    done = fill_until(client, f"/i/{format_code(code)}", complete_answers())
+    assert "提交成功" in done.html
+    again = client.post(URL, json=body(invitation=code))
+    assert again.status_code == 409 and "already used" in again.json()["detail"]
+    assert n_stored(client) == 1
+
+
+def test_a_real_code_with_one_character_changed_is_401(client: TestClient) -> None:
+    (code,) = codes(client, count=1)
+    swapped = ("3" if code[0] != "3" else "4") + code[1:]
+    response = client.post(URL, json=body(invitation=swapped))
+    assert response.status_code == 401 and response.json()["detail"].startswith("invitation")
+    assert n_stored(client) == 0 and used(client) == 0
+
+
 def test_a_code_fixes_its_community(client: TestClient) -> None:
     (code,) = codes(client, community="C2", count=1)
     response = client.post(URL, json=body(invitation=code, community="C1"))
@@ -188,6 +240,17 @@ def test_only_entry_roles_may_enter_and_bad_tokens_are_401(
         URL, json=body(wave="W1", community="C1"), headers={"Authorization": "Bearer mh_nope"}
     )
     assert bad.status_code == 401
+    expired = bearer(engine, "grid1")
+    revoked = bearer(engine, "grid1")
+    with Session(engine) as session:
+        tokens = session.exec(select(ApiToken).order_by(ApiToken.id)).all()  # type: ignore[arg-type]
+        tokens[-2].expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        tokens[-1].revoked_at = datetime.now(UTC)
+        session.add_all(tokens[-2:])
+        session.commit()
+    for headers in (expired, revoked):
+        late = client.post(URL, json=body(wave="W1", community="C1"), headers=headers)
+        assert late.status_code == 401 and "token" in late.json()["detail"]
     admin = client.post(URL, json=body(wave="W1", community="C3"), headers=bearer(engine, "admin"))
     assert admin.status_code == 201
     assert n_stored(client) == 1

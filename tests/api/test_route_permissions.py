@@ -232,12 +232,18 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
     store_snapshot(engine)
     from survey.storage.access import create_invitations
     from survey.storage.db import session_scope
+    from survey.storage.models import Wave
     from survey.storage.registry import get_community, get_wave
 
     with session_scope(engine) as session:
+        # Codes open only invitation-mode waves (W1 takes its open link): a second wave for them.
+        w1 = get_wave(session=session, code="W1")
+        w2 = Wave(code="W2", questionnaire_id=w1.questionnaire_id, access_mode="invitation")
+        session.add(w2)
+        session.flush()
         code = create_invitations(
             session=session,
-            wave=get_wave(session=session, code="W1"),
+            wave=w2,
             community=get_community(session=session, code="C1"),
             count=1,
         )[0]

@@ -46,6 +46,7 @@ def test_a_burst_is_flagged_quarantined_and_the_ranking_restored(
             assert row is not None
             row.submitted_at = start + timedelta(hours=2.5 * k)  # two weeks of honest answers
             session.add(row)
+            session.commit()  # before the next submission opens its own transaction
         session.commit()
         before = indices(session)
         sheet = genuine(rng)
