@@ -74,7 +74,7 @@ def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
     value = request.cookies.get(SESSION_COOKIE)
     if not value:
         return None
-    return resolve_session(session=session, session_id=value)
+    return resolve_session(session=session, session_id=value, cached=True)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -93,7 +93,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     """
     token = bearer_token(request)
     if token is not None:
-        user = resolve_token(session=session, token=token)
+        user = resolve_token(session=session, token=token, cached=True)
         request.state.auth_method = "token" if user is not None else "bad_token"
     else:
         user = _user_from_cookie(request, session)

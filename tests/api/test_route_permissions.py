@@ -153,6 +153,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/waves"): Rule(ADMIN, 200),
     ("POST", "/admin/waves"): Rule(ADMIN, 422),  # no form
     ("POST", "/admin/waves/{code}/{action}"): Rule(ADMIN, 404, path="/admin/waves/NOPE/open"),
+    ("GET", "/admin/staff"): Rule(ADMIN, 200),
+    ("POST", "/admin/staff"): Rule(ADMIN, 422),  # no username or role
+    ("POST", "/admin/staff/{username}/disable"): Rule(ADMIN, 404),  # no such account
+    ("POST", "/admin/staff/{username}/enable"): Rule(ADMIN, 404),
+    ("POST", "/admin/staff/{username}/password"): Rule(ADMIN, 404),
+    ("POST", "/admin/staff/{username}/tokens"): Rule(ADMIN, 404),
+    ("POST", "/admin/tokens/{token_id}/revoke"): Rule(ADMIN, 404),
+    ("GET", "/admin/audit"): Rule(ADMIN, 200),
 }
 
 
@@ -230,6 +238,7 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
             "snapshot_id": "999999",
             "job_id": "999999",
             "batch_id": "999999",
+            "username": "nobody",
         },
     }
 
