@@ -74,6 +74,7 @@ def resolve_session(*, session: Session, session_id: str, cached: bool = False) 
     key = _hash(session_id)
     if cached and (hit := CREDENTIALS.get(key)) is not None:
         return hit
+    generation = CREDENTIALS.generation
     row = session.connection().execute(_SESSION_USER, {"id_hash": key}).mappings().first()
     now = utcnow()
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
@@ -90,7 +91,7 @@ def resolve_session(*, session: Session, session_id: str, cached: bool = False) 
     user = User(**{name: row[name] for name in _USER_COLUMNS})
     make_transient_to_detached(user)
     if cached:
-        CREDENTIALS.put(key, user, row["expires_at"])
+        CREDENTIALS.put(key, user, row["expires_at"], generation=generation)
     return user
 
 

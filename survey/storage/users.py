@@ -285,6 +285,7 @@ def resolve_token(*, session: Session, token: str, cached: bool = False) -> User
     key = _token_hash(token)
     if cached and (hit := CREDENTIALS.get(key)) is not None:
         return hit
+    generation = CREDENTIALS.generation
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()  # as the ORM query's autoflush did
     row = session.connection().execute(_TOKEN_USER, {"token_hash": key}).mappings().first()
@@ -297,7 +298,7 @@ def resolve_token(*, session: Session, token: str, cached: bool = False) -> User
     user = User(**{name: row[name] for name in _USER_COLUMNS})
     make_transient_to_detached(user)
     if cached:
-        CREDENTIALS.put(key, user, row["expires_at"])
+        CREDENTIALS.put(key, user, row["expires_at"], generation=generation)
     return user
 
 
