@@ -24,6 +24,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlmodel import Session
 
 from api.deps import SessionDep
+from api.web.https import secure_scheme
 from survey.storage.models import User
 from survey.storage.sessions import create_session, resolve_session, revoke_session
 from survey.storage.users import resolve_token
@@ -57,7 +58,7 @@ def set_session_cookie(
         max_age=int(REMEMBER_LIFETIME.total_seconds()) if remember else None,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_scheme(request.url.scheme, request.app),
         path="/",
     )
 
