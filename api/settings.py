@@ -97,6 +97,12 @@ def complete(settings: Settings) -> Settings:
     return settings.model_copy(update={"secret_key": load_or_create_secret(settings.secret_file)})
 
 
+def secret_configured() -> bool:
+    """Whether the secret key is configured (environment or ``.env``) rather than read from, or
+    generated into, the secret file: what several processes or hosts need."""
+    return bool(Settings().secret_key)
+
+
 @lru_cache
 def get_settings() -> Settings:
     return complete(Settings())
