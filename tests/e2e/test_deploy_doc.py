@@ -22,6 +22,7 @@ import random
 import re
 import secrets
 import shlex
+import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.district.helpers import district_rows, write_xlsx
 from tests.support.cli import run_meihao
 from tests.support.factories import complete_answers, new_client_id
@@ -156,6 +158,9 @@ def _answers(level: int, rng: random.Random) -> dict[str, object]:
 
 
 def test_deploy_md_step_by_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for tool in ("sqlite3", "curl"):  # what the page's commands call besides meihao
+        if shutil.which(tool) is None:
+            skip_or_fail(f"{tool} is not installed (apt-get install {tool})")
     blocks = doc_blocks()
     machine = Deployment(tmp_path)
     monkeypatch.chdir(tmp_path)  # where the page's .env is read from
