@@ -151,7 +151,13 @@ def _set_active(
     request: Request, session: Session, admin: User, username: str, active: bool
 ) -> Response:
     try:
-        set_active(session=session, username=username, active=active, actor=admin)
+        set_active(
+            session=session,
+            username=username,
+            active=active,
+            actor=admin.username,
+            actor_id=admin.id,
+        )
     except SurveyError as error:
         return _refused(request, session, error)
     return _staff_page(request, session)

@@ -303,19 +303,22 @@ def resolve_token(*, session: Session, token: str, cached: bool = False) -> User
 
 
 def revoke_token(
-    *, session: Session, token_id: int, actor: User, any_owner: bool = False
+    *, session: Session, token_id: int, actor: User | str, any_owner: bool = False
 ) -> ApiToken:
-    """Revoke one token of ``actor`` (or of anyone when ``any_owner``, i.e. for an admin).
+    """Revoke one token of ``actor`` (or of anyone when ``any_owner``, i.e. for an admin or the
+    command line, whose ``actor`` is a name).
 
     Someone else's token is reported as not found, so ids do not reveal other users' tokens.
     """
     row = session.get(ApiToken, token_id)
-    if row is None or (not any_owner and row.user_id != actor.id):
+    owner_id = actor.id if isinstance(actor, User) else None
+    if row is None or (not any_owner and row.user_id != owner_id):
         raise NotFoundError(f"no API token with id {token_id}")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
-        session.add(AuditEvent(actor=actor.username, action="revoke_token", target=str(row.id)))
+        name = actor.username if isinstance(actor, User) else actor
+        session.add(AuditEvent(actor=name, action="revoke_token", target=str(row.id)))
         session.commit()
         CREDENTIALS.forget(row.token_hash)
         session.refresh(row)
@@ -336,14 +339,17 @@ def list_users(*, session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.username))).all())
 
 
-def set_active(*, session: Session, username: str, active: bool, actor: User) -> User:
+def set_active(
+    *, session: Session, username: str, active: bool, actor: str, actor_id: int | None = None
+) -> User:
     """Disable or enable an account; commits and audits.
 
     Disabling ends every session and revokes every token of the account at once (in this
     process; elsewhere within the credential cache's TTL): enabling it again brings back
     neither, so a token forgotten on a shared laptop does not return with the account. An admin
     cannot disable their own account, nor the last active admin, so a district is never locked
-    out of its administration.
+    out of its administration. ``actor_id``: the account of the admin doing it (None for the
+    command line).
     """
     user = get_user(session=session, username=username)
     if user is None:
@@ -353,7 +359,7 @@ def set_active(*, session: Session, username: str, active: bool, actor: User) ->
     assert user.id is not None
     detail: dict[str, Any] = {}
     if not active:
-        if user.id == actor.id:
+        if actor_id is not None and user.id == actor_id:
             raise ConflictError("you cannot disable your own account")
         if user.role == "admin" and _active_admins(session=session) <= 1:
             raise ConflictError(f"{username!r} is the last active admin")
@@ -363,7 +369,7 @@ def set_active(*, session: Session, username: str, active: bool, actor: User) ->
     session.add(user)
     session.add(
         AuditEvent(
-            actor=actor.username,
+            actor=actor,
             action="enable_user" if active else "disable_user",
             target=username,
             detail=detail,

@@ -125,10 +125,10 @@ def test_ending_a_credential_in_this_process_is_seen_at_once(
         cookie = create_session(session=session, user=alice, lifetime=timedelta(hours=1))
         assert resolve_token(session=session, token=token, cached=True) is not None
         assert resolve_session(session=session, session_id=cookie, cached=True) is not None
-        set_active(session=session, username="alice", active=False, actor=boss)
+        set_active(session=session, username="alice", active=False, actor=boss.username)
         assert resolve_token(session=session, token=token, cached=True) is None
         assert resolve_session(session=session, session_id=cookie, cached=True) is None
-        set_active(session=session, username="alice", active=True, actor=boss)
+        set_active(session=session, username="alice", active=True, actor=boss.username)
         assert resolve_token(session=session, token=token, cached=True) is None  # stays revoked
         assert (
             session.exec(select(StaffSession).where(col(StaffSession.revoked_at).is_(None))).all()
