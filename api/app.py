@@ -9,7 +9,14 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.admin import access_routes, batch_routes, job_routes, register_routes, wave_routes
+from api.admin import (
+    access_routes,
+    batch_routes,
+    job_routes,
+    register_routes,
+    staff_routes,
+    wave_routes,
+)
 from api.admin.schedule_middleware import WaveSchedule
 from api.errors import SafeJSONResponse, install_error_handlers
 from api.exports import routes as export_routes
@@ -35,6 +42,7 @@ from api.web.origin_guard import OriginGuard
 from api.web.public_assets import mount_api_docs
 from api.web.security_headers import SecurityHeaders
 from api.web.text_guard import TextGuard
+from survey.storage.credential_cache import CREDENTIALS
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
 
@@ -49,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         upgrade(engine)
         app.state.engine = engine
+        CREDENTIALS.configure(ttl=settings.auth_cache_seconds)
         yield
         engine.dispose()
 
@@ -81,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         batch_routes,
         export_routes,
         access_routes,
+        staff_routes,
         weight_model_routes,
         theme_model_routes,
         research_routes,
@@ -103,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         access_routes,
         batch_routes,
         register_routes,
+        staff_routes,
         weight_model_routes,
         theme_model_routes,
         research_routes,

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # default on SQLite), or left to `meihao worker` processes (the default on PostgreSQL).
     jobs_in_process: bool | None = None
     job_lease_seconds: float = 60.0
+    # Seconds a signed-in credential (token or session) is remembered per process
+    # (survey/storage/credential_cache.py): revocation made by *another* process is seen here
+    # within this long; in the process that revokes, at once. 0 turns the cache off.
+    auth_cache_seconds: float = 5.0
 
     @property
     def runs_jobs_in_process(self) -> bool:
@@ -95,6 +99,12 @@ def complete(settings: Settings) -> Settings:
     if settings.secret_key:
         return settings
     return settings.model_copy(update={"secret_key": load_or_create_secret(settings.secret_file)})
+
+
+def secret_configured() -> bool:
+    """Whether the secret key is configured (environment or ``.env``) rather than read from, or
+    generated into, the secret file: what several processes or hosts need."""
+    return bool(Settings().secret_key)
 
 
 @lru_cache

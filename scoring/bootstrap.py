@@ -15,6 +15,7 @@ weight model); rank intervals rank the non-suppressed communities in every repli
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,10 @@ from scoring.rescale import overall_satisfaction_index
 #: depends on); the probabilities are within 0.004 of Poisson(1) and the third central moment is
 #: 0.98 (Poisson: 1). One random byte per draw is ~10× cheaper than ``Generator.poisson``, and
 #: drawing n × B multipliers is the bootstrap's main cost.
+#: Default bound on the elements of the replicate-multiplier block held in memory (32 MiB of
+#: float32): replicates are drawn in chunks so that one chunk of the largest community fits.
+MAX_ELEMS = 2**23
+
 _COUNTS = (94, 95, 46, 16, 4, 1)
 _TABLE = np.repeat(np.arange(len(_COUNTS), dtype=np.float32), _COUNTS)
 _PAIRS = (
@@ -127,8 +132,9 @@ def bootstrap(
     level: float = 0.90,
     rank_mask: np.ndarray | None = None,
     replicate_weights: np.ndarray | None = None,
-    max_elems: int = 2**23,
+    max_elems: int | None = None,
     blas_threads: int | None = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BootstrapResult:
     """Bootstrap SEs and percentile intervals of index, dimensions, OSI and rank.
 
@@ -143,8 +149,13 @@ def bootstrap(
     level : interval level (0.90 → 5th–95th percentiles, also for ranks).
     rank_mask : bool (m,), communities that are ranked (the non-suppressed ones).
     replicate_weights : optional (n, B) multipliers to use instead of random draws (tests).
-    max_elems : bound on the replicate-multiplier block held in memory.
+    max_elems : bound on the replicate-multiplier block held in memory (default
+        :data:`MAX_ELEMS`).
     blas_threads : BLAS threads during the batched products (``None``: leave as configured).
+    progress : called as ``progress(done, B)`` after each block of communities, ``done``
+        counting replicates finished (fractions of a block of replicates in proportion to the
+        respondents done), non-decreasing, and last ``(B, B)``. For a job's progress display;
+        it does not change the result.
 
     Examples
     --------
@@ -158,6 +169,7 @@ def bootstrap(
     True
     """
     rng = np.random.default_rng(random_state)
+    max_elems = MAX_ELEMS if max_elems is None else max_elems
     _n, p = S.shape
     q = 0 if outcomes is None else outcomes.shape[1]
     D = len(fw.dimension_codes)
@@ -173,9 +185,11 @@ def bootstrap(
     osi_reps = np.full((m, B), np.nan, dtype=np.float32)
     dim_reps = np.full((m, D, B), np.nan, dtype=np.float32)
     r_buf = np.empty(max_elems + largest * bc, dtype=np.float32)
+    respondents = max(int(counts.sum()), 1)
     with blas_threads_limit(blas_threads):
         for b0 in range(0, B, bc):
             b1 = min(B, b0 + bc)
+            done_rows = 0
             for comms in blocks:
                 k = comms.size
                 width = int(counts[comms].max())
@@ -215,7 +229,12 @@ def bootstrap(
                     if q:
                         om = (T[:, 2 * p : 2 * p + q] / T[:, 2 * p + q :]).transpose(2, 0, 1)
                         osi_reps[comms, b0:b1] = overall_satisfaction_index(om, outcome_weights).T
+                if progress is not None:
+                    done_rows += int(cnt.sum())
+                    progress(b0 + (b1 - b0) * done_rows // respondents, B)
 
+    if progress is not None:
+        progress(B, B)
     alpha = (1.0 - level) / 2.0
     qs = [alpha, 1.0 - alpha]
     ranked = np.ones(m, dtype=bool) if rank_mask is None else np.asarray(rank_mask, dtype=bool)

@@ -9,6 +9,7 @@ priorities). Each stage is a function in :mod:`scoring.stages` returning one fro
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,7 @@ def score_wave(
     node_se: str = "auto",
     diagnostics: bool = True,
     fingerprint: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> WaveResult:
     """Score one wave: indices, intervals, ranks, grades and diagnostics per community.
 
@@ -72,6 +74,8 @@ def score_wave(
     diagnostics : compute reliability per dimension and priorities (IPA, stated importance).
     fingerprint : store the sha256 of the input arrays in the provenance (hashed in a
         background thread; ``False`` only for throwaway runs such as benchmarks).
+    progress : told ``(replicates done, B)`` as the bootstrap runs (a job's progress display;
+        the result does not depend on it).
 
     Examples
     --------
@@ -106,6 +110,7 @@ def score_wave(
         node_se=node_se,
         bootstrap=bootstrap,
         random_state=random_state,
+        progress=progress,
     )
     published = publish(model, agg, tree, unc)
     diag = (

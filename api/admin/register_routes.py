@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep, SettingsDep
 from api.residents.views import SECURITY_HEADERS, item_views, page
-from api.services.jobs import schedule
+from api.services.jobs import latest_jobs, schedule
 from api.services.notice import notice_text
 from api.services.waves import close_wave
 from api.web.auth import AdminUser
@@ -189,6 +189,7 @@ def questionnaire_publish(
 
 def _waves_page(request: Request, session: Any, error: str | None, status: int) -> Response:
     counts = response_counts(session=session)
+    jobs = latest_jobs(session=session)
     rows = []
     for w in list_waves(session=session):
         q = session.get(QuestionnaireRecord, w.questionnaire_id)
@@ -199,6 +200,7 @@ def _waves_page(request: Request, session: Any, error: str | None, status: int) 
                 "questionnaire": f"{q.slug}@{q.version}" if q else "?",
                 "window": window_text(w),
                 "responses": counts.get(w.id or 0, 0),
+                "job": jobs.get(w.id or 0),
             }
         )
     published = [r for r in list_versions(session=session) if r.published]

@@ -4,10 +4,9 @@ residents would see a placeholder (``serve`` refuses to start then, see :func:`p
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from api.settings import Settings, get_settings
+from api.settings import Settings, get_settings, secret_configured
 from survey.storage.db import is_sqlite
 
 
@@ -41,8 +40,8 @@ def refuse_placeholders(settings: Settings) -> bool:
 
 
 def _secret_source(settings: Settings) -> str:
-    if os.environ.get("MEIHAO_SECRET_KEY"):
-        return "MEIHAO_SECRET_KEY"
+    if secret_configured():
+        return "MEIHAO_SECRET_KEY (environment or .env)"
     return f"file {settings.secret_file} (every process must read the same file)"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from api.settings import Settings, get_settings
+from api.settings import Settings, get_settings, secret_configured
 from survey.storage.db import make_engine, session_scope
 from survey.storage.migrate import upgrade
 from survey.storage.models import ScoreSnapshot, Wave
@@ -155,7 +154,7 @@ def _serve(
     # uvicorn's own access log (client address + full request line) stays off: the app writes
     # one that keeps residents anonymous (api/web/access_log.py).
     if workers > 1:
-        if not os.environ.get("MEIHAO_SECRET_KEY"):
+        if not secret_configured():
             print(
                 "meihao serve --workers N needs MEIHAO_SECRET_KEY: every process (and every "
                 "host) must sign sessions and links with the same key",

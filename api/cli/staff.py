@@ -25,6 +25,10 @@ from survey.storage.users import (
     create_user,
     get_user,
     issue_token,
+    list_tokens,
+    list_users,
+    revoke_token,
+    set_active,
     set_password,
 )
 
@@ -47,6 +51,14 @@ def add_parsers(sub: Any) -> None:
     password.add_argument("--password", help="omit to be prompted")
     create.set_defaults(handler=create_user_command)
     password.set_defaults(handler=set_password_command)
+    user_sub.add_parser("list", help="every account").set_defaults(handler=list_users_command)
+    for verb, about in (
+        ("disable", "disable an account: ends its sessions, revokes its tokens"),
+        ("enable", "enable a disabled account (its old sessions and tokens stay dead)"),
+    ):
+        action = user_sub.add_parser(verb, help=about)
+        action.add_argument("--username", required=True)
+        action.set_defaults(handler=set_active_command, active=verb == "enable")
 
     token = sub.add_parser("token", help="API tokens for notebooks and scripts")
     token_sub = token.add_subparsers(dest="token_command", required=True)
@@ -55,6 +67,12 @@ def add_parsers(sub: Any) -> None:
     token_create.add_argument("--name", default="cli")
     token_create.add_argument("--days", type=int, default=90)
     token_create.set_defaults(handler=create_token_command)
+    token_sub.add_parser("list", help="live tokens (never the tokens themselves)").set_defaults(
+        handler=list_tokens_command
+    )
+    token_revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
+    token_revoke.add_argument("token_id", type=int)
+    token_revoke.set_defaults(handler=revoke_token_command)
 
 
 def _password(given: str | None) -> str:
@@ -120,7 +138,34 @@ def _token_create(session: Session, args: argparse.Namespace) -> None:
     print(token)
 
 
+def _user_list(session: Session, args: argparse.Namespace) -> None:
+    for user in list_users(session=session):
+        scope = f"{user.scope_level} {user.scope_code}".strip()
+        state = "active" if user.active else "disabled"
+        print(f"{user.username:<20} {user.role:<11} {scope:<22} {state}")
+
+
+def _user_set_active(session: Session, args: argparse.Namespace) -> None:
+    user = set_active(session=session, username=args.username, active=args.active, actor="cli")
+    print(f"{user.username!r} is {'enabled' if user.active else 'disabled'}")
+
+
+def _token_list(session: Session, args: argparse.Namespace) -> None:
+    for token, owner in list_tokens(session=session):
+        expires = f"{token.expires_at:%Y-%m-%d}" if token.expires_at else "never"
+        print(f"{token.id:<6} {owner:<20} {token.name:<20} expires {expires}")
+
+
+def _token_revoke(session: Session, args: argparse.Namespace) -> None:
+    row = revoke_token(session=session, token_id=args.token_id, actor="cli", any_owner=True)
+    print(f"token {row.id} revoked")
+
+
 create_user_command = _with_session(_user_create)
+list_users_command = _with_session(_user_list)
+set_active_command = _with_session(_user_set_active)
+list_tokens_command = _with_session(_token_list)
+revoke_token_command = _with_session(_token_revoke)
 set_password_command = _with_session(_user_password)
 create_token_command = _with_session(_token_create)
 

@@ -120,6 +120,7 @@ def close_command(args: argparse.Namespace) -> int:
     """Close the wave, then compute its final snapshot here (the job a worker would run)."""
     from sqlmodel import Session
 
+    from api.cli.job_progress import ProgressLine
     from api.services.jobs import get_job, run_pending
     from api.services.waves import close_wave
     from survey.storage.models import ScoreSnapshot
@@ -136,7 +137,8 @@ def close_command(args: argparse.Namespace) -> int:
                 )
                 job_id, code = job.id, wave.code
             assert job_id is not None
-            run_pending(engine, lease_s=settings.job_lease_seconds, job_id=job_id)
+            say = ProgressLine(f"wave {code}, job {job_id}")
+            run_pending(engine, lease_s=settings.job_lease_seconds, job_id=job_id, progress=say)
             with Session(engine) as session:
                 done = get_job(session=session, job_id=job_id)
                 snapshot = session.get(ScoreSnapshot, done.snapshot_id or 0)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sys
 import time
 from typing import Any
 
+from api.cli.job_progress import ProgressLine
 from api.services.jobs import claim, run_job
 from api.services.schedule import INTERVAL_S, periodic_of, settle_due_waves
 from api.settings import get_settings
@@ -60,10 +62,7 @@ def run(args: argparse.Namespace) -> int:
             started = time.monotonic()
             job_id = taken.job_id
             print(f"job {job_id}: started", flush=True)
-
-            def say(stage: str, job_id: int = job_id) -> None:
-                print(f"job {job_id}: {stage}", flush=True)
-
+            say = ProgressLine(f"job {job_id}", sys.stdout)
             status = run_job(engine, taken, lease_s=lease_s, progress=say)
             print(f"job {job_id}: {status} in {time.monotonic() - started:.1f} s", flush=True)
     except KeyboardInterrupt:

@@ -145,7 +145,7 @@ def _from_invitation(session: Session, code: str) -> Credential:
 def _from_staff(
     session: Session, token: str, wave_code: str | None, community_code: str | None
 ) -> Credential:
-    user = resolve_token(session=session, token=token)
+    user = resolve_token(session=session, token=token, cached=True)
     if user is None:
         raise _unauthorized("invalid or expired token")
     if user.role not in ENTRY_ROLES:

@@ -21,6 +21,7 @@ from api.residents.views import item_views, local, message, page
 from api.services.notice import notice_text
 from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_token
+from api.web.https import secure_scheme
 from api.web.i18n import other_lang, request_lang
 from survey.errors import ConflictError, FieldProblem, NotFoundError
 from survey.questionnaire import paging
@@ -175,7 +176,7 @@ def _remember_client(response: Response, request: Request, entry: Entry, cid: st
         max_age=CID_COOKIE_MAX_AGE_S,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_scheme(request.url.scheme, request.app),
         path=entry.path,
     )
 

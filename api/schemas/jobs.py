@@ -32,6 +32,8 @@ class JobInfo(BaseModel):
     attempts: int
     max_attempts: int
     bootstrap: int
+    progress_done: int = Field(description="bootstrap replicates finished so far")
+    progress_total: int = Field(description="replicates in all (the job's B once it runs)")
     snapshot_id: int | None = Field(description="the stored snapshot, once done")
     snapshot: SnapshotInfo | None = None
     error: str
@@ -65,6 +67,8 @@ def job_info(
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
         "bootstrap": job.bootstrap,
+        "progress_done": job.progress_done,
+        "progress_total": job.progress_total,
         "snapshot_id": job.snapshot_id,
         "snapshot": snapshot_info(snapshot, wave_code) if snapshot is not None else None,
         "error": job.error,

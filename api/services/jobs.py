@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -50,6 +51,13 @@ from survey.storage.models import AuditEvent, ScoreJob, Wave, utcnow
 
 DEFAULT_LEASE_S = 60.0
 ERROR_CHARS = 2000
+# The job row's replicate count is written at most this often (and once at the end): a city
+# wave's bootstrap reports after every block of communities, far more often than anyone looks.
+PROGRESS_EVERY_S = 0.5
+
+#: ``progress(stage, done, total)``: what a worker or the CLI is told as a job runs (the stage,
+#: and the bootstrap replicates done out of the job's B).
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,13 @@ def get_job(*, session: Session, job_id: int) -> ScoreJob:
     if job is None:
         raise NotFoundError(f"no job with id {job_id}")
     return job
+
+
+def latest_jobs(*, session: Session) -> dict[int, ScoreJob]:
+    """Each wave's most recent job (the admin waves page shows how it is going)."""
+    newest = select(func.max(ScoreJob.id)).group_by(col(ScoreJob.wave_id))
+    jobs = session.exec(select(ScoreJob).where(col(ScoreJob.id).in_(newest))).all()
+    return {job.wave_id: job for job in jobs}
 
 
 def _claimable(now: datetime) -> Any:
@@ -187,15 +202,36 @@ class _Heartbeat:
                 return
 
 
+class _Replicates:
+    """Writes the bootstrap's progress on the job row (throttled) and tells ``say``."""
+
+    def __init__(self, engine: Engine, claim_: Claim, say: Progress) -> None:
+        self._engine, self._claim, self._say = engine, claim_, say
+        self._written_at = -float("inf")
+        self._written = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == self._written or (done < total and now - self._written_at < PROGRESS_EVERY_S):
+            return
+        self._written_at, self._written = now, done
+        _report(self._engine, self._claim, progress_done=done, progress_total=total)
+        self._say("bootstrap", done, total)
+
+
 def run_job(
     engine: Engine,
     claim_: Claim,
     *,
     lease_s: float = DEFAULT_LEASE_S,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> str:
-    """Compute and store the snapshot of a claimed job; returns its final status."""
-    say = progress or (lambda _stage: None)
+    """Compute and store the snapshot of a claimed job; returns its final status.
+
+    While the bootstrap runs, the job row's ``progress_done`` counts the replicates finished
+    out of ``progress_total`` (= the job's B), so ``GET /api/v1/jobs/{id}``, the admin waves
+    page and ``progress`` all see it move."""
+    say = progress or (lambda _stage, _done, _total: None)
     try:
         with _Heartbeat(engine, claim_, lease_s):
             with Session(engine) as session:
@@ -211,12 +247,20 @@ def run_job(
                 model = load_weight_model(
                     session=session, name=job.model_name or wave.default_model
                 )
-                _report(engine, claim_, stage="scoring", progress_total=job.bootstrap)
-                say("scoring")
-                results = score_results(
-                    session=session, wave=wave, model=model, bootstrap=job.bootstrap
+                _report(
+                    engine, claim_, stage="scoring", progress_done=0, progress_total=job.bootstrap
                 )
-            say("storing")
+                say("scoring", 0, job.bootstrap)
+                results = score_results(
+                    session=session,
+                    wave=wave,
+                    model=model,
+                    bootstrap=job.bootstrap,
+                    progress=_Replicates(engine, claim_, say),
+                )
+                total = job.bootstrap
+            _report(engine, claim_, stage="storing", progress_done=total)
+            say("storing", total, total)
             return _finish(engine, claim_, wave_code=wave.code, model=model, results=results)
     except (SurveyError, ValueError) as error:  # ScoringError is a ValueError: not retryable
         _fail(engine, claim_, error, retry=False)
@@ -291,12 +335,16 @@ def _fail(engine: Engine, claim_: Claim, error: Exception, *, retry: bool) -> st
 
 
 def run_pending(
-    engine: Engine, *, lease_s: float = DEFAULT_LEASE_S, job_id: int | None = None
+    engine: Engine,
+    *,
+    lease_s: float = DEFAULT_LEASE_S,
+    job_id: int | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Run claimable jobs until none is left (or just ``job_id``); returns how many ran."""
     ran = 0
     while (claim_ := claim(engine, lease_s=lease_s, job_id=job_id)) is not None:
-        run_job(engine, claim_, lease_s=lease_s)
+        run_job(engine, claim_, lease_s=lease_s, progress=progress)
         ran += 1
     return ran
 

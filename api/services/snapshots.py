@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -100,9 +101,11 @@ def score_results(
     model: WeightModel,
     bootstrap: int,
     random_state: int = RANDOM_STATE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """The ``results`` a snapshot stores: a pure function of the wave's responses, the model,
-    ``bootstrap`` and ``random_state`` (recomputing reproduces them bit for bit)."""
+    ``bootstrap`` and ``random_state`` (recomputing reproduces them bit for bit).
+    ``progress(done, B)`` follows the bootstrap replicates (a job's progress)."""
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     matrix = load_wave_matrix(session=session, wave_code=wave.code)
     framework = Framework.from_dict(questionnaire.framework_dict())
@@ -117,6 +120,7 @@ def score_results(
         random_state=random_state,
         exclusion_policy=policy,
         quality_flags=flags,
+        progress=progress,
     )
     results = result.to_dict()
     results["exclusions"] = summary(flags, policy)

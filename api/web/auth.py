@@ -24,6 +24,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlmodel import Session
 
 from api.deps import SessionDep
+from api.web.https import secure_scheme
 from survey.storage.models import User
 from survey.storage.sessions import create_session, resolve_session, revoke_session
 from survey.storage.users import resolve_token
@@ -57,7 +58,7 @@ def set_session_cookie(
         max_age=int(REMEMBER_LIFETIME.total_seconds()) if remember else None,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_scheme(request.url.scheme, request.app),
         path="/",
     )
 
@@ -74,7 +75,7 @@ def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
     value = request.cookies.get(SESSION_COOKIE)
     if not value:
         return None
-    return resolve_session(session=session, session_id=value)
+    return resolve_session(session=session, session_id=value, cached=True)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -93,7 +94,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     """
     token = bearer_token(request)
     if token is not None:
-        user = resolve_token(session=session, token=token)
+        user = resolve_token(session=session, token=token, cached=True)
         request.state.auth_method = "token" if user is not None else "bad_token"
     else:
         user = _user_from_cookie(request, session)

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import SettingsDep
 from api.settings import Settings
+from api.web.https import secure_scheme
 
 CSRF_COOKIE = "meihao_csrf"
 CSRF_FIELD = "csrf_token"
@@ -92,7 +93,7 @@ class CsrfCookie:
         async def send_with_cookie(message: Message) -> None:
             nonce = scope.get("state", {}).get("csrf_new_nonce")
             if message["type"] == "http.response.start" and nonce:
-                secure = scope.get("scheme") == "https"
+                secure = secure_scheme(str(scope.get("scheme")), scope.get("app"))
                 headers = list(message.get("headers", []))
                 headers.append((b"set-cookie", _cookie_header(nonce, secure).encode("latin-1")))
                 message = {**message, "headers": headers}

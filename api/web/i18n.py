@@ -14,6 +14,8 @@ from collections.abc import Callable
 from fastapi import Request
 from starlette.responses import Response
 
+from api.web.https import secure_scheme
+
 LANGS = ("zh", "en")
 LANG_COOKIE = "meihao_lang"
 LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600
@@ -158,7 +160,7 @@ def remember_lang(response: Response, request: Request) -> None:
             max_age=LANG_COOKIE_MAX_AGE_S,
             samesite="lax",
             httponly=True,
-            secure=request.url.scheme == "https",
+            secure=secure_scheme(request.url.scheme, request.app),
             path="/",
         )
 

@@ -7,6 +7,7 @@ nodes of the tree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,16 +59,28 @@ def uncertainty(
     node_se: str = "auto",
     bootstrap: int = 1000,
     random_state: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Uncertainty:
     """Node uncertainty at confidence ``level``.
 
     ``node_se``: ``"auto"`` (bootstrap when ``bootstrap`` > 0, else linearisation),
     ``"bootstrap"`` (needs ``bootstrap`` > 0), ``"linearised"`` or ``"none"``. Rank intervals
-    come from the bootstrap only, over the published communities.
+    come from the bootstrap only, over the published communities. ``progress(done, B)`` is
+    told the bootstrap replicates done (:func:`scoring.bootstrap.bootstrap`).
     """
     if bootstrap > 0 and node_se in ("auto", "bootstrap"):
         return _bootstrapped(
-            data, framework, rescaled, weights, agg, resolved, index, level, bootstrap, random_state
+            data,
+            framework,
+            rescaled,
+            weights,
+            agg,
+            resolved,
+            index,
+            level,
+            bootstrap,
+            random_state,
+            progress,
         )
     if node_se in ("auto", "linearised"):
         return _linearised(data, framework, rescaled, weights, agg, resolved, index, level)
@@ -105,6 +118,7 @@ def _bootstrapped(
     level: float,
     B: int,
     random_state: int,
+    progress: Callable[[int, int], None] | None,
 ) -> Uncertainty:
     bs = run_bootstrap(
         rescaled.scores,
@@ -119,6 +133,7 @@ def _bootstrapped(
         random_state=random_state,
         level=level,
         rank_mask=~index.publication.suppressed,
+        progress=progress,
     )
     return Uncertainty(
         method="bootstrap",

@@ -17,6 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col
 
+from survey.storage.credential_cache import CREDENTIALS
 from survey.storage.models import StaffSession, User, utcnow
 
 SESSION_PREFIX = "ms_"
@@ -61,16 +62,20 @@ def create_session(*, session: Session, user: User, lifetime: timedelta) -> str:
     return session_id
 
 
-def resolve_session(*, session: Session, session_id: str) -> User | None:
-    """The active user of a live session (detached instance), or None."""
+def resolve_session(*, session: Session, session_id: str, cached: bool = False) -> User | None:
+    """The active user of a live session (detached instance), or None.
+
+    ``cached``: answer from (and fill) the process's credential cache (requests; see
+    survey/storage/credential_cache.py). A cached hit does not move ``last_seen_at``, which is
+    written at most every :data:`TOUCH_EVERY` anyway.
+    """
     if not session_id.startswith(SESSION_PREFIX) or len(session_id) > 128:
         return None
-    row = (
-        session.connection()
-        .execute(_SESSION_USER, {"id_hash": _hash(session_id)})
-        .mappings()
-        .first()
-    )
+    key = _hash(session_id)
+    if cached and (hit := CREDENTIALS.get(key)) is not None:
+        return hit
+    generation = CREDENTIALS.generation
+    row = session.connection().execute(_SESSION_USER, {"id_hash": key}).mappings().first()
     now = utcnow()
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         return None
@@ -85,6 +90,8 @@ def resolve_session(*, session: Session, session_id: str) -> User | None:
         session.commit()
     user = User(**{name: row[name] for name in _USER_COLUMNS})
     make_transient_to_detached(user)
+    if cached:
+        CREDENTIALS.put(key, user, row["expires_at"], generation=generation)
     return user
 
 
@@ -97,11 +104,13 @@ def revoke_session(*, session: Session, session_id: str) -> bool:
         .values(revoked_at=utcnow())
     )
     session.commit()
+    CREDENTIALS.forget(_hash(session_id))
     return bool(result.rowcount)
 
 
 def revoke_user_sessions(*, session: Session, user_id: int) -> int:
-    """End every session of a user (password changed); the caller commits."""
+    """End every session of a user (password changed); the caller commits, then calls
+    ``CREDENTIALS.forget_user(user_id)`` so this process stops accepting them at once."""
     result: Any = session.execute(
         update(StaffSession)
         .where(col(StaffSession.user_id) == user_id)

@@ -17,12 +17,13 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from survey.errors import ConflictError, NotFoundError, SurveyError
+from survey.storage.credential_cache import CREDENTIALS
 from survey.storage.models import ApiToken, AuditEvent, Community, Street, User, utcnow
 from survey.storage.sessions import revoke_user_sessions
 
@@ -91,6 +92,7 @@ def create_user(
     role: str,
     scope_level: str = "district",
     scope_code: str = "",
+    actor: str = "system",
 ) -> User:
     """Create a staff account after checking role, scope and password; commits."""
     username = username.strip()
@@ -110,7 +112,7 @@ def create_user(
     session.add(user)
     session.add(
         AuditEvent(
-            actor="system",
+            actor=actor,
             action="create_user",
             target=username,
             detail={"role": role, "scope_level": scope_level, "scope_code": scope_code},
@@ -137,6 +139,7 @@ def set_password(*, session: Session, username: str, password: str, actor: str) 
         )
     )
     session.commit()
+    CREDENTIALS.forget_user(user.id)
     session.refresh(user)
     return user
 
@@ -220,9 +223,16 @@ def _token_hash(token: str) -> str:
 
 
 def issue_token(
-    *, session: Session, user: User, name: str = "", lifetime: timedelta = DEFAULT_TOKEN_LIFETIME
+    *,
+    session: Session,
+    user: User,
+    name: str = "",
+    lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+    actor: str | None = None,
 ) -> tuple[str, ApiToken]:
-    """A new bearer token for ``user``: the plain token (show it once) and its stored row."""
+    """A new bearer token for ``user``: the plain token (show it once) and its stored row.
+
+    ``actor`` is who asked (an admin issuing a token for someone else); default the owner."""
     if len(name) > 64:
         raise UserInputError("token name must have at most 64 characters")
     assert user.id is not None
@@ -234,7 +244,7 @@ def issue_token(
     session.flush()
     session.add(
         AuditEvent(
-            actor=user.username,
+            actor=actor or user.username,
             action="issue_token",
             target=str(row.id),
             detail={
@@ -249,8 +259,9 @@ def issue_token(
 
 
 # Every API request resolves its token: one prepared Core statement (token and user joined)
-# costs about a quarter of the two ORM queries it replaces (PERFORMANCE.md P7). Nothing is
-# cached: a revoked or expired token, or a deactivated user, is refused at once.
+# costs about a quarter of the two ORM queries it replaces (PERFORMANCE.md P7). Requests ask
+# with ``cached=True``: a positive answer is then kept a few seconds in this process
+# (survey/storage/credential_cache.py, which also says how revocation reaches it).
 _TOKENS: Any = ApiToken.__table__  # type: ignore[attr-defined]
 _USERS: Any = User.__table__  # type: ignore[attr-defined]
 _TOKEN_USER = (
@@ -261,22 +272,23 @@ _TOKEN_USER = (
 _USER_COLUMNS = tuple(c.name for c in _USERS.c)
 
 
-def resolve_token(*, session: Session, token: str) -> User | None:
+def resolve_token(*, session: Session, token: str, cached: bool = False) -> User | None:
     """The active user a valid (known, unexpired, unrevoked) token belongs to, or None.
 
     The user is a detached instance (read, not tracked by ``session``): to change the account,
-    load it with :func:`get_user`.
+    load it with :func:`get_user`. ``cached``: answer from (and fill) the process's
+    :data:`~survey.storage.credential_cache.CREDENTIALS` (requests; the TTL bounds how long a
+    revocation made by another process takes to be seen here).
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
+    key = _token_hash(token)
+    if cached and (hit := CREDENTIALS.get(key)) is not None:
+        return hit
+    generation = CREDENTIALS.generation
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()  # as the ORM query's autoflush did
-    row = (
-        session.connection()
-        .execute(_TOKEN_USER, {"token_hash": _token_hash(token)})
-        .mappings()
-        .first()
-    )
+    row = session.connection().execute(_TOKEN_USER, {"token_hash": key}).mappings().first()
     if row is None or row["revoked_at"] is not None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= utcnow():
@@ -285,23 +297,119 @@ def resolve_token(*, session: Session, token: str) -> User | None:
         return None
     user = User(**{name: row[name] for name in _USER_COLUMNS})
     make_transient_to_detached(user)
+    if cached:
+        CREDENTIALS.put(key, user, row["expires_at"], generation=generation)
     return user
 
 
 def revoke_token(
-    *, session: Session, token_id: int, actor: User, any_owner: bool = False
+    *, session: Session, token_id: int, actor: User | str, any_owner: bool = False
 ) -> ApiToken:
-    """Revoke one token of ``actor`` (or of anyone when ``any_owner``, i.e. for an admin).
+    """Revoke one token of ``actor`` (or of anyone when ``any_owner``, i.e. for an admin or the
+    command line, whose ``actor`` is a name).
 
     Someone else's token is reported as not found, so ids do not reveal other users' tokens.
     """
     row = session.get(ApiToken, token_id)
-    if row is None or (not any_owner and row.user_id != actor.id):
+    owner_id = actor.id if isinstance(actor, User) else None
+    if row is None or (not any_owner and row.user_id != owner_id):
         raise NotFoundError(f"no API token with id {token_id}")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
-        session.add(AuditEvent(actor=actor.username, action="revoke_token", target=str(row.id)))
+        name = actor.username if isinstance(actor, User) else actor
+        session.add(AuditEvent(actor=name, action="revoke_token", target=str(row.id)))
         session.commit()
+        CREDENTIALS.forget(row.token_hash)
         session.refresh(row)
     return row
+
+
+# -- administration (the admin pages; ``meihao user``/``meihao token`` use the same) ---------
+
+GENERATED_PASSWORD_BYTES = 12  # 16 URL-safe characters, above MIN_PASSWORD_LENGTH
+
+
+def generated_password() -> str:
+    """A random password to hand over once (reset, or an account created without one)."""
+    return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(col(User.username))).all())
+
+
+def set_active(
+    *, session: Session, username: str, active: bool, actor: str, actor_id: int | None = None
+) -> User:
+    """Disable or enable an account; commits and audits.
+
+    Disabling ends every session and revokes every token of the account at once (in this
+    process; elsewhere within the credential cache's TTL): enabling it again brings back
+    neither, so a token forgotten on a shared laptop does not return with the account. An admin
+    cannot disable their own account, nor the last active admin, so a district is never locked
+    out of its administration. ``actor_id``: the account of the admin doing it (None for the
+    command line).
+    """
+    user = get_user(session=session, username=username)
+    if user is None:
+        raise NotFoundError(f"no user {username!r}")
+    if user.active == active:
+        return user
+    assert user.id is not None
+    detail: dict[str, Any] = {}
+    if not active:
+        if actor_id is not None and user.id == actor_id:
+            raise ConflictError("you cannot disable your own account")
+        if user.role == "admin" and _active_admins(session=session) <= 1:
+            raise ConflictError(f"{username!r} is the last active admin")
+        detail["sessions_ended"] = revoke_user_sessions(session=session, user_id=user.id)
+        detail["tokens_revoked"] = _revoke_user_tokens(session=session, user_id=user.id)
+    user.active = active
+    session.add(user)
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="enable_user" if active else "disable_user",
+            target=username,
+            detail=detail,
+        )
+    )
+    session.commit()
+    CREDENTIALS.forget_user(user.id)
+    session.refresh(user)
+    return user
+
+
+def _active_admins(*, session: Session) -> int:
+    query = select(func.count()).select_from(User).where(User.role == "admin", col(User.active))
+    return int(session.exec(query).one())
+
+
+def _revoke_user_tokens(*, session: Session, user_id: int) -> int:
+    result: Any = session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount)
+
+
+def reset_password(*, session: Session, username: str, actor: str) -> str:
+    """Give the account a new random password (returned once, stored only as its hash); ends
+    its sessions like any password change."""
+    password = generated_password()
+    set_password(session=session, username=username, password=password, actor=actor)
+    return password
+
+
+def list_tokens(*, session: Session, include_revoked: bool = False) -> list[tuple[ApiToken, str]]:
+    """Every token with its owner's username, newest first (never the token itself)."""
+    query = (
+        select(ApiToken, User.username)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .order_by(col(ApiToken.id).desc())
+    )
+    if not include_revoked:
+        query = query.where(col(ApiToken.revoked_at).is_(None))
+    return [(token, name) for token, name in session.exec(query).all()]

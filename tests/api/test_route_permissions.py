@@ -189,6 +189,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/p/{wave}/{community}"): Rule(PUBLIC, 200),
     ("GET", "/p/{wave}/{community}/print"): Rule(PUBLIC, 200),
     ("GET", "/api/v1/public/waves/{wave}/communities/{community}"): Rule(PUBLIC, 200),
+    ("GET", "/admin/staff"): Rule(ADMIN, 200),
+    ("POST", "/admin/staff"): Rule(ADMIN, 422),  # no username or role
+    ("POST", "/admin/staff/{username}/disable"): Rule(ADMIN, 404),  # no such account
+    ("POST", "/admin/staff/{username}/enable"): Rule(ADMIN, 404),
+    ("POST", "/admin/staff/{username}/password"): Rule(ADMIN, 404),
+    ("POST", "/admin/staff/{username}/tokens"): Rule(ADMIN, 404),
+    ("POST", "/admin/tokens/{token_id}/revoke"): Rule(ADMIN, 404),
+    ("GET", "/admin/audit"): Rule(ADMIN, 200),
 }
 
 
@@ -285,6 +293,7 @@ def world(client: TestClient, settings: Settings) -> dict[str, Any]:
             "job_id": "999999",
             "batch_id": "999999",
             "action_id": str(action_id),
+            "username": "nobody",
         },
     }
 

@@ -103,3 +103,40 @@ def test_demo_seeds_one_account_per_role_once(cli_db: Engine) -> None:
         assert authenticate(session=session, username="community", password=password)
         assert password not in str(session.exec(select(User.password_hash)).all())
     assert seed_demo_users(cli_db) == []  # never again once accounts exist
+
+
+def test_cli_lists_disables_enables_and_revokes(
+    cli_db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli.main import main
+
+    for name, role in (("boss", "admin"), ("li", "researcher")):
+        args = ["user", "create", "--username", name, "--role", role, "--password", PASSWORD]
+        assert main(args) == 0
+    assert main(["token", "create", "--username", "li", "--name", "nb"]) == 0
+    token = capsys.readouterr().out.split()[-1]
+    assert main(["token", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "li" in listed and "nb" in listed and token not in listed
+    token_id = int(listed.split()[0])
+
+    assert main(["user", "disable", "--username", "li"]) == 0
+    assert "'li' is disabled" in capsys.readouterr().out
+    with Session(cli_db) as session:
+        assert resolve_token(session=session, token=token) is None
+        assert authenticate(session=session, username="li", password=PASSWORD) is None
+    assert main(["user", "list"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert rows["li"].endswith("disabled") and rows["boss"].endswith("active")
+    assert main(["token", "list"]) == 0 and capsys.readouterr().out == ""  # revoked with it
+
+    assert main(["user", "enable", "--username", "li"]) == 0
+    with Session(cli_db) as session:
+        assert authenticate(session=session, username="li", password=PASSWORD) is not None
+        assert resolve_token(session=session, token=token) is None  # stays revoked
+    assert main(["user", "disable", "--username", "boss"]) == 1  # the last active admin
+    assert "last active admin" in capsys.readouterr().err
+    assert main(["user", "disable", "--username", "nobody"]) == 1
+    assert main(["token", "revoke", str(token_id)]) == 0  # already revoked: says so, no error
+    assert main(["token", "revoke", "99999"]) == 1
+    assert "no API token with id 99999" in capsys.readouterr().err

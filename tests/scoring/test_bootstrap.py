@@ -98,3 +98,26 @@ def test_rank_mask_excludes_communities_from_ranks():
         S, np.ones(g.size), g, 3, FW, equal_spec(FW), B=50, rank_mask=np.array([True, False, True])
     )
     assert np.isnan(res.rank_low[1]) and res.rank_high[0] <= 2 and res.rank_high[2] <= 2
+
+
+@pytest.mark.parametrize("max_elems", [64, 300, 2**23])
+def test_progress_counts_replicates_up_to_b_and_changes_nothing(max_elems):
+    sizes = [7, 12, 9, 15, 0, 4]  # an empty community: no rows, no report of its own
+    S, g = _scores(sizes, seed=5)
+    w = np.ones(g.size)
+    spec = equal_spec(FW)
+    B = 50
+    calls = []
+    told = bootstrap(
+        S, w, g, 6, FW, spec, B=B, max_elems=max_elems, progress=lambda d, t: calls.append((d, t))
+    )
+    quiet = bootstrap(S, w, g, 6, FW, spec, B=B, max_elems=max_elems)
+    assert np.array_equal(told.index_reps, quiet.index_reps, equal_nan=True)
+    done = [d for d, _ in calls]
+    assert all(t == B for _, t in calls)
+    assert done == sorted(done) and done[-1] == B and done[0] > 0
+    # one report per (chunk of replicates, block of communities), plus the final one
+    counts = np.bincount(g, minlength=6)
+    bc = int(min(B, max(1, max_elems // counts.max())))
+    chunks = -(-B // bc)
+    assert len(calls) > chunks if max_elems < 2**23 else len(calls) >= 2
