@@ -240,7 +240,7 @@ def run_job(
                 assert wave is not None
                 if job.kind in (SCAN, "close"):
                     _report(engine, claim_, stage="scanning")
-                    say("scanning")
+                    say("scanning", 0, 0)
                     scan_wave(session=session, wave=wave)
                 if job.kind == SCAN:
                     return _finish_scan(engine, claim_)
