@@ -4,8 +4,9 @@ its A4 notice for the bulletin board (公示栏) are all built from this one dic
 What it holds, and why nothing else:
 
 - Only a **closed** wave's results, from the stored snapshot of the wave's default model
-  (``build_scorecard``, the officials' figures, so the two never disagree). While the wave is
-  open nothing is shown: interim figures would sway those still answering.
+  (``build_scorecard``, the officials' figures, so the two never disagree), and only a snapshot
+  computed after the close (the final one). While the wave is open nothing is shown: interim
+  figures would sway those still answering.
 - A community below ``min_n`` (suppressed) gets ``published: false`` and the reason, and
   *nothing else* — no score, no n, no needs, no actions list: the page says only that results
   are not published and why.
@@ -37,7 +38,7 @@ from survey.questionnaire.model import MultiChoiceItem
 from survey.storage.actions import list_actions
 from survey.storage.models import Community, Response, Street, Wave
 from survey.storage.registry import questionnaire_for_wave
-from survey.storage.waves import effective_status, window_text
+from survey.storage.waves import as_utc, effective_status, window_text
 
 MIN_NEED_COUNT = 5  # a need is named only when at least this many residents chose it
 TOP_NEEDS = 5
@@ -50,6 +51,8 @@ def change_words(ch: dict[str, Any] | None, lang: str) -> str:
         return str(note.get(lang) or note.get("zh") or "—")
     delta = float(ch["delta"])
     size = f"{abs(delta):.1f}"
+    if size == "0.0":
+        return "the same as last time" if lang == "en" else "与上次持平"
     if lang == "en":
         way = "higher" if delta >= 0 else "lower"
         verdict = (
@@ -223,6 +226,12 @@ def build_public_results(*, session: Session, wave: Wave, community: Community) 
     try:
         sc = build_scorecard(session=session, wave=wave, community=community.code, model_name=None)
     except NotFoundError:
+        out = _unpublished(base, "not_scored", _reason("not_scored"))
+        out["actions"] = public_actions(session, community, labels)
+        return out
+    closes, computed = as_utc(wave.closes_at), as_utc(sc["computed_at"])
+    if closes is not None and computed is not None and computed < closes:
+        # A snapshot from before the close (an interim look): the final one is still queued.
         out = _unpublished(base, "not_scored", _reason("not_scored"))
         out["actions"] = public_actions(session, community, labels)
         return out

@@ -4,6 +4,7 @@ results, top needs and actions, and nothing that is suppressed."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -205,6 +206,16 @@ def test_an_open_wave_shows_no_figures_and_the_poster_leads_here_after_closing(
     moved = district.get(f"/s/{token}", follow_redirects=False)
     assert moved.status_code == 303 and moved.headers["location"] == "/p/W1/C1"
     assert "82.3" in district.get(f"/s/{token}").text
+
+
+def test_a_snapshot_from_before_the_close_is_not_published(district: TestClient) -> None:
+    with session_scope(engine_of(district)) as session:
+        wave = session.exec(select(Wave).where(Wave.code == "W1")).one()
+        wave.closes_at = datetime.now(UTC) + timedelta(minutes=5)  # closed after the snapshot
+        session.add(wave)
+    body = district.get("/api/v1/public/waves/W1/communities/C1").json()
+    assert body["published"] is False and body["reason"] == "not_scored"
+    assert "82.3" not in district.get("/p/W1/C1").text
 
 
 def test_print_view_is_an_a4_notice(district: TestClient) -> None:
