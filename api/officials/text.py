@@ -23,6 +23,7 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "scale": ("计分方式", "Scale"),
     "scale_ptm": ("0–100 分(满分百分比)", "0–100 (percent of maximum)"),
     "interval": ("区间", "interval"),
+    "rank_interval": ("排名区间", "Rank interval"),
     "interval_level": ("{level}% 置信区间", "{level}% interval"),
     "index": ("综合指数", "Overall index"),
     "osi": ("总体满意指数", "Overall satisfaction index"),

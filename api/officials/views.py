@@ -8,9 +8,11 @@ templates hold markup only. The same functions serve the live pages and the batc
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from api.charts import (
+    NARROW_WIDTH,
     BarRow,
     Chart,
     DotRow,
@@ -103,6 +105,14 @@ def helpers(lang: str, t: Translate) -> dict[str, Any]:
     }
 
 
+def drawn_twice(draw: Callable[..., Chart], *args: Any, chart_id: str, **kwargs: Any) -> Chart:
+    """The chart for a desk, carrying the same chart drawn for a phone (its own ids, since
+    both are in the page; the CSS shows one)."""
+    wide = draw(*args, chart_id=chart_id, **kwargs)
+    phone = draw(*args, chart_id=f"{chart_id}-phone", width=NARROW_WIDTH, **kwargs)
+    return replace(wide, narrow=phone.svg)
+
+
 def ranking_dot_plot(
     rows: Sequence[dict[str, Any]],
     *,
@@ -137,7 +147,8 @@ def ranking_dot_plot(
     ]
     refs = [] if district_mean is None else [Reference(district_mean, t("district_mean"))]
     published = sum(d.value is not None for d in dots)
-    return dot_plot(
+    return drawn_twice(
+        dot_plot,
         dots,
         chart_id=chart_id,
         title=t("dot_plot_title"),
@@ -200,7 +211,8 @@ def dimension_bars(
     labels = {**_labels(t, lang), **({"bar": bar_label} if bar_label else {})}
     title = f"{sc['community']['name']} · {t('dimensions')}"
     desc = "; ".join([title, *(s.label for s in series)])
-    return bar_chart(
+    return drawn_twice(
+        bar_chart,
         rows,
         chart_id=chart_id,
         title=title,
@@ -238,7 +250,8 @@ def trend_figure(
         TrendSeries(label, _trend_points(points, lang), shape, dash, band)
         for label, points, shape, dash, band in series
     ]
-    return trend_chart(
+    return drawn_twice(
+        trend_chart,
         drawn,
         waves,
         chart_id=chart_id,
