@@ -51,12 +51,41 @@ def pct(value: float | None, scale: float = 1.0) -> str:
     return "—" if value is None else f"{value * 100 / scale:.1f}%"
 
 
+MINUS = "\u2212"  # a real minus sign: a hyphen before a number reads as a dash
+
+
+def minus(text: str) -> str:
+    return text.replace("-", MINUS)
+
+
 def signed(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.1f}"
+    """+4.4 or −4.4 (with U+2212, never a hyphen)."""
+    return "—" if value is None else minus(f"{value:+.1f}")
 
 
-def interval(low: float | None, high: float | None) -> str:
-    return "—" if low is None or high is None else f"{low:.1f}–{high:.1f}"
+def interval(low: float | None, high: float | None, lang: str = "zh") -> str:
+    """63.5–65.0; a range touching a negative number says 至 / to ("−6.4 至 −2.4"), since
+    "−6.4–−2.4" reads as a subtraction."""
+    if low is None or high is None:
+        return "—"
+    if low < 0 or high < 0:
+        word = "to" if lang == "en" else "至"
+        return f"{minus(f'{low:.1f}')} {word} {minus(f'{high:.1f}')}"
+    return f"{low:.1f}–{high:.1f}"
+
+
+def colon(lang: str) -> str:
+    """The colon after a label: full-width in Chinese text."""
+    return ": " if lang == "en" else "："
+
+
+def comma(lang: str) -> str:
+    return ", " if lang == "en" else "，"
+
+
+def bracketed(text: object, lang: str) -> str:
+    """A remark in brackets after Chinese text: full-width brackets in Chinese."""
+    return f" ({text})" if lang == "en" else f"（{text}）"
 
 
 def grade(value: str | None, lang: str) -> str:
@@ -93,7 +122,10 @@ def helpers(lang: str, t: Translate) -> dict[str, Any]:
         "num": num,
         "pct": pct,
         "signed": signed,
-        "interval": interval,
+        "interval": lambda low, high: interval(low, high, lang),
+        "colon": colon(lang),
+        "comma": comma(lang),
+        "bracketed": lambda text: bracketed(text, lang),
         "rank_range": rank_range,
         "local": lambda v: local(v, lang),
         "grade": lambda v: grade(v, lang),

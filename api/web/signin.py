@@ -128,7 +128,7 @@ def login(
             status_code=429,
             username=username,
             headers={"Retry-After": str(exc.retry_after_s)},
-            error=f"登录失败次数过多,请 {minutes} 分钟后再试 / too many failed sign-ins; "
+            error=f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed sign-ins; "
             f"try again in {minutes} min",
         )
     except _BadCredentials:
