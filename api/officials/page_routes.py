@@ -19,6 +19,7 @@ from api.officials.render import (
     base_context,
     community_rows,
     dashboard_charts,
+    export_links,
     scorecard_context,
     street_options,
     summary_chart,
@@ -130,6 +131,7 @@ def dashboard(
             street_rows=street_rows(view, allowed=streets_allowed),
             distribution_chart=summary_chart(summary, lang),
             can_see_street=_street_checker(user, session),
+            exports=export_links(wave.code, role=user.role, model=model),
         )
         return ctx
 
@@ -151,7 +153,7 @@ def scorecard_page(
         link = f"/waves/{wave.code}/streets/{street}"
 
     def build(lang: str, lang_url: str) -> dict[str, Any]:
-        return scorecard_context(
+        ctx = scorecard_context(
             session=session,
             wave=wave,
             community=community,
@@ -160,6 +162,10 @@ def scorecard_page(
             street_link=link,
             lang_url=lang_url,
         )
+        ctx["exports"] = export_links(
+            wave.code, role=user.role, model=model, community=community.code
+        )
+        return ctx
 
     return _render(request, "official/scorecard.html", build)
 
@@ -235,6 +241,7 @@ def street_page(
             if not mine["suppressed"]
             else None,
             trend=trend,
+            exports=export_links(wave.code, role=user.role, model=model),
             trend_chart=trend_chart_for(
                 trend,
                 title=mine["street_name"],

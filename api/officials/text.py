@@ -114,6 +114,16 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "computed_at": ("计算时间", "Computed"),
     "streets_title": ("街道", "Streets"),
     "street_of": ("所属街道", "Street"),
+    "downloads": ("下载数据", "Downloads"),
+    "dl_rankings": ("社区排名", "Community ranking"),
+    "dl_scorecards": ("各社区指标", "Scorecard indicators"),
+    "dl_scorecard": ("本社区指标", "This community's indicators"),
+    "dl_responses": ("答卷数据（去标识化）", "Responses (de-identified)"),
+    "dl_codebook": ("变量说明", "Codebook"),
+    "dl_note": (
+        "XLSX 文件的“说明”工作表注明轮次、权重模型、置信区间和导出时间。",
+        "Each XLSX file's “About” sheet names the wave, weight model, interval level and date.",
+    ),
 }
 
 
