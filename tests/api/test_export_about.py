@@ -99,9 +99,11 @@ def test_pages_offer_the_downloads_the_role_may_have(officials_client: TestClien
 
     admin = sign_in(officials_client, "admin").get(f"/waves/{LAST}?lang=zh").text
     official = sign_in(officials_client, "street").get(f"/waves/{LAST}/streets/CH02").text
-    card = sign_in(officials_client, "community").get(
-        f"/waves/{LAST}/communities/CH01-001?lang=zh"
-    ).text
+    card = (
+        sign_in(officials_client, "community")
+        .get(f"/waves/{LAST}/communities/CH01-001?lang=zh")
+        .text
+    )
     base = f"/api/v1/waves/{LAST}/exports"
     assert f'href="{base}/rankings.xlsx"' in admin and f'href="{base}/responses.sav"' in admin
     assert f'href="{base}/rankings.xlsx"' in official
