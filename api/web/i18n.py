@@ -21,6 +21,7 @@ LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 # key → (中文, English); str.format fields are filled from the translator's keyword arguments.
 TEXT: dict[str, tuple[str, str]] = {
     "switch_to": ("English", "中文"),
+    "colon": ("：", ": "),  # after a label ("社区：…", "Community: …")
     "survey": ("美好社区居民满意度调查", "Good-community residents' survey"),
     "community": ("社区", "Community"),
     "wave": ("调查轮次", "Survey wave"),

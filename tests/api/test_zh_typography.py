@@ -106,6 +106,28 @@ def test_minus_signs_and_negative_ranges() -> None:
     assert interval(63.5, 65.0) == "63.5–65.0"
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_residents_form_reads_cleanly(officials_client: TestClient, lang: str) -> None:
+    from survey.storage.access import open_link_token
+    from tests.support.officials_district import WAVES
+
+    settings = officials_client.app.state.settings  # type: ignore[attr-defined]
+    seen = []
+    for wave in WAVES:
+        token = open_link_token(
+            secret=settings.secret_key, wave_code=wave, community_code="CH02-001"
+        )
+        response = officials_client.get(f"/s/{token}?lang={lang}")
+        assert response.status_code in (200, 409, 410), response.text[:200]  # open, ended
+        seen.append(response.status_code)
+        text = visible_text(response.text)
+        for words in questionnaire_wordings():
+            text = text.replace(words, " ")
+        shown = [p for p in problems(text) if re.search(f"{CJK}[:,!?;]|[:,!?;]{CJK}", p)]
+        assert not shown, (wave, shown)
+    assert 200 in seen, seen  # the form itself was among them
+
+
 def questionnaire_wordings() -> list[str]:
     """The shipped questionnaire's Chinese texts, longest first (item labels and the like)."""
     found: list[str] = []
