@@ -112,3 +112,16 @@ def test_forbidden_is_a_page_and_the_api_keeps_json(officials_client: TestClient
     assert api.status_code == 404 and "detail" in api.json()
     script = client.get(f"/waves/{LAST}/communities/NOPE-999")  # no Accept: text/html
     assert script.status_code == 404 and "detail" in script.json()
+
+
+def test_before_any_snapshot_the_landing_page_is_home(client: TestClient) -> None:
+    from api.settings import Settings
+    from tests.support.staff import engine_of, seed_staff, session_cookie, store_snapshot
+
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    seed_staff(engine_of(client))
+    client.cookies.update(session_cookie(engine_of(client), settings, "community"))
+    assert client.get("/start", follow_redirects=False).headers["location"] == "/"
+    store_snapshot(engine_of(client))  # wave W1 scored with its default model
+    landing = client.get("/start", follow_redirects=False).headers["location"]
+    assert landing == "/waves/W1/communities/C1"
