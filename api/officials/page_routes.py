@@ -120,6 +120,7 @@ def dashboard(
             nav_wave=wave.code,
             lang_url=lang_url,
             model=model,
+            grade_bands=view.provenance.grade_bands,
         )
         ctx.update(
             data=summary,
@@ -213,6 +214,7 @@ def street_page(
             nav_wave=wave.code,
             lang_url=lang_url,
             model=model,
+            grade_bands=view.provenance.grade_bands,
         )
         agg = aggregates(view)
         data = {

@@ -45,12 +45,13 @@ def base_context(
     lang_url: str | None,
     base: str = "",
     model: str | None = None,
+    grade_bands: Sequence[tuple[str, float | None]] = (),
 ) -> dict[str, Any]:
     t = official_translator(lang)
     return {
         "t": t,
         "lang": lang,
-        "helpers": helpers(lang, t),
+        "helpers": helpers(lang, t, grade_bands),
         "page_title": page_title,
         "nav_wave": nav_wave,
         "lang_url": lang_url,
@@ -87,6 +88,7 @@ def scorecard_context(
         page_title=f"{sc['community']['name']} · {t('scorecard')}",
         nav_wave=wave.code,
         model=model,
+        grade_bands=sc["grade_bands"],
         **base,
     )
     ctx.update(sc=sc, charts=charts, comments=comments, street_link=street_link)

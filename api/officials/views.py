@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from api.charts import (
@@ -44,6 +45,19 @@ def reason_text(reason: str | None, lang: str) -> str | None:
 
 def num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
+
+
+def graded_num(value: float | None, edges: Sequence[float]) -> str:
+    """A score beside its grade: one decimal, unless rounding would carry it onto a grade
+    edge it does not reach (59.96 shown "60.0" next to 差 when 中 starts at 60); then two
+    decimals, cut rather than rounded ("59.96", "59.99" for 59.996)."""
+    if value is None:
+        return "—"
+    shown = f"{value:.1f}"
+    if any(value < edge <= float(shown) for edge in edges):
+        # Decimal of the shortest repr: 72.46 stays 72.46 (72.46 * 100 is 7245.99…).
+        return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+    return shown
 
 
 def pct(value: float | None, scale: float = 1.0) -> str:
@@ -114,12 +128,16 @@ def rank_range(low: int | None, high: int | None) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
-def helpers(lang: str, t: Translate) -> dict[str, Any]:
-    """Names every officials' template may call."""
+def helpers(
+    lang: str, t: Translate, grade_bands: Sequence[tuple[str, float | None]] = ()
+) -> dict[str, Any]:
+    """Names every officials' template may call (``grade_bands``: the page's snapshot's)."""
+    edges = [edge for edge, _name in grade_edges(grade_bands)]
     return {
         "lang": lang,
         "t": t,
         "num": num,
+        "graded_num": lambda value: graded_num(value, edges),
         "pct": pct,
         "signed": signed,
         "interval": lambda low, high: interval(low, high, lang),
