@@ -13,9 +13,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.web.error_pages import PAGE_STATUSES, error_page, wants_page
 from api.web.ratelimit import RateLimited
 from scoring.errors import ScoringError
 from survey.errors import (
@@ -96,9 +99,19 @@ STATUS_OF: dict[type[Exception], int] = {
 }
 
 
-async def _as_json(_request: Request, exc: Exception) -> JSONResponse:
+async def _as_json(request: Request, exc: Exception) -> Response:
     status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+    if status in PAGE_STATUSES and wants_page(request):
+        return error_page(request, status)
     return SafeJSONResponse(status_code=status, content={"detail": str(exc)})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's reply for an HTTPException, except a 403/404 a browser sees as a page."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code in PAGE_STATUSES and wants_page(request):
+        return error_page(request, exc.status_code)
+    return await http_exception_handler(request, exc)
 
 
 async def _rate_limited(request: Request, exc: Exception) -> Response:
@@ -120,6 +133,7 @@ async def _rate_limited(request: Request, exc: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
 
     @app.exception_handler(AnswerValidationError)
     async def _invalid(_request: Request, exc: AnswerValidationError) -> JSONResponse:

@@ -45,6 +45,17 @@ class Chart:
     svg: Markup
     columns: tuple[str, ...]
     rows: Sequence[tuple[str, ...]] = field(default_factory=list)
+    # The same chart drawn for a phone (NARROW_WIDTH wide: shorter labels, fewer ticks), shown
+    # instead of ``svg`` under 600 px, so a 360 px screen reads it at full size, unscrolled.
+    narrow: Markup | None = None
+
+
+# Viewbox widths: a desk (and paper) and a phone's column (360 px less the page's margins).
+WIDE_WIDTH = 560
+NARROW_WIDTH = 330
+# A plot taller than this also gets its axis labels at the top, so the values are readable
+# without scrolling back to the bottom.
+TALL_PLOT = 360
 
 
 def esc(value: object) -> str:
@@ -216,20 +227,29 @@ def x_axis(
     grades: Sequence[GradeEdge] = (),
     names: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Vertical grid lines with labels under the plot; grade edges drawn dashed and named
-    (``names``: the grades' names in the page's language, default the band names)."""
+    """Vertical grid lines with labels under the plot (and over it too when the plot is taller
+    than :data:`TALL_PLOT`: the caller leaves :func:`axis_head` room above ``top``); grade
+    edges drawn dashed and named (``names``: the grades' names in the page's language)."""
     parts = []
+    tall = bottom - top > TALL_PLOT
     for value in ticks((scale.d0, scale.d1), step):
         x = scale(value)
         parts.append(line(x, top, x, bottom, stroke=GRID, width=0.8))
         parts.append(text(x, bottom + 12, f"{value:g}", size=10, anchor="middle", fill=MUTED))
+        if tall:
+            parts.append(text(x, top - 5, f"{value:g}", size=10, anchor="middle", fill=MUTED))
     for edge, label in grades:
         if scale.d0 < edge <= scale.d1:
             x = scale(edge)
             parts.append(line(x, top, x, bottom, stroke=MUTED, width=1, dash="4 3"))
             name = (names or {}).get(label, label)
-            parts.append(text(x + 3, top - 6, name, size=10, fill=MUTED))
+            parts.append(text(x + 3, top - (19 if tall else 6), name, size=10, fill=MUTED))
     return parts
+
+
+def axis_head(plot_height: float) -> float:
+    """Extra room a plot needs above its top edge for :func:`x_axis`'s top labels."""
+    return 13.0 if plot_height > TALL_PLOT else 0.0
 
 
 def svg_document(

@@ -14,6 +14,7 @@ from api.charts._svg import (
     FILL,
     INK,
     MUTED,
+    WIDE_WIDTH,
     Chart,
     GradeEdge,
     Scale,
@@ -30,8 +31,9 @@ from api.charts._svg import (
     x_axis,
 )
 
-WIDTH = 560
+WIDTH = WIDE_WIDTH
 LABEL_W = 130
+NARROW_LABEL_W = 92
 ROW_H = 26
 
 
@@ -61,19 +63,22 @@ def bar_chart(
     labels: dict[str, str],
     series: Sequence[MarkSeries] = (),
     grades: Sequence[GradeEdge] = (),
+    width: float = WIDTH,
 ) -> Chart:
     """``labels``: ``bar``, ``interval``, ``name``, ``value``, ``note``; ``grades``: the
-    snapshot's grade edges, drawn as reference lines (``grade_edges``)."""
-    scale = Scale((0.0, 100.0), (LABEL_W + 8, WIDTH - 44))
+    snapshot's grade edges, drawn as reference lines (``grade_edges``); ``width`` under the
+    default draws a phone's chart with shorter labels."""
+    label_w = NARROW_LABEL_W if width < WIDTH else LABEL_W
+    scale = Scale((0.0, 100.0), (label_w + 8, width - 44))
     items = [("bar", labels["bar"]), ("whisker", labels["interval"])]
     items += [(s.shape, s.label) for s in series]
-    legend_parts, legend_h = legend(items, 8, 12, width=WIDTH - 16)
+    legend_parts, legend_h = legend(items, 8, 12, width=width - 16)
     top = 12 + legend_h + 14
     body: list[str] = []
     y = top
     for row in rows:
         cy = y + ROW_H / 2
-        body.append(text(LABEL_W, cy, truncate(row.label, LABEL_W - 6), anchor="end"))
+        body.append(text(label_w, cy, truncate(row.label, label_w - 6), anchor="end"))
         if is_number(row.value):
             assert row.value is not None
             x0, xv = scale(0.0), scale(row.value)
@@ -86,7 +91,7 @@ def bar_chart(
                 a, b = scale(row.low), scale(row.high)
                 body.append(line(a, cy, b, cy, width=1.4))
                 body.append(line(a, cy - 5, a, cy + 5) + line(b, cy - 5, b, cy + 5))
-            body.append(text(WIDTH - 4, cy, fmt(row.value), anchor="end"))
+            body.append(text(width - 4, cy, fmt(row.value), anchor="end"))
             for s in series:
                 value = row.marks.get(s.key)
                 if is_number(value):
@@ -105,7 +110,7 @@ def bar_chart(
         y += ROW_H
     bottom = y + 2
     axis = x_axis(scale, top, bottom, step=20.0, grades=grades, names=grade_names(labels, grades))
-    svg = svg_document(chart_id, title, desc, WIDTH, bottom + 22, [*legend_parts, *axis, *body])
+    svg = svg_document(chart_id, title, desc, width, bottom + 22, [*legend_parts, *axis, *body])
     columns = (
         labels["name"],
         labels["value"],

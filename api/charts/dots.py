@@ -13,9 +13,11 @@ from api.charts._svg import (
     ACCENT,
     INK,
     MUTED,
+    WIDE_WIDTH,
     Chart,
     GradeEdge,
     Scale,
+    axis_head,
     fmt,
     fmt_interval,
     grade_names,
@@ -30,8 +32,9 @@ from api.charts._svg import (
     x_axis,
 )
 
-WIDTH = 560
+WIDTH = WIDE_WIDTH
 LABEL_W = 150
+NARROW_LABEL_W = 104  # a phone: shorter names (the full names are in the data table)
 VALUE_W = 48
 ROW_H = 18
 GROUP_H = 22
@@ -66,35 +69,41 @@ def dot_plot(
     labels: dict[str, str],
     references: Sequence[Reference] = (),
     grades: Sequence[GradeEdge] = (),
+    width: float = WIDTH,
 ) -> Chart:
-    """Draw the dot plot.
+    """Draw the dot plot, ``width`` wide (a phone's :data:`NARROW_WIDTH`: shorter labels and
+    ticks every 20 points).
 
     ``labels`` supplies the UI words in the page's language: ``point``, ``interval``,
     ``highlight``, ``name``, ``group``, ``value``, ``note``; ``grades`` the snapshot's grade
     edges, drawn as reference lines (``grade_edges``).
     """
+    narrow = width < WIDTH
+    label_w = NARROW_LABEL_W if narrow else LABEL_W
     values = [v for r in rows for v in (r.low, r.value) if is_number(v)]
     values += [ref.value for ref in references]
-    scale = Scale(score_domain(values), (LABEL_W + 10, WIDTH - VALUE_W - 8))
+    scale = Scale(score_domain(values), (label_w + 10, width - VALUE_W - 8))
     items = [("circle", labels["point"]), ("whisker", labels["interval"])]
     if any(r.highlight for r in rows):
         items.append(("square", labels["highlight"]))
     items += [("dash" if ref.dash != "1.5 2.5" else "dot-line", ref.label) for ref in references]
-    legend_parts, legend_h = legend(items, 8, 12, width=WIDTH - 16)
-    top = 12 + legend_h + 14
+    legend_parts, legend_h = legend(items, 8, 12, width=width - 16)
+    groups = len({r.group for r in rows if r.group is not None})
+    plot_h = len(rows) * ROW_H + groups * (GROUP_H + 4) + 4
+    top = 12 + legend_h + 14 + axis_head(plot_h)
     body: list[str] = []
     y = top
     last_group: str | None = None
     for row in rows:
         if row.group is not None and row.group != last_group:
             y += 4
-            body.append(text(8, y + GROUP_H / 2, truncate(row.group, WIDTH - 16), weight="700"))
+            body.append(text(8, y + GROUP_H / 2, truncate(row.group, width - 16), weight="700"))
             y += GROUP_H
             last_group = row.group
         cy = y + ROW_H / 2
         weight = "700" if row.highlight else None
         body.append(
-            text(LABEL_W, cy, truncate(row.label, LABEL_W - 8), anchor="end", weight=weight)
+            text(label_w, cy, truncate(row.label, label_w - 8), anchor="end", weight=weight)
         )
         if is_number(row.value):
             assert row.value is not None
@@ -113,17 +122,24 @@ def dot_plot(
                     fill=ACCENT if row.highlight else INK,
                 )
             )
-            body.append(text(WIDTH - 6, cy, fmt(row.value), anchor="end", weight=weight))
+            body.append(text(width - 6, cy, fmt(row.value), anchor="end", weight=weight))
         else:
             body.append(text(scale.p0 + 4, cy, row.note or "—", fill=MUTED, size=11))
         y += ROW_H
     bottom = y + 4
-    axis = x_axis(scale, top, bottom, grades=grades, names=grade_names(labels, grades))
+    axis = x_axis(
+        scale,
+        top,
+        bottom,
+        step=20.0 if narrow else 10.0,
+        grades=grades,
+        names=grade_names(labels, grades),
+    )
     for ref in references:
         x = scale(ref.value)
         axis.append(line(x, top, x, bottom, stroke=INK, width=1.2, dash=ref.dash))
     height = bottom + 22
-    svg = svg_document(chart_id, title, desc, WIDTH, height, [*legend_parts, *axis, *body])
+    svg = svg_document(chart_id, title, desc, width, height, [*legend_parts, *axis, *body])
     table = [
         (
             r.label,

@@ -7,6 +7,7 @@ a change that was not measured.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from api.charts._svg import (
     GRID,
     INK,
     MUTED,
+    WIDE_WIDTH,
     Chart,
     Scale,
     esc,
@@ -31,7 +33,8 @@ from api.charts._svg import (
     truncate,
 )
 
-WIDTH = 560
+WIDTH = WIDE_WIDTH
+MIN_WAVE_LABEL = 58  # px a wave label needs ("2026Q2" at 11 px, with room either side)
 HEIGHT = 280
 LEFT = 40
 RIGHT = 20
@@ -77,27 +80,34 @@ def trend_chart(
     title: str,
     desc: str,
     labels: dict[str, str],
+    width: float = WIDTH,
 ) -> Chart:
-    """``labels``: ``interval``, ``wave``, ``series``, ``value``, ``note``."""
+    """``labels``: ``interval``, ``wave``, ``series``, ``value``, ``note``.
+
+    Every wave keeps its place; when ``width`` is too narrow to name each one, every k-th is
+    named counting back from the latest, so the latest wave is always named."""
     values = [v for s in series for p in s.points for v in (p.low, p.value, p.high) if is_number(v)]
     domain = score_domain(values)
     items = [(s.shape, s.label) for s in series]
     if any(s.band for s in series):
         items.append(("band", labels["interval"]))
-    legend_parts, legend_h = legend(items, 8, 12, width=WIDTH - 16)
+    legend_parts, legend_h = legend(items, 8, 12, width=width - 16)
     top = 12 + legend_h + 12
     bottom = HEIGHT - 36
     y = Scale(domain, (bottom, top))
-    slot = (WIDTH - LEFT - RIGHT) / max(len(waves), 1)
+    slot = (width - LEFT - RIGHT) / max(len(waves), 1)
     xs = {w: LEFT + slot * (i + 0.5) for i, w in enumerate(waves)}
     pattern = f"{chart_id}-band"
     body: list[str] = []
     for value in ticks(domain, 10.0):
-        body.append(line(LEFT, y(value), WIDTH - RIGHT, y(value), stroke=GRID, width=0.8))
+        body.append(line(LEFT, y(value), width - RIGHT, y(value), stroke=GRID, width=0.8))
         body.append(text(LEFT - 4, y(value), f"{value:g}", size=10, anchor="end", fill=MUTED))
-    for w in waves:
-        body.append(text(xs[w], bottom + 14, truncate(w, slot - 4), size=11, anchor="middle"))
-    body.append(line(LEFT, bottom, WIDTH - RIGHT, bottom))
+    every = max(1, math.ceil(MIN_WAVE_LABEL / slot))
+    for i, w in enumerate(waves):
+        if (len(waves) - 1 - i) % every == 0:
+            name = truncate(w, slot * every - 4)
+            body.append(text(xs[w], bottom + 14, name, size=11, anchor="middle"))
+    body.append(line(LEFT, bottom, width - RIGHT, bottom))
     for s in series:
         pts = [p for p in s.points if p.wave in xs]
         for run in _segments(pts):
@@ -143,7 +153,7 @@ def trend_chart(
             if is_number(p.value) and p.wave in xs:
                 body.append(text(xs[p.wave] + 7, y(p.value) - 9, fmt(p.value), size=10))  # type: ignore[arg-type]
     svg = svg_document(
-        chart_id, title, desc, WIDTH, HEIGHT, [*legend_parts, *body], defs=[hatch(pattern)]
+        chart_id, title, desc, width, HEIGHT, [*legend_parts, *body], defs=[hatch(pattern)]
     )
     columns = (
         labels["series"],

@@ -14,6 +14,7 @@ CODEBOOK_HEADER = [
     "取值 values",
     "SPSS 数值编码 SPSS codes",
     "缺失值 missing codes",
+    "反向计分 reverse-keyed",
 ]
 
 
@@ -24,7 +25,26 @@ def spss_codes(column: Column) -> list[tuple[int, str]]:
             (i, f"{zh} / {en} ({value})")
             for i, (value, zh, en) in enumerate(column.values, start=1)
         ]
-    return [(int(value), f"{zh} / {en}" if en else zh) for value, zh, en in column.values]
+    codes = [(int(value), f"{zh} / {en}" if en else zh) for value, zh, en in column.values]
+    if not column.reverse:
+        return codes
+    points = [code for code, _ in codes if code not in column.missing]
+    top = max(points) + min(points)
+    return [
+        (code, label if code in column.missing else f"[计分 scored {top - code}] {label}")
+        for code, label in codes
+    ]
+
+
+def reverse_note(column: Column) -> str:
+    """What the codebook says of a reverse-keyed item ("" for the others)."""
+    if not column.reverse:
+        return ""
+    points = [int(v) for v, _zh, _en in column.values if int(v) not in column.missing]
+    low, high = min(points), max(points)
+    return (
+        f"是：计分时反向换算（{low}↔{high}） / yes: scored reversed (score = {low + high} − answer)"
+    )
 
 
 def codebook_table(columns: list[Column]) -> Table:
@@ -33,7 +53,7 @@ def codebook_table(columns: list[Column]) -> Table:
         values = " | ".join(f"{v} = {zh} / {en}" if en else f"{v} = {zh}" for v, zh, en in c.values)
         codes = (
             " | ".join(f"{code} = {label}" for code, label in spss_codes(c))
-            if (c.type == "choice")
+            if (c.type == "choice" or c.reverse)
             else ""
         )
         rows.append(
@@ -46,6 +66,7 @@ def codebook_table(columns: list[Column]) -> Table:
                 values,
                 codes,
                 " ".join(str(m) for m in c.missing),
+                reverse_note(c),
             ]
         )
     return Table("变量说明 codebook", CODEBOOK_HEADER, rows)

@@ -50,7 +50,18 @@ class Column:
     # (value, zh, en): the answers a choice or scale takes, in questionnaire order
     values: list[tuple[Any, str, str]] = field(default_factory=list)
     missing: list[int] = field(default_factory=list)  # user-missing codes (9 = 不了解/不适用)
+    # A reverse-keyed item: the export holds the answer as given; the index scores it
+    # reversed (points + 1 − answer), which the codebook and the SPSS labels say.
+    reverse: bool = False
 
+    @property
+    def label_marked(self) -> str:
+        """The Chinese label, led by the reverse-keyed mark when it is one (in front, so
+        SPSS's 255-byte cut of a long label never drops it)."""
+        return f"{REVERSE_MARK} {self.label_zh}" if self.reverse else self.label_zh
+
+
+REVERSE_MARK = "[反向题 reverse-keyed]"
 
 FIXED_COLUMNS = [
     Column("rid", "答卷编号(匿名)", "response id (pseudonymous)", "string"),
@@ -94,7 +105,16 @@ def response_columns(questionnaire: Questionnaire, *, include_text: bool) -> lis
                 )
                 missing = [scale.na_code]
             columns.append(
-                Column(name, zh, en, "integer", item.code, values=values, missing=missing)
+                Column(
+                    name,
+                    zh,
+                    en,
+                    "integer",
+                    item.code,
+                    values=values,
+                    missing=missing,
+                    reverse=item.reverse,
+                )
             )
         elif item.kind == "rating":
             values = [

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import SessionDep, SettingsDep, WaveDep
+from api.exports.about import data_about, results_about
 from api.exports.cells import Table, csv_response, file_response, temp_path, xlsx_response
 from api.exports.codebook import codebook_table
 from api.exports.responses import response_columns, response_rows
@@ -25,7 +26,7 @@ from api.services.snapshot_store import wave_results
 from api.services.snapshots import excluded_response_ids
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.permissions import Scope, ensure_community
-from survey.storage.models import AuditEvent
+from survey.storage.models import AuditEvent, User
 from survey.storage.registry import questionnaire_for_wave
 
 router = APIRouter(prefix="/api/v1/waves/{wave}/exports", tags=["exports"])
@@ -48,12 +49,20 @@ ModelQuery = Annotated[
 
 
 def _table_response(
-    table: Table, filename: str, fmt: TableFormat, *extra_sheets: Table
+    table: Table, filename: str, fmt: TableFormat, *extra_sheets: Table, about: Table | None = None
 ) -> Response:
-    """CSV: the one table; XLSX: the table, then ``extra_sheets``."""
+    """CSV: the one table; XLSX: the table, then ``extra_sheets``, then the About sheet (last:
+    the data stays the first sheet, which scripts read)."""
     if fmt is TableFormat.csv:
         return csv_response(f"{filename}.csv", table)
-    return xlsx_response(f"{filename}.xlsx", [table, *extra_sheets])
+    return xlsx_response(
+        f"{filename}.xlsx", [table, *extra_sheets] + ([] if about is None else [about])
+    )
+
+
+def _scope_text(user: User) -> str:
+    scope = Scope.of(user)
+    return "全区 district" if scope.is_district else f"{scope.level} {scope.code}"
 
 
 @router.get(
@@ -74,11 +83,13 @@ def export_rankings(
     table = rankings_table(
         rows, list(view.dimension_codes), dimension_labels(questionnaire), counts
     )
+    about = results_about(view, what="社区排名 community ranking", scope=_scope_text(user))
     return _table_response(
         table,
         f"meihao-{wave.code}-rankings-{view.ref.model_name}",
         fmt,
         exclusions_table(view.exclusions),
+        about=about,
     )
 
 
@@ -105,11 +116,17 @@ def export_scorecards(
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     table = scorecards_table(view, questionnaire, wanted)
     suffix = f"-{community}" if community else ""
+    about = results_about(
+        view,
+        what="社区评价报告指标 scorecard indicators",
+        scope=community or _scope_text(user),
+    )
     return _table_response(
         table,
         f"meihao-{wave.code}-scorecards{suffix}-{view.ref.model_name}",
         fmt,
         exclusions_table(view.exclusions),
+        about=about,
     )
 
 
@@ -153,7 +170,16 @@ def export_responses(
     if fmt is DataFormat.csv:
         response: Response = csv_response(f"{name}.csv", Table("responses", header, rows))
     elif fmt is DataFormat.xlsx:
-        response = xlsx_response(f"{name}.xlsx", [Table("答卷 responses", header, rows)])
+        about = data_about(
+            wave.code,
+            what="去标识化答卷 de-identified responses",
+            entries=[
+                ("开放题文本 free text", "包含 included" if include_text else "不含 left out"),
+                ("质量标记行 flagged rows", flagged),
+                ("变量说明 codebook", f"/api/v1/waves/{wave.code}/exports/codebook.xlsx"),
+            ],
+        )
+        response = xlsx_response(f"{name}.xlsx", [Table("答卷 responses", header, rows), about])
     else:
         path = temp_path(".sav")
         try:
@@ -187,4 +213,9 @@ def export_codebook(
     """What each column of the response export means (labels, types, values, SPSS codes)."""
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     table = codebook_table(response_columns(questionnaire, include_text=include_text))
-    return _table_response(table, f"meihao-{wave.code}-codebook", fmt)
+    about = data_about(
+        wave.code,
+        what="答卷导出的变量说明 codebook of the response export",
+        entries=[("反向题 reverse-keyed", "“反向计分”一列标出 marked in the reverse-keyed column")],
+    )
+    return _table_response(table, f"meihao-{wave.code}-codebook", fmt, about)

@@ -85,7 +85,7 @@ def write_sav(
         frame,
         path,
         file_label=file_label[:64],
-        column_labels={c.name: fit_bytes(c.label_zh, 255) for c in columns},
+        column_labels={c.name: fit_bytes(c.label_marked, 255) for c in columns},
         variable_value_labels=value_labels,
         missing_ranges=missing,
         variable_measure=measure,

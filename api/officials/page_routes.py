@@ -20,6 +20,7 @@ from api.officials.render import (
     base_context,
     community_rows,
     dashboard_charts,
+    export_links,
     scorecard_context,
     street_options,
     summary_chart,
@@ -122,6 +123,7 @@ def dashboard(
             nav_wave=wave.code,
             lang_url=lang_url,
             model=model,
+            grade_bands=view.provenance.grade_bands,
         )
         ctx.update(
             data=summary,
@@ -133,6 +135,7 @@ def dashboard(
             street_rows=street_rows(view, allowed=streets_allowed),
             distribution_chart=summary_chart(summary, lang),
             can_see_street=_street_checker(user, session),
+            exports=export_links(wave.code, role=user.role, model=model),
         )
         actions = scoped_actions(session, user)
         ctx.update(
@@ -185,6 +188,9 @@ def scorecard_page(
             ),
             public_url=f"/p/{quote(wave.code)}/{quote(community.code)}",
         )
+        ctx["exports"] = export_links(
+            wave.code, role=user.role, model=model, community=community.code
+        )
         return ctx
 
     return _render(request, "official/scorecard.html", build)
@@ -233,6 +239,7 @@ def street_page(
             nav_wave=wave.code,
             lang_url=lang_url,
             model=model,
+            grade_bands=view.provenance.grade_bands,
         )
         agg = aggregates(view)
         data = {
@@ -261,6 +268,7 @@ def street_page(
             if not mine["suppressed"]
             else None,
             trend=trend,
+            exports=export_links(wave.code, role=user.role, model=model),
             trend_chart=trend_chart_for(
                 trend,
                 title=mine["street_name"],

@@ -18,6 +18,7 @@ from api.services.street_level import AGGREGATION_METHOD, aggregates, street_row
 from api.services.weight_models import load_weight_model
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.http_cache import conditional_json, etag_of
+from api.web.messages import text
 from api.web.permissions import Scope, allowed_streets
 
 router = APIRouter(prefix="/api/v1/waves", tags=["rankings"])
@@ -43,6 +44,11 @@ class RankingRow(BaseModel):
         default=None, description="the reason as a code: insufficient_sample, no_score"
     )
     note_code: str | None = Field(default=None, description="small_sample below flag_n")
+    note: str | None = Field(
+        default=None,
+        description="the note in Chinese, as the scorecard shows it: 样本较少，仅供参考 for a "
+        "published community with fewer than flag_n (100) valid responses; null otherwise",
+    )
     dimensions: dict[str, float | None]
 
 
@@ -114,8 +120,14 @@ class Rankings(BaseModel):
     method: dict[str, str] | None = Field(
         default=None, description="how street figures are aggregated (level=street)"
     )
-    communities: list[RankingRow]
-    streets: list[StreetRankingRow] = Field(default_factory=list)
+    communities: list[RankingRow] = Field(
+        description="level=community: the ranked communities in your scope; empty for level=street"
+    )
+    streets: list[StreetRankingRow] = Field(
+        default_factory=list,
+        description="level=street: the streets (aggregated, named) in your scope; empty for "
+        "level=community, the default — ask with ?level=street",
+    )
     exclusions: dict[str, Any] | None = Field(
         default=None,
         description="n_received, n_excluded, excluded_by_rule, n_scored and the wave's policy "
@@ -172,9 +184,12 @@ def get_rankings(
         else:
             # Ranks stay district ranks (第 k 名 / 共 N): the scope hides other communities'
             # rows, not the fact that the rank is among all of the district's communities.
-            payload["communities"] = scope.filter_rows(
-                ranking_rows(view, street=street, housing_type=housing_type)
-            )
+            payload["communities"] = [
+                {**row, "note": text(row.get("note_code"))}
+                for row in scope.filter_rows(
+                    ranking_rows(view, street=street, housing_type=housing_type)
+                )
+            ]
             payload["n_ranked"] = view.n_ranked
         return Rankings.model_validate(payload).model_dump_json().encode()
 

@@ -45,12 +45,13 @@ def base_context(
     lang_url: str | None,
     base: str = "",
     model: str | None = None,
+    grade_bands: Sequence[tuple[str, float | None]] = (),
 ) -> dict[str, Any]:
     t = official_translator(lang)
     return {
         "t": t,
         "lang": lang,
-        "helpers": helpers(lang, t),
+        "helpers": helpers(lang, t, grade_bands),
         "page_title": page_title,
         "nav_wave": nav_wave,
         "lang_url": lang_url,
@@ -92,10 +93,52 @@ def scorecard_context(
         page_title=f"{sc['community']['name']} · {t('scorecard')}",
         nav_wave=wave.code,
         model=model,
+        grade_bands=sc["grade_bands"],
         **base,
     )
     ctx.update(sc=sc, charts=charts, comments=comments, street_link=street_link)
     return ctx
+
+
+RESEARCH_ROLES = ("admin", "researcher")
+
+
+def export_links(
+    wave: str, *, role: str, model: str | None, community: str | None = None
+) -> list[dict[str, Any]]:
+    """The downloads an officials' page offers: what the reader's role may export (rankings
+    and scorecards for every staff reader, scope-filtered by the export itself; responses and
+    codebook for admins and researchers). Each entry: a catalog key and its formats' links."""
+    base = f"/api/v1/waves/{quote(wave)}/exports"
+    model_q = f"model={quote(model)}" if model else ""
+
+    def href(name: str, fmt: str, *extra: str) -> str:
+        query = "&".join(q for q in (*extra, model_q) if q)
+        return f"{base}/{name}.{fmt}" + (f"?{query}" if query else "")
+
+    if community is not None:
+        one = f"community={quote(community)}"
+        return [
+            {
+                "key": "dl_scorecard",
+                "files": [(f, href("scorecards", f, one)) for f in ("xlsx", "csv")],
+            }
+        ]
+    links = [
+        {"key": "dl_rankings", "files": [(f, href("rankings", f)) for f in ("xlsx", "csv")]},
+        {"key": "dl_scorecards", "files": [(f, href("scorecards", f)) for f in ("xlsx", "csv")]},
+    ]
+    if role in RESEARCH_ROLES:
+        links.append(
+            {
+                "key": "dl_responses",
+                "files": [(f, f"{base}/responses.{f}") for f in ("xlsx", "csv", "sav")],
+            }
+        )
+        links.append(
+            {"key": "dl_codebook", "files": [(f, f"{base}/codebook.{f}") for f in ("xlsx", "csv")]}
+        )
+    return links
 
 
 def street_options(view: ResultsView, allowed: set[str] | None) -> list[dict[str, str]]:

@@ -8,9 +8,12 @@ templates hold markup only. The same functions serve the live pages and the batc
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from api.charts import (
+    NARROW_WIDTH,
     BarRow,
     Chart,
     DotRow,
@@ -44,17 +47,59 @@ def num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def graded_num(value: float | None, edges: Sequence[float]) -> str:
+    """A score beside its grade: one decimal, unless rounding would carry it onto a grade
+    edge it does not reach (59.96 shown "60.0" next to 差 when 中 starts at 60); then two
+    decimals, cut rather than rounded ("59.96", "59.99" for 59.996)."""
+    if value is None:
+        return "—"
+    shown = f"{value:.1f}"
+    if any(value < edge <= float(shown) for edge in edges):
+        # Decimal of the shortest repr: 72.46 stays 72.46 (72.46 * 100 is 7245.99…).
+        return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+    return shown
+
+
 def pct(value: float | None, scale: float = 1.0) -> str:
     """A share as a percentage; ``scale=100`` for values already in percent."""
     return "—" if value is None else f"{value * 100 / scale:.1f}%"
 
 
+MINUS = "\u2212"  # a real minus sign: a hyphen before a number reads as a dash
+
+
+def minus(text: str) -> str:
+    return text.replace("-", MINUS)
+
+
 def signed(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.1f}"
+    """+4.4 or −4.4 (with U+2212, never a hyphen)."""
+    return "—" if value is None else minus(f"{value:+.1f}")
 
 
-def interval(low: float | None, high: float | None) -> str:
-    return "—" if low is None or high is None else f"{low:.1f}–{high:.1f}"
+def interval(low: float | None, high: float | None, lang: str = "zh") -> str:
+    """63.5–65.0; a range touching a negative number says 至 / to ("−6.4 至 −2.4"), since
+    "−6.4–−2.4" reads as a subtraction."""
+    if low is None or high is None:
+        return "—"
+    if low < 0 or high < 0:
+        word = "to" if lang == "en" else "至"
+        return f"{minus(f'{low:.1f}')} {word} {minus(f'{high:.1f}')}"
+    return f"{low:.1f}–{high:.1f}"
+
+
+def colon(lang: str) -> str:
+    """The colon after a label: full-width in Chinese text."""
+    return ": " if lang == "en" else "："
+
+
+def comma(lang: str) -> str:
+    return ", " if lang == "en" else "，"
+
+
+def bracketed(text: object, lang: str) -> str:
+    """A remark in brackets after Chinese text: full-width brackets in Chinese."""
+    return f" ({text})" if lang == "en" else f"（{text}）"
 
 
 def grade(value: str | None, lang: str) -> str:
@@ -83,15 +128,22 @@ def rank_range(low: int | None, high: int | None) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
-def helpers(lang: str, t: Translate) -> dict[str, Any]:
-    """Names every officials' template may call."""
+def helpers(
+    lang: str, t: Translate, grade_bands: Sequence[tuple[str, float | None]] = ()
+) -> dict[str, Any]:
+    """Names every officials' template may call (``grade_bands``: the page's snapshot's)."""
+    edges = [edge for edge, _name in grade_edges(grade_bands)]
     return {
         "lang": lang,
         "t": t,
         "num": num,
+        "graded_num": lambda value: graded_num(value, edges),
         "pct": pct,
         "signed": signed,
-        "interval": interval,
+        "interval": lambda low, high: interval(low, high, lang),
+        "colon": colon(lang),
+        "comma": comma(lang),
+        "bracketed": lambda text: bracketed(text, lang),
         "rank_range": rank_range,
         "local": lambda v: local(v, lang),
         "grade": lambda v: grade(v, lang),
@@ -102,6 +154,14 @@ def helpers(lang: str, t: Translate) -> dict[str, Any]:
         "excluded": lambda by_rule: excluded_text(by_rule, lang),
         "rank_texts": lambda r, unit="rank_text": rank_texts(r, t, unit),
     }
+
+
+def drawn_twice(draw: Callable[..., Chart], *args: Any, chart_id: str, **kwargs: Any) -> Chart:
+    """The chart for a desk, carrying the same chart drawn for a phone (its own ids, since
+    both are in the page; the CSS shows one)."""
+    wide = draw(*args, chart_id=chart_id, **kwargs)
+    phone = draw(*args, chart_id=f"{chart_id}-phone", width=NARROW_WIDTH, **kwargs)
+    return replace(wide, narrow=phone.svg)
 
 
 def ranking_dot_plot(
@@ -138,7 +198,8 @@ def ranking_dot_plot(
     ]
     refs = [] if district_mean is None else [Reference(district_mean, t("district_mean"))]
     published = sum(d.value is not None for d in dots)
-    return dot_plot(
+    return drawn_twice(
+        dot_plot,
         dots,
         chart_id=chart_id,
         title=t("dot_plot_title"),
@@ -201,7 +262,8 @@ def dimension_bars(
     labels = {**_labels(t, lang), **({"bar": bar_label} if bar_label else {})}
     title = f"{sc['community']['name']} · {t('dimensions')}"
     desc = "; ".join([title, *(s.label for s in series)])
-    return bar_chart(
+    return drawn_twice(
+        bar_chart,
         rows,
         chart_id=chart_id,
         title=title,
@@ -239,7 +301,8 @@ def trend_figure(
         TrendSeries(label, _trend_points(points, lang), shape, dash, band)
         for label, points, shape, dash, band in series
     ]
-    return trend_chart(
+    return drawn_twice(
+        trend_chart,
         drawn,
         waves,
         chart_id=chart_id,

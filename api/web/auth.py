@@ -147,7 +147,7 @@ def require_role(*roles: str) -> Callable[[User], Coroutine[Any, Any, User]]:
             names = "、".join(ROLE_LABELS.get(r, r) for r in sorted(allowed))
             raise HTTPException(
                 status_code=403,
-                detail=f"无权限:仅限 {names} / forbidden: only for {', '.join(sorted(allowed))}",
+                detail=f"无权限：仅限 {names} / forbidden: only for {', '.join(sorted(allowed))}",
             )
         return user
 

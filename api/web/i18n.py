@@ -23,26 +23,27 @@ LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 # key → (中文, English); str.format fields are filled from the translator's keyword arguments.
 TEXT: dict[str, tuple[str, str]] = {
     "switch_to": ("English", "中文"),
+    "colon": ("：", ": "),  # after a label ("社区：…", "Community: …")
     "survey": ("美好社区居民满意度调查", "Good-community residents' survey"),
     "community": ("社区", "Community"),
     "wave": ("调查轮次", "Survey wave"),
-    "progress": ("第 {k} 页,共 {n} 页", "Page {k} of {n}"),
+    "progress": ("第 {k} 页，共 {n} 页", "Page {k} of {n}"),
     "next": ("下一页", "Next"),
     "back": ("上一页", "Back"),
     "submit": ("提交问卷", "Submit"),
-    "optional": ("(选填)", "(optional)"),
+    "optional": ("（选填）", "(optional)"),
     "choose_up_to": ("最多选 {n} 项", "Choose up to {n}"),
-    "error_summary": ("请检查以下 {n} 处问题:", "Please check the following ({n}):"),
+    "error_summary": ("请检查以下 {n} 处问题：", "Please check the following ({n}):"),
     "saved": ("已自动保存", "Saved"),
     "honeypot": ("请勿填写此项", "Leave this field empty"),
     "confirm_title": ("请确认后再次提交", "Please confirm and send again"),
     "confirm_text": (
-        "页面停留时间较长或已在其他窗口打开。为保护您的答卷,请核对本页答案后再次点击按钮。"
+        "页面停留时间较长或已在其他窗口打开。为保护您的答卷，请核对本页答案后再次点击按钮。"
         "您填写的答案都已保留。",
         "This page was open for a long time or in another window. To protect your answers, "
         "check this page and press the button again. Nothing you entered was lost.",
     ),
-    "rate_title": ("提交的人较多,请稍候", "Many people are submitting right now"),
+    "rate_title": ("提交的人较多，请稍候", "Many people are submitting right now"),
     "rate_text": (
         "请在 {s} 秒后再点一次“提交问卷”。您填写的答案都已保留。",
         "Please press “Submit” again in {s} seconds. Nothing you entered was lost.",
@@ -55,7 +56,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "done_title": ("提交成功", "Submitted successfully"),
     "done_text": (
-        "感谢您的参与!您的回答将帮助社区改进工作、提升服务。",
+        "感谢您的参与！您的回答将帮助社区改进工作、提升服务。",
         "Thank you! Your answers help the community improve its work and services.",
     ),
     "receipt": ("回执号", "Receipt number"),
@@ -64,19 +65,19 @@ TEXT: dict[str, tuple[str, str]] = {
         "After the survey closes, see this community's results and what is being done here",
     ),
     "another_person": (
-        "家中其他年满18周岁的居民也想填写?",
+        "家中其他年满18周岁的居民也想填写？",
         "Another adult in your household would like to answer?",
     ),
     "start_new": ("开始一份新问卷", "Start a new questionnaire"),
     "ended_title": ("感谢您的关注", "Thank you for your interest"),
     "closed_title": ("本轮调查已结束", "This survey has closed"),
     "closed_text": (
-        "本轮调查已经结束,不再接收新的答卷。感谢您的关注!",
+        "本轮调查已经结束，不再接收新的答卷。感谢您的关注！",
         "This survey wave has ended and accepts no more answers. Thank you for your interest!",
     ),
     "not_open_title": ("本轮调查尚未开始", "This survey has not started yet"),
     "not_open_text": (
-        "本轮调查还没有开始,请在调查开始后再扫码参与。",
+        "本轮调查还没有开始，请在调查开始后再扫码参与。",
         "This survey wave has not opened yet. Please scan the code again once it has started.",
     ),
     "bad_link_title": ("链接无效", "This link is not valid"),
@@ -87,26 +88,26 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "code_title": ("请输入邀请码", "Enter your invitation code"),
     "code_text": (
-        "本轮调查凭邀请码参与。邀请码印在您收到的调查邀请单上,共16位字母和数字。",
+        "本轮调查凭邀请码参与。邀请码印在您收到的调查邀请单上，共16位字母和数字。",
         "This survey is by invitation. The 16-character code is printed on the invitation slip "
         "you received.",
     ),
     "code_label": ("邀请码", "Invitation code"),
     "code_start": ("开始答题", "Start"),
     "bad_code": (
-        "邀请码应为16位字母和数字(例如 ABCD-EFGH-JKLM-NPQR),请核对邀请单。",
+        "邀请码应为16位字母和数字（例如 ABCD-EFGH-JKLM-NPQR），请核对邀请单。",
         "An invitation code has 16 letters and digits (e.g. ABCD-EFGH-JKLM-NPQR); check the slip.",
     ),
     "unknown_code": (
-        "没有找到这个邀请码,请核对邀请单上的号码。",
+        "没有找到这个邀请码，请核对邀请单上的号码。",
         "No invitation has this code; check the number on the slip.",
     ),
     "other_community": (
-        "这个邀请码属于另一个社区,不能用于本社区的调查。",
+        "这个邀请码属于另一个社区，不能用于本社区的调查。",
         "This invitation code is for another community.",
     ),
     "other_wave": (
-        "这个邀请码属于另一轮调查,不能用于本轮调查。",
+        "这个邀请码属于另一轮调查，不能用于本轮调查。",
         "This invitation code is for another survey wave.",
     ),
     "open_wave": (
@@ -120,17 +121,17 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "refused_title": ("无法打开问卷", "The questionnaire cannot be opened"),
     "other_form": (
-        "这份答卷是从另一个链接开始的,不能在这里提交。请重新扫描本社区的二维码。",
+        "这份答卷是从另一个链接开始的，不能在这里提交。请重新扫描本社区的二维码。",
         "This answer sheet was started from another link and cannot be sent here. Please scan "
         "your community's QR code again.",
     ),
     "bad_form": (
-        "提交的表单不完整,请返回问卷重新提交。",
+        "提交的表单不完整，请返回问卷重新提交。",
         "The form that was sent is incomplete; go back to the questionnaire and send it again.",
     ),
     "conflict_title": ("问卷已经提交过", "Already submitted"),
     "conflict_text": (
-        "这份问卷此前已经提交成功,提交后的答案不能更改。如需再填写一份,请开始新问卷。",
+        "这份问卷此前已经提交成功，提交后的答案不能更改。如需再填写一份，请开始新问卷。",
         "This questionnaire was already submitted, and submitted answers cannot be changed. To "
         "answer again, start a new questionnaire.",
     ),

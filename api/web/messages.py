@@ -25,17 +25,17 @@ class Message(StrEnum):
     AGGREGATION_METHOD = "aggregation_method"  # how street/district figures are averaged
 
 
-# code → (中文, English). The half-width commas are what every snapshot and page has shown so
-# far; keeping them keeps the JSON and the exports byte for byte (and the legacy look-up exact).
+# code → (中文, English). Chinese punctuation is full-width (tests/api/test_zh_typography.py);
+# the half-width wordings earlier snapshots stored are still read back (``_OLD_WORDINGS``).
 CATALOG: dict[str, tuple[str, str]] = {
     Note.INSUFFICIENT_SAMPLE: ("样本不足", "insufficient sample"),
     Note.NO_SCORE: ("有效题目覆盖不足", "too few items answered"),
-    Note.SMALL_SAMPLE: ("样本较少,仅供参考", "small sample, for reference only"),
+    Note.SMALL_SAMPLE: ("样本较少，仅供参考", "small sample, for reference only"),
     Message.NOT_SCORED: ("本轮未用此模型评分", "not scored with this model"),
-    Message.MODEL_DIFFERS: ("评分模型不同,不可比较", "different weight model: not comparable"),
+    Message.MODEL_DIFFERS: ("评分模型不同，不可比较", "different weight model: not comparable"),
     Message.NO_PREVIOUS: ("无上一轮数据", "no previous wave"),
     Message.AGGREGATION_METHOD: (
-        "按有效样本量加权的已发布社区平均(样本不足的社区不计入)",
+        "按有效样本量加权的已发布社区平均（样本不足的社区不计入）",
         "n-weighted mean of the published communities (suppressed communities left out)",
     ),
     # the measured effect of a completed action (api/services/action_effects.py)
@@ -86,9 +86,12 @@ def excluded_text(by_rule: dict[str, int], lang: str = "zh") -> str:
 
 
 _NOTES: dict[str, Note] = {n.value: n for n in Note}
+# Wordings snapshots stored before the catalog's punctuation became full-width.
+_OLD_WORDINGS: dict[str, Note] = {"样本较少,仅供参考": Note.SMALL_SAMPLE}
 # Every wording of an engine note (zh and en) → its code: what older snapshots stored.
 _LEGACY: dict[str, Note] = {
-    words: _NOTES[code] for code, pair in CATALOG.items() if code in _NOTES for words in pair
+    **_OLD_WORDINGS,
+    **{words: _NOTES[code] for code, pair in CATALOG.items() if code in _NOTES for words in pair},
 }
 
 

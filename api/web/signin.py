@@ -27,7 +27,7 @@ from survey.storage.users import (
 
 router = APIRouter(tags=["auth"])
 
-DEFAULT_LANDING = "/"
+DEFAULT_LANDING = "/start"  # the page fitted to the scope (api/officials/home_routes.py)
 
 
 class _BadCredentials(Exception):
@@ -128,7 +128,7 @@ def login(
             status_code=429,
             username=username,
             headers={"Retry-After": str(exc.retry_after_s)},
-            error=f"登录失败次数过多,请 {minutes} 分钟后再试 / too many failed sign-ins; "
+            error=f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed sign-ins; "
             f"try again in {minutes} min",
         )
     except _BadCredentials:
@@ -141,6 +141,16 @@ def login(
         )
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, session, user, remember=bool(remember))
+    return response
+
+
+@router.get("/logout", response_class=HTMLResponse, include_in_schema=False)
+def logout_page(request: Request, user: OptionalUser) -> Response:
+    """A typed or bookmarked /logout: the sign-out button (a GET changes nothing)."""
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    response = templates.TemplateResponse(request, "logout.html", {})
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -102,7 +102,7 @@ def test_login_needs_the_csrf_token(staff_client: TestClient) -> None:
 )
 def test_next_never_leaves_the_site(staff_client: TestClient, target: str) -> None:
     response = login(staff_client, "admin", next_url=target)
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/start"
 
 
 def test_wrong_password_shows_the_form_again(staff_client: TestClient) -> None:

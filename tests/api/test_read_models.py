@@ -163,9 +163,9 @@ def test_an_old_snapshot_reads_exactly_as_one_with_codes(client: TestClient) -> 
         {"zh": "样本不足", "en": "insufficient sample"},
         "insufficient_sample",
     )
-    assert new["cards"]["C3"][2:4] == ("样本较少,仅供参考", "small_sample")
+    assert new["cards"]["C3"][2:4] == ("样本较少，仅供参考", "small_sample")
     assert new["export"][("C2", "overall")] == "样本不足"
-    assert new["export"][("C3", "overall")] == "样本较少,仅供参考"
+    assert new["export"][("C3", "overall")] == "样本较少，仅供参考"
     assert new["dashboard_en"]
 
 

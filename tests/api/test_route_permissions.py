@@ -75,6 +75,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): Rule(PUBLIC, 200),
     ("GET", "/api/v1/ping"): Rule(PUBLIC, 200),
     ("GET", "/"): Rule(PUBLIC, 200),
+    # the landing page fitted to the scope: a 302 to it (the 303 is the sign-in redirect)
+    ("GET", "/start"): Rule(STAFF, 302),
     # residents
     ("POST", "/api/v1/responses"): Rule(PUBLIC, 422),  # an empty body: rejected, nothing stored
     ("POST", "/api/v1/responses/start"): Rule(PUBLIC, 422),
@@ -90,6 +92,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/login"): Rule(PUBLIC, 200, overrides={c: 303 for c in STAFF_CALLERS}),
     ("POST", "/login"): Rule(PUBLIC, 400),  # no username or password
     ("POST", "/logout"): Rule(PUBLIC, 303),
+    ("GET", "/logout"): Rule(PUBLIC, 303, overrides={c: 200 for c in STAFF_CALLERS}),
     ("POST", "/api/v1/tokens"): Rule(STAFF, 201),  # a signed-in user gets a token
     ("DELETE", "/api/v1/tokens/{token_id}"): Rule(STAFF, 404),  # no such token of theirs
     ("GET", "/api/v1/me"): Rule(STAFF, 200),

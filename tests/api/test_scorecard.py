@@ -156,7 +156,7 @@ def test_change_is_refused_when_the_models_differ(admin: TestClient) -> None:
     store(admin, WAVES[-2], results)  # a newer snapshot of the previous wave, another model
     sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
     assert sc["change"]["delta"] is None and sc["change"]["label"] is None
-    assert sc["change"]["note"]["zh"] == "评分模型不同,不可比较"
+    assert sc["change"]["note"]["zh"] == "评分模型不同，不可比较"
     summary = get(admin, f"/api/v1/waves/{LAST}/summary")
     assert summary["changes"]["note"] is not None and summary["changes"]["rises"] == []
 

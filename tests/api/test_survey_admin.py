@@ -88,7 +88,7 @@ def test_slips_show_new_codes_once_and_are_audited(admin_client: TestClient) -> 
         ).one()
     assert stored == {hash_code(c) for c in codes}
     assert (audit.actor, audit.target, audit.detail["count"]) == ("admin", "W1/C1", 3)
-    assert "已生成 3 个,已使用 0 个" in admin_client.get(path).text
+    assert "已生成 3 个，已使用 0 个" in admin_client.get(path).text
 
 
 def _run(settings: Settings, *argv: str) -> int:

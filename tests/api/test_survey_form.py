@@ -40,7 +40,7 @@ def test_a_resident_answers_every_page_and_sees_success(client: TestClient) -> N
     seen_pages = []
     while "提交成功" not in form.html:
         seen_pages.append(form.page)
-        assert f"第 {form.page + 1} 页,共 {len(paging.page_sections(q))} 页" in form.html
+        assert f"第 {form.page + 1} 页，共 {len(paging.page_sections(q))} 页" in form.html
         last = paging.next_page(q, form.page, answers) is None
         form = post_page(client, form, answers, "submit" if last else "next")
         assert form.status == 200, form.html[:2000]

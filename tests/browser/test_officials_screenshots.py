@@ -1,6 +1,8 @@
-"""The officials' dashboard and a scorecard in headless Chromium against the real server, at a
-360 px phone and a 1280 px desktop: screenshots into test-artifacts/, no sideways scrolling of
-the page, charts drawn, Chinese text in a CJK font, and nothing blocked by the CSP."""
+"""The officials' dashboard, street page, scorecard and trend report in headless Chromium against
+the real server, at a 360 px phone and a 1280 px desktop: screenshots into test-artifacts/
+(git-ignored), no sideways scrolling of the page, charts drawn (the phone's copy on a phone),
+the latest wave's value and change in view at 360 px, Chinese text in a CJK font, and nothing
+blocked by the CSP (issue 13, point 2)."""
 
 from __future__ import annotations
 
@@ -23,9 +25,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 WAVE = officials_district.LAST
 PAGES = {
     "dashboard": f"/waves/{WAVE}",
+    "street": f"/waves/{WAVE}/streets/CH01",
     "scorecard": f"/waves/{WAVE}/communities/CH02-001",
     "scorecard-suppressed": f"/waves/{WAVE}/communities/{officials_district.SUPPRESSED}",
+    "trends": "/trends",
 }
+# Pages with a table of waves (class trend-table) whose last row is the latest wave.
+WITH_TREND_TABLE = ("street", "scorecard", "scorecard-suppressed", "trends")
 
 
 @pytest.fixture
@@ -46,7 +52,7 @@ def admin_cookie(live: LiveServer, url: str) -> str:
     return value
 
 
-def test_dashboard_and_scorecard_screenshots(server: tuple[LiveServer, str]) -> None:
+def test_officials_pages_at_360_and_1280_px(server: tuple[LiveServer, str]) -> None:
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     live, url = server
     cookie = admin_cookie(live, url)
@@ -80,18 +86,54 @@ def test_dashboard_and_scorecard_screenshots(server: tuple[LiveServer, str]) -> 
 def check_page(page: Any, name: str, width: int) -> None:
     # The page itself never scrolls sideways; wide tables and charts scroll in their box.
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width + 1, f"{name} at {width}px is {scroll_width}px wide"
-    charts = page.locator("svg.chart")
+    assert scroll_width <= width, f"{name} at {width}px is {scroll_width}px wide"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+    shown = "phone" if width < 600 else "wide"
+    charts = page.locator(
+        f".chart-{shown} svg.chart, .chart-wrap:not(.chart-wide):not(.chart-phone) svg.chart"
+    )
     if name == "scorecard-suppressed":
         assert "样本不足" in page.locator("main").inner_text()
     else:
-        assert charts.count() >= 2
+        assert charts.count() >= (1 if name == "trends" else 2), name
     for k in range(charts.count()):
-        box = charts.nth(k).bounding_box()
+        chart = charts.nth(k)
+        assert chart.is_visible(), f"{name}: chart {k} hidden at {width}px"
+        box = chart.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 50
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name}: chart {k} cut off"
+    hidden = "wide" if width < 600 else "phone"
+    for k in range(page.locator(f".chart-{hidden} svg.chart").count()):
+        assert not page.locator(f".chart-{hidden} svg.chart").nth(k).is_visible()
+    if name in WITH_TREND_TABLE:
+        latest_in_view(page, name, width)
     assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"', '社区')")
     assert page.locator("h1").inner_text().strip()
     stylesheet = page.evaluate(
         "getComputedStyle(document.querySelector('.site-header')).backgroundColor"
     )
     assert stylesheet == "rgb(255, 255, 255)"  # meihao.css loaded
+
+
+def latest_in_view(page: Any, name: str, width: int) -> None:
+    """The latest wave's row of the trend table: its wave, value and change cells all on
+    screen, inside the viewport's width (no sideways scrolling needed to read them)."""
+    row = page.locator("table.trend-table tbody tr").last
+    assert row.locator("th").inner_text().strip() == WAVE, name
+    cells = row.locator("td")
+    value, change = cells.first, cells.last
+    for label, cell in (("wave", row.locator("th")), ("value", value), ("change", change)):
+        cell.scroll_into_view_if_needed()
+        box = cell.bounding_box()
+        assert box is not None and box["width"] > 0, (name, label)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (name, width, label, box)
+    if name != "scorecard-suppressed":
+        assert any(ch.isdigit() for ch in value.inner_text()), (name, value.inner_text())
+    # The trend chart names the latest wave (on a phone too).
+    shown = "phone" if width < 600 else "wide"
+    label = page.locator(
+        f".chart-{shown} svg#{'trend-phone' if shown == 'phone' else 'trend'} text", has_text=WAVE
+    )
+    assert label.count() >= 1, (name, width)
+    box = label.first.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width, (name, width, box)
