@@ -213,6 +213,6 @@ def seed_demo_users(engine: Engine) -> list[tuple[str, str, str]]:
 def demo_user_lines(created: list[tuple[str, str, str]]) -> list[str]:
     if not created:
         return ["  工作人员账号已存在 Staff accounts exist (meihao user password --username U)."]
-    lines = [f"  演示账号 Demo accounts (password shown once / 密码仅显示一次: {created[0][2]}):"]
+    lines = [f"  演示账号 Demo accounts (password shown once / 密码仅显示一次： {created[0][2]}):"]
     lines += [f"    {username:<11} {what}" for username, what, _ in created]
     return lines

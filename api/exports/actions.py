@@ -30,7 +30,7 @@ ACTION_HEADER = [
     "状态 status",
     "逾期 overdue",
     "完成时间 completed at",
-    "预算(元) budget",
+    "预算（元） budget",
     "主题 theme",
     "依据轮次 wave",
     "创建人 created by",

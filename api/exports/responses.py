@@ -64,12 +64,12 @@ class Column:
 REVERSE_MARK = "[反向题 reverse-keyed]"
 
 FIXED_COLUMNS = [
-    Column("rid", "答卷编号(匿名)", "response id (pseudonymous)", "string"),
+    Column("rid", "答卷编号（匿名）", "response id (pseudonymous)", "string"),
     Column("wave", "调查轮次", "survey wave", "string"),
     Column("street", "街道代码", "street code", "string"),
     Column("community", "社区代码", "community code", "string"),
     Column("submitted_date", "提交日期", "submission date (China time, day only)", "string"),
-    Column("duration_s", "答题用时(秒)", "time to complete (seconds)", "integer"),
+    Column("duration_s", "答题用时（秒）", "time to complete (seconds)", "integer"),
     Column("channel", "提交渠道", "channel (web, api, paper, synthetic)", "string"),
     Column("quality_flags", "质量标记", "quality flags (; separated)", "string"),
 ]

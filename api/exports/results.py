@@ -76,8 +76,8 @@ def exclusions_table(exclusions: Mapping[str, Any] | None) -> Table:
             return
         yield ["收到答卷 n received", "n_received", exclusions["n_received"]]
         for rule, k in exclusions["excluded_by_rule"].items():
-            yield [f"排除:{rule_text(rule)} excluded: {rule_text(rule, 'en')}", rule, k]
-        yield ["排除合计(每份计一次) n excluded, each once", "n_excluded", exclusions["n_excluded"]]
+            yield [f"排除：{rule_text(rule)} excluded: {rule_text(rule, 'en')}", rule, k]
+        yield ["排除合计（每份计一次） n excluded, each once", "n_excluded", exclusions["n_excluded"]]
         yield ["计分 n scored", "n_scored", exclusions["n_scored"]]
 
     return Table("排除 exclusions", ["项目 what", "代码 code", "份数 count"], body())
@@ -165,7 +165,7 @@ def _exclusion_rows(head: list[Any], counts: Mapping[str, Any] | None) -> Iterat
     level = "答卷 responses"
     lines = [("n_received", "收到答卷", "received", counts["n_received"])]
     lines += [
-        (f"excluded.{rule}", f"排除:{rule_text(rule)}", f"excluded: {rule_text(rule, 'en')}", k)
+        (f"excluded.{rule}", f"排除：{rule_text(rule)}", f"excluded: {rule_text(rule, 'en')}", k)
         for rule, k in counts["excluded_by_rule"].items()
     ]
     lines += [
@@ -229,7 +229,7 @@ def scorecards_table(
                 *head,
                 "总体满意指数 OSI",
                 "OSI",
-                "总体满意指数(O1–O3)",
+                "总体满意指数（O1–O3）",
                 "Overall satisfaction index (O1–O3)",
                 one_decimal(c.osi.score),
                 one_decimal(c.osi.ci_low),

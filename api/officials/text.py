@@ -117,7 +117,7 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "street_of": ("所属街道", "Street"),
     **ACTION_TEXT,
     "answers_line": (
-        "答卷:收到 {received} 份 · 按规则排除 {excluded} 份 · 计入评分 {scored} 份",
+        "答卷：收到 {received} 份 · 按规则排除 {excluded} 份 · 计入评分 {scored} 份",
         "Responses: {received} received · {excluded} excluded by rule · {scored} scored",
     ),
     "excluded_why": ("排除原因", "excluded because"),

@@ -382,7 +382,7 @@ def effects_summary(
         "measured": len(measured),
         "improved": k,
         "sentence": {
-            "zh": f"{n} 项已完成整改中,{k} 项对应指标显著改善",
+            "zh": f"{n} 项已完成整改中，{k} 项对应指标显著改善",
             "en": f"of {n} completed actions, {k} clearly improved the indicator they addressed",
         },
         "effects": effects,

@@ -62,8 +62,8 @@ def change_words(ch: dict[str, Any] | None, lang: str) -> str:
         )
         return f"{size} points {way} than last time, {verdict}"
     way = "提高" if delta >= 0 else "下降"
-    verdict = "变化显著" if ch.get("significant") else "变化不显著(在误差范围内)"
-    return f"比上次{way} {size} 分,{verdict}"
+    verdict = "变化显著" if ch.get("significant") else "变化不显著（在误差范围内）"
+    return f"比上次{way} {size} 分，{verdict}"
 
 
 def _dimension_changes(
@@ -170,7 +170,7 @@ def _unpublished(base: dict[str, Any], reason: str, words: dict[str, str]) -> di
 
 REASONS = {
     "wave_open": (
-        "本轮调查仍在进行中,结果将在调查结束后公布(调查时间 {window})。",
+        "本轮调查仍在进行中，结果将在调查结束后公布（调查时间 {window}）。",
         "The survey is still running; results are published after it closes ({window}).",
     ),
     "not_open": (
@@ -178,11 +178,11 @@ REASONS = {
         "This survey has not started yet.",
     ),
     "not_scored": (
-        "本轮调查已结束,结果正在统计中,请稍后再来查看。",
+        "本轮调查已结束，结果正在统计中，请稍后再来查看。",
         "The survey has closed; the results are being counted. Please come back later.",
     ),
     "suppressed": (
-        "本社区有效答卷少于 {min_n} 份,为保护居民隐私、保证结果可靠,本轮不公布本社区的结果。",
+        "本社区有效答卷少于 {min_n} 份，为保护居民隐私、保证结果可靠，本轮不公布本社区的结果。",
         "Fewer than {min_n} valid answers came from this community: to protect residents and "
         "keep results reliable, this wave's results for the community are not published.",
     ),

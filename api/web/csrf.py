@@ -120,7 +120,7 @@ def check_csrf(
     if not csrf_valid(request, settings, csrf_token):
         raise HTTPException(
             status_code=403,
-            detail="表单已过期或来源无效,请刷新页面后重试 / form expired or invalid "
+            detail="表单已过期或来源无效，请刷新页面后重试 / form expired or invalid "
             "(CSRF check failed); reload the page and try again",
         )
 

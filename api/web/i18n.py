@@ -61,7 +61,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "receipt": ("回执号", "Receipt number"),
     "results_link": (
-        "调查结束后,可在这里查看本社区的评价结果和整改进展",
+        "调查结束后，可在这里查看本社区的评价结果和整改进展",
         "After the survey closes, see this community's results and what is being done here",
     ),
     "another_person": (
@@ -111,7 +111,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "This invitation code is for another survey wave.",
     ),
     "open_wave": (
-        "本轮调查不使用邀请码,请扫描张贴在社区的二维码参加调查。",
+        "本轮调查不使用邀请码，请扫描张贴在社区的二维码参加调查。",
         "This survey wave does not use invitation codes; please scan the QR code posted in your "
         "community.",
     ),

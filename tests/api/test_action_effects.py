@@ -110,7 +110,7 @@ def test_summary_sentence_and_one_action(seeded) -> None:
     with Session(engine) as session:
         summary = effects_summary(session, WAVES[2], "district")
         assert (summary["completed"], summary["improved"]) == (4, 2)
-        assert summary["sentence"]["zh"] == "4 项已完成整改中,2 项对应指标显著改善"
+        assert summary["sentence"]["zh"] == "4 项已完成整改中，2 项对应指标显著改善"
         street = district.communities[0].street_code
         per_street = effects_summary(session, None, f"street:{street}")
         assert all(district.communities[0].street_code == street for _ in per_street["effects"])

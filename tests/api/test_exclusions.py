@@ -162,7 +162,7 @@ def test_scorecards_and_exports_say_received_excluded_and_scored(client: TestCli
     book = openpyxl.load_workbook(
         io.BytesIO(client.get("/api/v1/waves/W1/exports/rankings.xlsx", headers=headers).content)
     )
-    ranking, totals = book.worksheets
+    ranking, totals, _about = book.worksheets
     header, *body = list(ranking.iter_rows(values_only=True))
     xlsx_rows = {row[header.index("社区代码 community code")]: row for row in body}
     for code, want in PER_COMMUNITY.items():

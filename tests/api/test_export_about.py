@@ -24,7 +24,7 @@ REVERSE = [i.code for i in load_default().items if getattr(i, "reverse", False)]
 def about_of(response: Any) -> dict[str, str]:
     assert response.status_code == 200, response.text
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames[-1] == "说明 About" and len(book.sheetnames) == 2
+    assert book.sheetnames[-1] == "说明 About" and len(book.sheetnames) >= 2
     rows = list(book["说明 About"].iter_rows(values_only=True))
     assert rows[0] == ("项目 item", "内容 value")
     return {str(k): str(v) for k, v in rows[1:]}

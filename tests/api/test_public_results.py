@@ -110,11 +110,11 @@ def district(client: TestClient) -> TestClient:
 
 def test_change_in_plain_words_follows_the_change_rule() -> None:
     up = wave_change(70.0, 1.5, 82.34, 1.5, threshold=3.0, level=0.9)
-    assert change_words(up, "zh") == "比上次提高 12.3 分,变化显著"
+    assert change_words(up, "zh") == "比上次提高 12.3 分，变化显著"
     assert change_words(up, "en") == "12.3 points higher than last time, a significant change"
     small = wave_change(80.0, 1.5, 76.8, 1.5, threshold=3.0, level=0.9)  # −3.2 inside the error
     assert not small["significant"]
-    assert change_words(small, "zh") == "比上次下降 3.2 分,变化不显著(在误差范围内)"
+    assert change_words(small, "zh") == "比上次下降 3.2 分，变化不显著（在误差范围内）"
     assert change_words(
         {"delta": None, "note": {"zh": "无上一轮数据", "en": "no previous wave"}}, "en"
     ) == ("no previous wave")
@@ -128,7 +128,7 @@ def test_the_page_shows_results_needs_and_actions(district: TestClient) -> None:
     assert body.status_code == 200
     r = PublicResults.model_validate(body.json())
     assert r.published and r.overall is not None and r.overall.score == pytest.approx(82.34)
-    assert r.change is not None and r.change.words["zh"] == "比上次提高 12.3 分,变化显著"
+    assert r.change is not None and r.change.words["zh"] == "比上次提高 12.3 分，变化显著"
     assert len(r.dimensions) == 6 and all(d.change_words for d in r.dimensions)
     assert [(n.code, n.count) for n in r.needs] == [("D1a", 6), ("D2b", 6)]  # D3a: 4 < 5
     assert r.needs[0].share == pytest.approx(6 / 10)
@@ -137,7 +137,7 @@ def test_the_page_shows_results_needs_and_actions(district: TestClient) -> None:
     page = district.get("/p/W1/C1")
     assert page.status_code == 200 and "sign" not in page.headers.get("location", "")
     html = page.text
-    assert "82.3" in html and "比上次提高 12.3 分,变化显著" in html and "你说 · 我们做" in html
+    assert "82.3" in html and "比上次提高 12.3 分，变化显著" in html and "你说 · 我们做" in html
     # 你说 · 我们做: the first need, then the action answering it with its status, then the next.
     first, second = (n.label["zh"] for n in r.needs)
     at_need = html.index(first, html.index('id="h-needs"'))

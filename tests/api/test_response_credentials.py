@@ -157,7 +157,9 @@ def test_a_code_of_a_closed_wave_is_409_and_stays_unused(client: TestClient) -> 
     set_wave(client, closes_at=datetime.now(UTC) - timedelta(minutes=1))
     response = client.post(URL, json=body(invitation=code))
     assert response.status_code == 409 and "closed" in response.json()["detail"]
-    assert client.get(f"/i/{format_code(code)}").status_code == 409
+    # The form's address of a closed wave leads to the community's public results instead.
+    page = client.get(f"/i/{format_code(code)}", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/p/")
     assert n_stored(client) == 0 and used(client) == 0
 
 
