@@ -1,7 +1,7 @@
 """A few seconds' memory of whom a bearer token or a session id belongs to.
 
 Every signed-in request resolves its credential: one indexed join of the token (or session) and
-its user, 180–1,000 µs on SQLite against ~10 µs from here (``python -m bench.auth_cache``), often
+its user, ~180 µs on SQLite against ~3 µs from here (``python -m bench.auth_cache``), often
 the only query a cached ranking needs. This cache keeps a *positive* answer for ``ttl`` seconds,
 keyed on the credential's SHA-256 (the plain token is never held), so a burst of requests costs
 one query.
