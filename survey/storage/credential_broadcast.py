@@ -26,6 +26,7 @@ from survey.storage.credential_cache import CREDENTIALS, CredentialCache
 
 CHANNEL = "meihao_credentials"
 RECONNECT_S = 1.0
+POLL_S = 0.25  # how often the listener looks at its stop flag (what shutting down waits)
 log = logging.getLogger(__name__)
 
 
@@ -78,7 +79,7 @@ class Listener:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.ready.set()
                     while not self._stop.is_set():
-                        for note in conn.notifies(timeout=RECONNECT_S):
+                        for note in conn.notifies(timeout=POLL_S):
                             apply(note.payload, self._cache)
             except Exception as error:  # the database went away: forget everything, retry
                 self.ready.clear()
