@@ -42,6 +42,7 @@ from api.web.origin_guard import OriginGuard
 from api.web.public_assets import mount_api_docs
 from api.web.security_headers import SecurityHeaders
 from api.web.text_guard import TextGuard
+from survey.storage.credential_broadcast import start_listener
 from survey.storage.credential_cache import CREDENTIALS
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
@@ -58,7 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(engine)
         app.state.engine = engine
         CREDENTIALS.configure(ttl=settings.auth_cache_seconds)
+        listener = start_listener(engine)  # PostgreSQL: other processes' revocations, at once
         yield
+        if listener is not None:
+            listener.stop()
         engine.dispose()
 
     app = FastAPI(

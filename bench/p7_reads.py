@@ -10,8 +10,9 @@ Subjects, each an interleaved batch against the same server process:
 - ``GET /api/v1/waves/W2/communities/{c}/scorecard`` for different communities (a scorecard
   includes the trend and the change since W1, so it reads both snapshots);
 - ``GET /api/v1/waves/W2/rankings`` (all 3,000 rows, about 2 MB of JSON).
-Reference: ``GET /api/v1/ping``. All requests send a staff bearer token (resolved against the
-database on every request, as in production) and ``Accept-Encoding: gzip`` (as browsers and
+Reference: ``GET /api/v1/ping``. All requests send a staff bearer token (resolved as in
+production: against the database, then from the process's credential cache for
+``MEIHAO_AUTH_CACHE_SECONDS``) and ``Accept-Encoding: gzip`` (as browsers and
 httpx do). Target: throughput ≥ 30% of the reference's, for the scorecard and for the ranking;
 ``ratio`` reports the smaller of the two. A second reference, ``GET /api/v1/me`` (the trivial
 *signed-in* request: the same authentication work, no results), separates the cost of signing

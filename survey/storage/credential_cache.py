@@ -1,7 +1,7 @@
 """A few seconds' memory of whom a bearer token or a session id belongs to.
 
 Every signed-in request resolves its credential: one indexed join of the token (or session) and
-its user, 180–1,000 µs on SQLite against ~10 µs from here (``python -m bench.auth_cache``), often
+its user, ~180 µs on SQLite against ~3 µs from here (``python -m bench.auth_cache``), often
 the only query a cached ranking needs. This cache keeps a *positive* answer for ``ttl`` seconds,
 keyed on the credential's SHA-256 (the plain token is never held), so a burst of requests costs
 one query.
@@ -11,9 +11,11 @@ Revocation:
 - In this process, every function that ends a credential (revoke a token, sign out, change a
   password, disable an account) calls :meth:`CredentialCache.forget_user` or
   :meth:`CredentialCache.forget` *after its commit*: the next request sees the change.
-- In other processes an entry lives until its TTL runs out: **a revoked token, an ended session
-  or a disabled account keeps working there for at most ``ttl`` seconds** (``MEIHAO_AUTH_CACHE_
-  SECONDS``, default 5; 0 turns the cache off). A credential's own expiry is always honoured.
+- In other processes an entry lives until its TTL runs out, unless PostgreSQL's NOTIFY tells
+  them first (survey/storage/credential_broadcast.py, usually milliseconds): **a revoked token,
+  an ended session or a disabled account keeps working there for at most ``ttl`` seconds**
+  (``MEIHAO_AUTH_CACHE_SECONDS``, default 5; 0 turns the cache off). A credential's own expiry is
+  always honoured.
 
 Only successful look-ups are cached: a wrong token never fills the cache, and the cache holds at
 most ``maxsize`` entries (the oldest goes first).
@@ -36,6 +38,7 @@ DEFAULT_MAXSIZE = 10_000
 @dataclass(frozen=True)
 class _Entry:
     fresh_until: float  # monotonic clock
+    user_id: int  # read once, at put: forgetting never touches the ORM instance
     user: User  # detached, as read; shared by the requests it answers (read-only)
     expires_at: datetime | None  # the credential's own expiry
 
@@ -88,7 +91,9 @@ class CredentialCache:
         was before the database was read (nothing is stored if a forget happened since)."""
         if self.ttl <= 0 or user.id is None:
             return
-        entry = _Entry(fresh_until=self._clock() + self.ttl, user=user, expires_at=expires_at)
+        entry = _Entry(
+            fresh_until=self._clock() + self.ttl, user_id=user.id, user=user, expires_at=expires_at
+        )
         with self._lock:
             if generation is not None and generation != self.generation:
                 return
@@ -106,7 +111,7 @@ class CredentialCache:
         """Drop every credential of this user (disabled, password changed, token revoked)."""
         with self._lock:
             self.generation += 1
-            for key in [k for k, e in self._entries.items() if e.user.id == user_id]:
+            for key in [k for k, e in self._entries.items() if e.user_id == user_id]:
                 del self._entries[key]
 
     def clear(self) -> None:

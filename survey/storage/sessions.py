@@ -17,6 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col
 
+from survey.storage.credential_broadcast import announce
 from survey.storage.credential_cache import CREDENTIALS
 from survey.storage.models import StaffSession, User, utcnow
 
@@ -103,6 +104,7 @@ def revoke_session(*, session: Session, session_id: str) -> bool:
         .where(col(StaffSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
+    announce(session, key=_hash(session_id))
     session.commit()
     CREDENTIALS.forget(_hash(session_id))
     return bool(result.rowcount)

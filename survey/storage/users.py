@@ -23,6 +23,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from survey.errors import ConflictError, NotFoundError, SurveyError
+from survey.storage.credential_broadcast import announce
 from survey.storage.credential_cache import CREDENTIALS
 from survey.storage.models import ApiToken, AuditEvent, Community, Street, User, utcnow
 from survey.storage.sessions import revoke_user_sessions
@@ -138,6 +139,7 @@ def set_password(*, session: Session, username: str, password: str, actor: str) 
             actor=actor, action="set_password", target=username, detail={"sessions_ended": ended}
         )
     )
+    announce(session, user_id=user.id)
     session.commit()
     CREDENTIALS.forget_user(user.id)
     session.refresh(user)
@@ -319,6 +321,7 @@ def revoke_token(
         session.add(row)
         name = actor.username if isinstance(actor, User) else actor
         session.add(AuditEvent(actor=name, action="revoke_token", target=str(row.id)))
+        announce(session, key=row.token_hash)
         session.commit()
         CREDENTIALS.forget(row.token_hash)
         session.refresh(row)
@@ -375,6 +378,7 @@ def set_active(
             detail=detail,
         )
     )
+    announce(session, user_id=user.id)
     session.commit()
     CREDENTIALS.forget_user(user.id)
     session.refresh(user)
