@@ -77,7 +77,8 @@ def exclusions_table(exclusions: Mapping[str, Any] | None) -> Table:
         yield ["收到答卷 n received", "n_received", exclusions["n_received"]]
         for rule, k in exclusions["excluded_by_rule"].items():
             yield [f"排除：{rule_text(rule)} excluded: {rule_text(rule, 'en')}", rule, k]
-        yield ["排除合计（每份计一次） n excluded, each once", "n_excluded", exclusions["n_excluded"]]
+        total = "排除合计（每份计一次） n excluded, each once"
+        yield [total, "n_excluded", exclusions["n_excluded"]]
         yield ["计分 n scored", "n_scored", exclusions["n_scored"]]
 
     return Table("排除 exclusions", ["项目 what", "代码 code", "份数 count"], body())
