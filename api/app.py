@@ -26,6 +26,7 @@ from api.web.limits import BodySizeLimit
 from api.web.origin_guard import OriginGuard
 from api.web.public_assets import mount_api_docs
 from api.web.security_headers import SecurityHeaders
+from api.web.statuses import document_statuses
 from api.web.text_guard import TextGuard
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade
@@ -100,4 +101,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # caller gets the same reply for a wave or community that exists and one that does not.
         first = [Depends(current_user)] if module in staff_only else []
         app.include_router(module.router, dependencies=first)
+    document_statuses(app)  # after every router: what dependencies and middleware answer
     return app

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import SettingsDep
 from api.settings import Settings
+from api.web.statuses import raises
 
 CSRF_COOKIE = "meihao_csrf"
 CSRF_FIELD = "csrf_token"
@@ -112,6 +113,7 @@ def csrf_valid(request: Request, settings: Settings, token: str | None) -> bool:
     return isinstance(signed, str) and secrets.compare_digest(signed, nonce)
 
 
+@raises(403)
 def check_csrf(
     request: Request, settings: SettingsDep, csrf_token: Annotated[str | None, Form()] = None
 ) -> None:
