@@ -9,7 +9,8 @@ to (tests/e2e/test_schemathesis.py checks the document against the running serve
 - a dependency marked with :func:`raises` adds its statuses (sign-in 401, role 403, a path
   look-up 404, a rate limit 429), found by walking the route's dependency tree;
 - POST/PUT/PATCH/DELETE can meet the body limit (413), the text guard (422) and the cross-site
-  guard for cookie sessions (403), whatever the route does.
+  guard for cookie sessions (403), whatever the route does; a JSON body sent as something else
+  gets 415.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
@@ -36,6 +37,7 @@ MEANING = {
     404: "no such wave, community, model or record (or not in your scope)",
     409: "conflicts with the current state (a closed wave, an immutable record)",
     413: "request body larger than the server accepts",
+    415: "the body must be sent as JSON (Content-Type: application/json)",
     422: "the input is invalid; `detail` names each field and what is wrong",
     429: "too many requests; retry after the seconds in Retry-After",
 }
@@ -96,6 +98,9 @@ def statuses_of(route: RouteContext) -> set[int]:
         found |= getattr(call, _MARK, frozenset())
     if (route.methods or set()) & BODY_METHODS:
         found |= {403, 413, 422}
+    body = route.body_field
+    if body is not None and not isinstance(body.field_info, params.Form):  # File is a Form
+        found.add(415)  # a JSON body sent as text or a form (api/errors.py)
     return found
 
 
