@@ -23,6 +23,7 @@ from api.residents.entry import (
     open_entry,
     response_of,
 )
+from api.residents.form_limits import TooManyFields, read_form
 from api.residents.forms import client_id_of, form_text, honeypot_filled, page_answers, page_index
 from api.residents.start_stamp import STAMP_FIELD, stamped_start
 from api.settings import Settings
@@ -49,7 +50,10 @@ async def open_form_autosave(
     found = await run_in_threadpool(_open_entry, session, settings, token)
     if isinstance(found, Response):
         return found
-    form = await request.form()
+    try:
+        form = await read_form(request, found.questionnaire)
+    except TooManyFields as error:
+        return JSONResponse({"detail": str(error)}, status_code=413)
     return await run_in_threadpool(autosave, request, session, settings, found, form)
 
 
@@ -68,7 +72,10 @@ async def invitation_autosave(
     found = await run_in_threadpool(_invitation_entry, session, code)
     if isinstance(found, Response):
         return found
-    form = await request.form()
+    try:
+        form = await read_form(request, found.questionnaire)
+    except TooManyFields as error:
+        return JSONResponse({"detail": str(error)}, status_code=413)
     return await run_in_threadpool(autosave, request, session, settings, found, form)
 
 

@@ -34,6 +34,7 @@ from api.residents.entry import (
     render_form,
     response_of,
 )
+from api.residents.form_limits import TooManyFields, read_form, too_many_fields
 from api.residents.forms import (
     action_of,
     client_id_of,
@@ -233,7 +234,10 @@ def _invitation_post_entry(request: Request, session: Session, code: str) -> Ent
 async def _receive(
     request: Request, session: Session, settings: Settings, entry: Entry
 ) -> Response:
-    form = await request.form()
+    try:
+        form = await read_form(request, entry.questionnaire)
+    except TooManyFields as error:
+        return too_many_fields(request, error)
     return await run_in_threadpool(receive_page, request, session, settings, entry, form)
 
 

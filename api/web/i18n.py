@@ -117,6 +117,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "提交的表单不完整,请返回问卷重新提交。",
         "The form that was sent is incomplete; go back to the questionnaire and send it again.",
     ),
+    "too_many_fields": (
+        "提交的表单字段数超过了本问卷可能有的数量,未能读取。请返回问卷重新提交;已保存的答案不会丢失。",
+        "The form that was sent has more fields than this questionnaire can have, so it was not "
+        "read. Go back to the questionnaire and send it again; answers already saved are kept.",
+    ),
     "conflict_title": ("问卷已经提交过", "Already submitted"),
     "conflict_text": (
         "这份问卷此前已经提交成功,提交后的答案不能更改。如需再填写一份,请开始新问卷。",

@@ -10,6 +10,7 @@ import json
 import time
 from datetime import UTC
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,10 +18,14 @@ from itsdangerous import TimestampSigner
 from sqlmodel import Session, select
 
 from api.cli.main import main as meihao
+from api.residents.form_limits import field_limit
 from api.settings import Settings
+from survey.questionnaire import paging
+from survey.questionnaire.model import Questionnaire, load_default
 from survey.storage.drafts import RESTARTED
 from survey.storage.models import AuditEvent, Draft, Response, Wave, WeightModelRecord
-from tests.support.factories import link_token
+from survey.storage.registry import store_questionnaire
+from tests.support.factories import complete_answers, link_token
 from tests.support.staff import bearer, engine_of, seed_staff, session_cookie
 from tests.support.survey_form import count, draft_of, open_path, post_page, read
 
@@ -322,3 +327,55 @@ def test_autosave_makes_the_draft_from_the_served_form(client: TestClient) -> No
     draft = draft_of(engine, form.client_id)
     assert draft is not None and draft.answers == {"age_band": "30-44"}
     assert RESTARTED not in draft.flags
+
+
+# -- form posts bigger than Starlette's 1,000 fields ----------------------------------------
+
+MANY = 1_200  # check boxes on one page: more than Starlette's default of 1,000 form fields
+
+
+def use_big_questionnaire(client: TestClient) -> Questionnaire:
+    """Wave W1 on the default questionnaire plus, on page 0, a multiple choice of MANY options."""
+    definition = load_default().to_dict()
+    definition["slug"] = "big"
+    options = [{"value": f"o{i}", "label": {"zh": f"选{i}", "en": f"o{i}"}} for i in range(MANY)]
+    items = definition["items"]
+    last_of_intro = max(i for i, item in enumerate(items) if item["section"] == "intro")
+    items.insert(
+        last_of_intro + 1,
+        {"code": "many", "kind": "multi_choice", "section": "intro", "required": False,
+         "label": {"zh": "很多选项", "en": "many options"}, "options": options},
+    )  # fmt: skip
+    q = Questionnaire.model_validate(definition)
+    with Session(engine_of(client)) as session:
+        record = store_questionnaire(session=session, questionnaire=q)
+        wave = session.exec(select(Wave).where(Wave.code == "W1")).one()
+        wave.questionnaire_id = record.id  # type: ignore[assignment]
+        session.add(wave)
+        session.commit()
+    return q
+
+
+def test_a_page_with_more_than_a_thousand_fields_keeps_every_answer(client: TestClient) -> None:
+    q = use_big_questionnaire(client)
+    form = read(client.get(open_path()))
+    assert "many" in paging.page_codes(q, 0) and form.html.count('name="many"') == MANY
+    ticked = [f"o{i}" for i in range(MANY)]
+    saved = post_page(client, form, {**complete_answers(q), "many": ticked}, q=q)
+    assert saved.status == 200 and saved.page == 1, saved.html[:300]
+    draft = draft_of(engine_of(client), form.client_id)
+    assert draft is not None and draft.answers["many"] == ticked
+    assert set(paging.page_codes(q, 0)) <= draft.answers.keys()
+
+
+def test_a_form_post_beyond_the_questionnaires_size_gets_413(client: TestClient) -> None:
+    q = use_big_questionnaire(client)
+    form = read(client.get(open_path()))
+    junk = [(f"x{i}", "1") for i in range(field_limit(q) + 1)]
+    body = urlencode([*form.hidden.items(), *junk]).encode()
+    urlencoded = {"content-type": "application/x-www-form-urlencoded"}
+    refused = client.post(form.action, content=body, headers=urlencoded)
+    assert refused.status_code == 413 and "字段数超过" in refused.text
+    autosave = client.post(f"{form.action}/draft", content=body, headers=urlencoded)
+    assert autosave.status_code == 413 and "form fields" in autosave.json()["detail"]
+    assert count(engine_of(client), Draft) == 0
