@@ -237,8 +237,40 @@ async def _receive(
     try:
         form = await read_form(request, entry.questionnaire)
     except TooManyFields as error:
-        return too_many_fields(request, error)
+        return await run_in_threadpool(refuse_oversized, request, session, settings, entry, error)
     return await run_in_threadpool(receive_page, request, session, settings, entry, form)
+
+
+def refuse_oversized(
+    request: Request, session: Session, settings: Settings, entry: Entry, error: TooManyFields
+) -> Response:
+    """413 for a post with more fields than the questionnaire has: the page comes back with
+    what its first fields answered and nothing is stored."""
+    form, q = error.kept, entry.questionnaire
+    client_id = client_id_of(form_text(form, "client_id")) if form is not None else None
+    index = page_index(form_text(form, "page"), len(paging.page_sections(q))) if form else None
+    if form is None or client_id is None or index is None:
+        return too_many_fields(request, error)
+    draft = get_draft(session=session, client_id=client_id)
+    if draft is not None and not belongs_to(
+        draft, wave=entry.wave, community_id=entry.community.id or 0, invitation=entry.invitation
+    ):
+        return message(request, 403, "refused_title", "other_form")
+    codes = paging.page_codes(q, index)
+    sent, _ = page_answers(form, [q.item(c) for c in codes])
+    shown = paging.merge_page(draft.answers if draft else {}, codes, sent)
+    stamp = form_text(form, STAMP_FIELD, 500) if draft is None else None
+    return render_form(
+        request,
+        settings,
+        entry,
+        client_id,
+        index,
+        shown,
+        notice="too_many",
+        status_code=413,
+        stamp=stamp,
+    )
 
 
 def receive_page(

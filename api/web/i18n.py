@@ -40,6 +40,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "This page was open for a long time or in another window. To protect your answers, "
         "check this page and press the button again. Nothing you entered was lost.",
     ),
+    "too_many_title": ("本页未能读取", "This page could not be read"),
+    "too_many_text": (
+        "提交的内容比本问卷的题目多,未能保存。请核对本页答案后再次点击按钮。",
+        "What was sent holds more fields than this questionnaire has, so nothing was saved. "
+        "Check this page and press the button again.",
+    ),
     "rate_title": ("提交的人较多,请稍候", "Many people are submitting right now"),
     "rate_text": (
         "请在 {s} 秒后再点一次“提交问卷”。您填写的答案都已保留。",

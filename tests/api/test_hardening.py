@@ -368,14 +368,23 @@ def test_a_page_with_more_than_a_thousand_fields_keeps_every_answer(client: Test
     assert set(paging.page_codes(q, 0)) <= draft.answers.keys()
 
 
-def test_a_form_post_beyond_the_questionnaires_size_gets_413(client: TestClient) -> None:
+def test_a_form_post_beyond_the_questionnaires_size_gets_413_with_the_answers_kept(
+    client: TestClient,
+) -> None:
     q = use_big_questionnaire(client)
     form = read(client.get(open_path()))
+    answers = [("age_18_plus", "yes"), ("age_band", "30-44"), ("many", "o7")]
     junk = [(f"x{i}", "1") for i in range(field_limit(q) + 1)]
-    body = urlencode([*form.hidden.items(), *junk]).encode()
+    body = urlencode([*form.hidden.items(), *answers, *junk]).encode()
     urlencoded = {"content-type": "application/x-www-form-urlencoded"}
-    refused = client.post(form.action, content=body, headers=urlencoded)
-    assert refused.status_code == 413 and "字段数超过" in refused.text
+    refused = read(client.post(form.action, content=body, headers=urlencoded))
+    assert refused.status == 413 and "本页未能读取" in refused.html
+    assert refused.checked["age_band"] == ["30-44"] and refused.checked["many"] == ["o7"]
+    assert refused.hidden["started"] == form.hidden["started"]
+    junk_first = urlencode([*junk, *form.hidden.items()]).encode()  # no client id in reach
+    unread = client.post(form.action, content=junk_first, headers=urlencoded)
+    assert unread.status_code == 413 and "字段数超过" in unread.text
     autosave = client.post(f"{form.action}/draft", content=body, headers=urlencoded)
     assert autosave.status_code == 413 and "form fields" in autosave.json()["detail"]
     assert count(engine_of(client), Draft) == 0
+    assert post_page(client, refused, {"age_18_plus": "yes", "age_band": "30-44"}).page == 1
