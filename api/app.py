@@ -18,6 +18,7 @@ from api.research import routes as research_routes
 from api.research import weight_model_routes
 from api.residents import form_routes, responses_routes
 from api.settings import Settings, complete, get_settings
+from api.statuses import document_statuses
 from api.web import health, signin
 from api.web.access_log import AccessLog
 from api.web.auth import current_user
@@ -26,7 +27,6 @@ from api.web.limits import BodySizeLimit
 from api.web.origin_guard import OriginGuard
 from api.web.public_assets import mount_api_docs
 from api.web.security_headers import SecurityHeaders
-from api.web.statuses import document_statuses
 from api.web.text_guard import TextGuard
 from survey.storage.db import make_engine
 from survey.storage.migrate import upgrade

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from api.settings import Settings
-from api.web.statuses import raises
+from api.statuses import raises
 from survey.storage.models import Community, Wave
 from survey.storage.registry import read_community, read_wave
 

@@ -11,7 +11,7 @@ import codecs
 import json
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -123,6 +123,9 @@ def not_json(request: Request, exc: RequestValidationError) -> str | None:
     else (FastAPI then reports "a valid dictionary" about text it never parsed)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not content_type or "json" in content_type:
+        return None
+    body = getattr(request.scope.get("route"), "body_field", None)
+    if body is None or isinstance(body.field_info, params.Form):  # a form route: not this case
         return None
     if not any(tuple(error.get("loc", ())) == ("body",) for error in exc.errors()):
         return None

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from api.deps import RowIdPath, SessionDep
 from api.schemas.jobs import JobInfo, job_info
 from api.services.jobs import get_job
+from api.statuses import errors
 from api.web.auth import ResearchUser
-from api.web.statuses import errors
 from survey.storage.models import ScoreSnapshot, Wave
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])

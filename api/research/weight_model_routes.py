@@ -14,8 +14,8 @@ from api.schemas.jobs import SnapshotInfo
 from api.services import model_registry as registry
 from api.services.model_compare import compare_models
 from api.services.reproduce import reproduce_snapshot
+from api.statuses import errors
 from api.web.auth import CurrentUser, ResearchUser
-from api.web.statuses import errors
 
 router = APIRouter(tags=["weight models"])
 

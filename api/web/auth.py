@@ -24,7 +24,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlmodel import Session
 
 from api.deps import SessionDep
-from api.web.statuses import raises
+from api.statuses import raises
 from survey.storage.models import User
 from survey.storage.sessions import create_session, resolve_session, revoke_session
 from survey.storage.users import resolve_token

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import SettingsDep
 from api.settings import Settings
-from api.web.statuses import raises
+from api.statuses import raises
 
 CSRF_COOKIE = "meihao_csrf"
 CSRF_FIELD = "csrf_token"

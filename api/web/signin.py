@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import RowIdPath, SessionDep
+from api.statuses import errors
 from api.web.auth import CurrentUser, OptionalUser, end_session, set_session_cookie
 from api.web.csrf import CsrfChecked
 from api.web.login_throttle import LoginThrottled, ensure_allowed, record_failure, record_success
-from api.web.statuses import errors
 from api.web.templating import templates
 from survey.storage.models import User
 from survey.storage.users import (
