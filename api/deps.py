@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
@@ -40,6 +40,7 @@ async def app_settings(request: Request) -> Settings:
 # PostgreSQL): a larger number is a 422, not an overflow deep in the driver.
 MAX_ROW_ID = 2**31 - 1
 RowIdPath = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+RowId = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]  # the same, as a query parameter
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi import params
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -272,3 +273,65 @@ def test_malformed_bodies_get_a_4xx_naming_the_problem_and_change_nothing(
             failures.append(f"{case.name}: rows changed {changed}")
             before = after
     assert not failures, f"{route}:\n  " + "\n  ".join(failures)
+
+
+# -- numbers beyond the database's integers, in any route's path or query ---------------------
+
+HUGE_NUMBER = "9" * 25  # overflowed SQLite's and PostgreSQL's integers deep in the driver
+
+
+def _is_integer(field: Any) -> bool:
+    annotation = field.field_info.annotation
+    return annotation is int or (
+        hasattr(annotation, "__args__") and int in annotation.__args__  # int | None
+    )
+
+
+def integer_parameters(dependant: Dependant) -> tuple[set[str], set[str]]:
+    """The names of the integer path and query parameters of a route and its dependencies."""
+    path = {p.name for p in dependant.path_params if _is_integer(p)}
+    query = {p.alias for p in dependant.query_params if _is_integer(p)}
+    for sub in dependant.dependencies:
+        sub_path, sub_query = integer_parameters(sub)
+        path, query = path | sub_path, query | sub_query
+    return path, query
+
+
+def numbered_routes() -> list[tuple[str, str, set[str], set[str]]]:
+    app = create_app(Settings(database_url="sqlite://", secret_key="test-secret"))
+    found = []
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute):
+            continue
+        path, query = integer_parameters(route.dependant)
+        for method in sorted(route.methods or ()) if path or query else ():
+            found.append((method, route.path_format or "", path, query))
+    return found
+
+
+NUMBERED = numbered_routes()
+
+
+def test_every_route_with_a_number_is_found() -> None:
+    assert {("GET", "/api/v1/jobs/{job_id}"), ("DELETE", "/api/v1/tokens/{token_id}")} <= {
+        (m, p) for m, p, _, _ in NUMBERED
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "path_numbers", "query_numbers"),
+    NUMBERED,
+    ids=[f"{m} {p}" for m, p, *_ in NUMBERED],
+)
+def test_numbers_beyond_the_databases_integers_get_a_4xx(
+    client: TestClient, method: str, path: str, path_numbers: set[str], query_numbers: set[str]
+) -> None:
+    seed_staff(engine_of(client))
+    headers = bearer(engine_of(client), "admin")
+    for name in path_numbers:
+        path = path.replace("{" + name + "}", HUGE_NUMBER)
+    query = {name: HUGE_NUMBER for name in query_numbers}
+    before = row_counts(client)
+    reply = client.request(method, url_of(path), params=query, headers=headers)
+    assert 400 <= reply.status_code < 500, reply.text[:300]
+    assert row_counts(client) == before
