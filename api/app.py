@@ -33,6 +33,7 @@ from api.research import routes as research_routes
 from api.research import theme_model_routes, weight_model_routes
 from api.residents import form_routes, public_routes, responses_routes
 from api.settings import Settings, complete, get_settings
+from api.statuses import document_statuses
 from api.web import health, signin
 from api.web.access_log import AccessLog
 from api.web.auth import current_user
@@ -132,4 +133,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # caller gets the same reply for a wave or community that exists and one that does not.
         first = [Depends(current_user)] if module in staff_only else []
         app.include_router(module.router, dependencies=first)
+    document_statuses(app)  # after every router: what dependencies and middleware answer
     return app

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from api.settings import Settings
+from api.statuses import raises
 from survey.storage.models import Community, Wave
 from survey.storage.registry import read_community, read_wave
 
@@ -35,16 +36,24 @@ async def app_settings(request: Request) -> Settings:
     return settings
 
 
+# Row ids and version numbers in paths stop where the database's integers do (32 bits on
+# PostgreSQL): a larger number is a 422, not an overflow deep in the driver.
+MAX_ROW_ID = 2**31 - 1
+RowIdPath = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+RowId = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]  # the same, as a query parameter
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 # Read fresh on every request (a wave's status can change at any time), with one prepared
 # statement each; the instances are detached: routes read them and never modify them.
+@raises(404)
 def wave_from_path(wave: str, session: SessionDep) -> Wave:
     return read_wave(session=session, code=wave)
 
 
+@raises(404)
 def community_from_path(community: str, session: SessionDep) -> Community:
     return read_community(session=session, code=community)
 

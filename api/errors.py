@@ -11,7 +11,7 @@ import codecs
 import json
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -131,6 +131,23 @@ async def _rate_limited(request: Request, exc: Exception) -> Response:
     return response
 
 
+def not_json(request: Request, exc: RequestValidationError) -> str | None:
+    """The 415 message when a JSON body was refused as a whole because it was sent as something
+    else (FastAPI then reports "a valid dictionary" about text it never parsed)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not content_type or "json" in content_type:
+        return None
+    body = getattr(request.scope.get("route"), "body_field", None)
+    if body is None or isinstance(body.field_info, params.Form):  # a form route: not this case
+        return None
+    if not any(tuple(error.get("loc", ())) == ("body",) for error in exc.errors()):
+        return None
+    return (
+        f"the body must be JSON: send it with 'Content-Type: application/json' "
+        f"(this request said {content_type!r})"
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -140,7 +157,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return SafeJSONResponse(status_code=422, content=capped(problem_list(exc)))
 
     @app.exception_handler(RequestValidationError)
-    async def _request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        unsupported = not_json(request, exc)
+        if unsupported is not None:
+            return SafeJSONResponse(status_code=415, content={"detail": unsupported})
         # FastAPI's own handler, but capped, and safe for any text the input held.
         return SafeJSONResponse(status_code=422, content=capped(jsonable_encoder(exc.errors())))
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import SessionDep, WaveDep
+from api.deps import RowIdPath, SessionDep, WaveDep
 from api.residents.views import SECURITY_HEADERS
 from api.services.stuffing import decide, scan_wave
 from api.web.auth import AdminUser
@@ -34,7 +34,7 @@ def batches_page(
 @router.post("/batches/{batch_id}")
 def decide_batch(
     wave: WaveDep,
-    batch_id: int,
+    batch_id: RowIdPath,
     session: SessionDep,
     user: AdminUser,
     _csrf: CsrfChecked,

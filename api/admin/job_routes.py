@@ -6,17 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep
+from api.deps import RowIdPath, SessionDep
 from api.schemas.jobs import JobInfo, job_info
 from api.services.jobs import get_job
+from api.statuses import errors
 from api.web.auth import ResearchUser
 from survey.storage.models import ScoreSnapshot, Wave
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
 
-@router.get("/{job_id}", response_model=JobInfo, responses={404: {}})
-def read_job(job_id: int, user: ResearchUser, session: SessionDep) -> Any:
+@router.get("/{job_id}", response_model=JobInfo, responses=errors(404))
+def read_job(job_id: RowIdPath, user: ResearchUser, session: SessionDep) -> Any:
     job = get_job(session=session, job_id=job_id)
     wave = session.get(Wave, job.wave_id)
     snapshot = session.get(ScoreSnapshot, job.snapshot_id) if job.snapshot_id else None

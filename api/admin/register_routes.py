@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import RowId, RowIdPath, SessionDep, SettingsDep
 from api.residents.views import SECURITY_HEADERS, item_views, page
 from api.services.jobs import latest_jobs, schedule
 from api.services.notice import notice_text
@@ -127,7 +127,7 @@ def questionnaires_page(request: Request, session: SessionDep, _: AdminUser) -> 
 def questionnaire_preview(
     request: Request,
     slug: str,
-    version: int,
+    version: RowIdPath,
     session: SessionDep,
     settings: SettingsDep,
     _: AdminUser,
@@ -158,7 +158,7 @@ def questionnaire_preview(
 
 @router.get("/questionnaires/{slug}/diff", response_class=HTMLResponse)
 def questionnaire_diff(
-    request: Request, slug: str, v1: int, v2: int, session: SessionDep, _: AdminUser
+    request: Request, slug: str, v1: RowId, v2: RowId, session: SessionDep, _: AdminUser
 ) -> Response:
     old = questionnaire_of(get_version(session=session, slug=slug, version=v1))
     new = questionnaire_of(get_version(session=session, slug=slug, version=v2))
@@ -169,7 +169,7 @@ def questionnaire_diff(
 def questionnaire_publish(
     request: Request,
     slug: str,
-    version: int,
+    version: RowIdPath,
     session: SessionDep,
     user: AdminUser,
     _csrf: CsrfChecked,

@@ -9,17 +9,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import SessionDep, SettingsDep, WaveDep
+from api.deps import MAX_ROW_ID, RowIdPath, SessionDep, SettingsDep, WaveDep
 from api.schemas.jobs import SnapshotInfo
 from api.services import model_registry as registry
 from api.services.model_compare import compare_models
 from api.services.reproduce import reproduce_snapshot
+from api.statuses import errors
 from api.web.auth import CurrentUser, ResearchUser
 
 router = APIRouter(tags=["weight models"])
 
 NamePath = Annotated[str, Path(max_length=64, description="weight model name")]
-VersionPath = Annotated[int, Path(ge=0, description="version number")]
+VersionPath = Annotated[int, Path(ge=0, le=MAX_ROW_ID, description="version number")]
 ModelQuery = Annotated[str, Query(min_length=1, max_length=64)]
 
 
@@ -128,13 +129,17 @@ def list_weight_models(
     return registry.list_models(session=session, status=status)
 
 
-@router.get("/api/v1/weight-models/{name}", response_model=WeightModelDetail)
+@router.get("/api/v1/weight-models/{name}", response_model=WeightModelDetail, responses=errors(404))
 def get_weight_model(name: NamePath, session: SessionDep, user: CurrentUser) -> Any:
     """The latest published version (the latest retired one if all are retired)."""
     return registry.get_model(session=session, name=name)
 
 
-@router.get("/api/v1/weight-models/{name}/{version}", response_model=WeightModelDetail)
+@router.get(
+    "/api/v1/weight-models/{name}/{version}",
+    response_model=WeightModelDetail,
+    responses=errors(404),
+)
 def get_weight_model_version(
     name: NamePath, version: VersionPath, session: SessionDep, user: CurrentUser
 ) -> Any:
@@ -145,7 +150,7 @@ def get_weight_model_version(
     "/api/v1/weight-models",
     response_model=WeightModelOut,
     status_code=201,
-    responses={409: {}, 422: {}},
+    responses=errors(404, 409, 422),  # 404: resolve_wave names no wave
 )
 def publish_weight_model(body: PublishRequest, session: SessionDep, user: ResearchUser) -> Any:
     """Validate and publish a model as the next version of its name (422 says what is wrong)."""
@@ -158,7 +163,7 @@ def publish_weight_model(body: PublishRequest, session: SessionDep, user: Resear
     return registry.record_dict(record)
 
 
-@router.put("/api/v1/weight-models/{name}/{version}", status_code=409, responses={409: {}})
+@router.put("/api/v1/weight-models/{name}/{version}", status_code=409, responses=errors(404, 409))
 def change_weight_model(
     name: NamePath, version: VersionPath, session: SessionDep, user: ResearchUser
 ) -> None:
@@ -169,7 +174,7 @@ def change_weight_model(
 @router.post(
     "/api/v1/weight-models/{name}/{version}/retire",
     response_model=WeightModelOut,
-    responses={409: {}},
+    responses=errors(404, 409),
 )
 def retire_weight_model(
     name: NamePath, version: VersionPath, session: SessionDep, user: ResearchUser
@@ -216,9 +221,11 @@ def compare(
     return compare_models(session=session, wave=wave, a=a, b=b)
 
 
-@router.post("/api/v1/snapshots/{snapshot_id}/reproduce", response_model=Reproduction)
-def reproduce(
-    snapshot_id: Annotated[int, Path(ge=1)], session: SessionDep, user: ResearchUser
-) -> Any:
+@router.post(
+    "/api/v1/snapshots/{snapshot_id}/reproduce",
+    response_model=Reproduction,
+    responses=errors(404, 409),
+)
+def reproduce(snapshot_id: RowIdPath, session: SessionDep, user: ResearchUser) -> Any:
     """Recompute a stored snapshot from its provenance; ``identical`` is a bitwise check."""
     return reproduce_snapshot(session=session, snapshot_id=snapshot_id)

@@ -23,14 +23,16 @@ from api.residents.entry import (
     open_entry,
     response_of,
 )
+from api.residents.form_limits import TooManyFields, read_form
 from api.residents.forms import client_id_of, form_text, honeypot_filled, page_answers, page_index
+from api.residents.start_stamp import STAMP_FIELD, stamped_start
 from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_valid
 from api.web.ratelimit import enforce
 from survey.errors import ConflictError
 from survey.questionnaire import paging
 from survey.storage.access import AccessError
-from survey.storage.drafts import belongs_to, get_draft, save_page
+from survey.storage.drafts import RESTARTED, belongs_to, get_draft, save_page, start_draft
 from survey.storage.intake import HONEYPOT
 
 router = APIRouter(tags=["survey form"], include_in_schema=False)
@@ -48,7 +50,10 @@ async def open_form_autosave(
     found = await run_in_threadpool(_open_entry, session, settings, token)
     if isinstance(found, Response):
         return found
-    form = await request.form()
+    try:
+        form = await read_form(request, found.questionnaire)
+    except TooManyFields as error:
+        return JSONResponse({"detail": str(error)}, status_code=413)
     return await run_in_threadpool(autosave, request, session, settings, found, form)
 
 
@@ -67,7 +72,10 @@ async def invitation_autosave(
     found = await run_in_threadpool(_invitation_entry, session, code)
     if isinstance(found, Response):
         return found
-    form = await request.form()
+    try:
+        form = await read_form(request, found.questionnaire)
+    except TooManyFields as error:
+        return JSONResponse({"detail": str(error)}, status_code=413)
     return await run_in_threadpool(autosave, request, session, settings, found, form)
 
 
@@ -91,9 +99,7 @@ def autosave(
     if not csrf_valid(request, settings, form_text(form, CSRF_FIELD, 500)):
         return JSONResponse({"detail": "CSRF token missing or expired"}, status_code=403)
     draft = get_draft(session=session, client_id=client_id)
-    if draft is None:
-        return JSONResponse({"detail": "no draft with this client_id"}, status_code=404)
-    if not belongs_to(
+    if draft is not None and not belongs_to(
         draft, wave=entry.wave, community_id=entry.community.id or 0, invitation=entry.invitation
     ):
         return JSONResponse({"detail": "this draft belongs to another link"}, status_code=403)
@@ -103,6 +109,17 @@ def autosave(
         check_open(entry)
     except ConflictError as error:
         return JSONResponse({"detail": str(error)}, status_code=409)
+    if draft is None:  # the first save of this form (api/residents/start_stamp.py)
+        started_at = stamped_start(settings, client_id, form_text(form, STAMP_FIELD, 500))
+        draft = start_draft(
+            session=session,
+            wave=entry.wave,
+            community_id=entry.community.id or 0,
+            invitation=entry.invitation,
+            client_id=client_id,
+            flags=[] if started_at else [RESTARTED],
+            started_at=started_at,
+        )
     codes = paging.page_codes(q, index)
     sent, parse_problems = page_answers(form, [q.item(c) for c in codes])
     saved = save_page(

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from api.residents.forms import HONEYPOT_FIELD
 from api.residents.public_routes import public_path
+from api.residents.start_stamp import STAMP_FIELD
 from api.residents.views import item_views, local, message, page
 from api.services.notice import notice_text
 from api.settings import Settings
@@ -119,8 +120,11 @@ def render_form(
     notice: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    stamp: str | None = None,
     **extra: Any,
 ) -> Response:
+    """The form's page ``index``; ``stamp`` (api/residents/start_stamp.py) when no draft exists
+    yet, so that the first save knows when the form was served."""
     q, problems = entry.questionnaire, problems or []
     lang = request_lang(request)
     sections = paging.page_sections(q)
@@ -143,6 +147,8 @@ def render_form(
         "csrf_field": CSRF_FIELD,
         "csrf_token": token,
         "honeypot_field": HONEYPOT_FIELD,
+        "stamp_field": STAMP_FIELD,
+        "stamp": stamp,
         "switch_url": f"{form_url(entry, client_id, index)}&lang={other_lang(lang)}",
         **extra,
     }

@@ -10,6 +10,7 @@ Everything works without JavaScript; ``survey.js`` adds autosave on change and a
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -33,6 +34,7 @@ from api.residents.entry import (
     render_form,
     response_of,
 )
+from api.residents.form_limits import TooManyFields, read_form, too_many_fields
 from api.residents.forms import (
     action_of,
     client_id_of,
@@ -42,6 +44,7 @@ from api.residents.forms import (
     page_index,
 )
 from api.residents.public_routes import public_path
+from api.residents.start_stamp import STAMP_FIELD, stamped_start, start_stamp
 from api.residents.views import local, message, page
 from api.settings import Settings
 from api.web.csrf import CSRF_FIELD, csrf_valid
@@ -77,6 +80,10 @@ router = APIRouter(tags=["survey form"], include_in_schema=False)
 # -- showing the form -------------------------------------------------------------------------
 
 
+def new_client_id() -> str:
+    return str(uuid.uuid4())
+
+
 def show_form(
     request: Request,
     session: Session,
@@ -102,20 +109,26 @@ def show_form(
     except ConflictError as error:
         return refusal(request, error)
     draft = get_draft(session=session, client_id=client_id) if client_id and row is None else None
-    if draft is None or not belongs_to(
+    q, n_pages = entry.questionnaire, len(paging.page_sections(entry.questionnaire))
+    if draft is not None and belongs_to(
         draft, wave=entry.wave, community_id=entry.community.id or 0, invitation=entry.invitation
     ):
-        draft = start_draft(
-            session=session,
-            wave=entry.wave,
-            community_id=entry.community.id or 0,
-            invitation=entry.invitation,
+        client_id, answers, stamp, saved_page = (
+            draft.client_id,
+            dict(draft.answers),
+            None,
+            draft.page,
         )
-    q, n_pages = entry.questionnaire, len(paging.page_sections(entry.questionnaire))
-    index = page_no if page_no is not None and page_no < n_pages else min(draft.page, n_pages - 1)
-    if not paging.shown_items(q, index, draft.answers):
-        index = paging.next_page(q, index, draft.answers) or 0
-    return render_form(request, settings, entry, draft.client_id, index, dict(draft.answers))
+    else:
+        # Nothing is stored until the first save (api/residents/start_stamp.py): the page
+        # carries when it was served. A remembered id with nothing behind it is kept.
+        if draft is not None or row is not None or client_id is None:
+            client_id = new_client_id()
+        answers, stamp, saved_page = {}, start_stamp(settings, client_id), 0
+    index = page_no if page_no is not None and page_no < n_pages else min(saved_page, n_pages - 1)
+    if not paging.shown_items(q, index, answers):
+        index = paging.next_page(q, index, answers) or 0
+    return render_form(request, settings, entry, client_id, index, answers, stamp=stamp)
 
 
 @router.get("/s/{token}")
@@ -229,8 +242,43 @@ def _invitation_post_entry(request: Request, session: Session, code: str) -> Ent
 async def _receive(
     request: Request, session: Session, settings: Settings, entry: Entry
 ) -> Response:
-    form = await request.form()
+    try:
+        form = await read_form(request, entry.questionnaire)
+    except TooManyFields as error:
+        return await run_in_threadpool(refuse_oversized, request, session, settings, entry, error)
     return await run_in_threadpool(receive_page, request, session, settings, entry, form)
+
+
+def refuse_oversized(
+    request: Request, session: Session, settings: Settings, entry: Entry, error: TooManyFields
+) -> Response:
+    """413 for a post with more fields than the questionnaire has: the page comes back with
+    what its first fields answered and nothing is stored."""
+    form, q = error.kept, entry.questionnaire
+    client_id = client_id_of(form_text(form, "client_id")) if form is not None else None
+    index = page_index(form_text(form, "page"), len(paging.page_sections(q))) if form else None
+    if form is None or client_id is None or index is None:
+        return too_many_fields(request, error)
+    draft = get_draft(session=session, client_id=client_id)
+    if draft is not None and not belongs_to(
+        draft, wave=entry.wave, community_id=entry.community.id or 0, invitation=entry.invitation
+    ):
+        return message(request, 403, "refused_title", "other_form")
+    codes = paging.page_codes(q, index)
+    sent, _ = page_answers(form, [q.item(c) for c in codes])
+    shown = paging.merge_page(draft.answers if draft else {}, codes, sent)
+    stamp = form_text(form, STAMP_FIELD, 500) if draft is None else None
+    return render_form(
+        request,
+        settings,
+        entry,
+        client_id,
+        index,
+        shown,
+        notice="too_many",
+        status_code=413,
+        stamp=stamp,
+    )
 
 
 def receive_page(
@@ -256,29 +304,54 @@ def receive_page(
         return message(request, 403, "refused_title", "other_form")
     if row is not None and (action != "submit" or draft is None):
         return RedirectResponse(form_url(entry, client_id), status_code=303)  # the receipt
+    # Until a draft exists the page carries when it was served; pass it on when refusing.
+    stamp = form_text(form, STAMP_FIELD, 500) if draft is None else None
     if not csrf_valid(request, settings, form_text(form, CSRF_FIELD, 500)):
         # Refused, but nothing is lost: the page comes back with what was sent and a new token.
         shown = paging.merge_page(draft.answers if draft else {}, codes, sent)
         return render_form(
-            request, settings, entry, client_id, index, shown, notice="confirm", status_code=403
+            request,
+            settings,
+            entry,
+            client_id,
+            index,
+            shown,
+            notice="confirm",
+            status_code=403,
+            stamp=stamp,
         )
     limited = check_in(request, settings, "page", session)
     if limited:  # refused, but the page comes back with every answer kept
         shown = paging.merge_page(draft.answers if draft else {}, codes, sent)
-        return _rate_page(request, settings, entry, client_id, index, shown, limited)
+        return _rate_page(request, settings, entry, client_id, index, shown, limited, stamp)
     if row is None:
         try:
             check_open(entry)
         except ConflictError as error:
             return refusal(request, error)
-    if draft is None:  # purged or never stored: start again, keeping this page
+    if draft is None and parse_problems:  # nothing stored for a page that cannot be read
+        shown = paging.merge_page({}, codes, sent)
+        return render_form(
+            request,
+            settings,
+            entry,
+            client_id,
+            index,
+            shown,
+            problems=parse_problems,
+            status_code=422,
+            stamp=stamp,
+        )
+    if draft is None:  # the first save (or the draft was purged): start it now
+        started_at = stamped_start(settings, client_id, stamp)
         draft = start_draft(
             session=session,
             wave=entry.wave,
             community_id=community_id,
             invitation=entry.invitation,
             client_id=client_id,
-            flags=[RESTARTED],
+            flags=[] if started_at else [RESTARTED],
+            started_at=started_at,
         )
     flags = [HONEYPOT] if honeypot_filled(form) else []
     saved = save_page(
@@ -407,6 +480,7 @@ def _rate_page(
     index: int,
     answers: dict[str, Any],
     seconds: int,
+    stamp: str | None = None,
 ) -> Response:
     return render_form(
         request,
@@ -419,6 +493,7 @@ def _rate_page(
         status_code=429,
         headers={"Retry-After": str(seconds)},
         wait_seconds=seconds,
+        stamp=stamp,
     )
 
 

@@ -110,6 +110,7 @@ CREDENTIAL_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "closed wave, used invitation code, or client_id reused differently"},
     422: {"description": "answers that do not fit, or a wave/community the credential contradicts"},
     429: {"description": "too many requests from this address (Retry-After says when to retry)"},
+    404: {"description": "unknown wave or community (staff entry)"},
 }
 
 
@@ -175,7 +176,6 @@ def start_response(
     response_model=ResponseReceipt,
     responses={
         200: {"model": ResponseReceipt, "description": "identical retry: the original receipt"},
-        404: {"description": "unknown wave (staff entry)"},
         **CREDENTIAL_ERRORS,
     },
 )

@@ -10,7 +10,7 @@
   "use strict";
 
   var PREFIX = "meihao:draft:";
-  var META = { client_id: 1, page: 1, csrf_token: 1, website: 1, action: 1 };
+  var META = { client_id: 1, page: 1, csrf_token: 1, website: 1, action: 1, started: 1 };
 
   function storage() {
     try {

@@ -24,6 +24,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlmodel import Session
 
 from api.deps import SessionDep
+from api.statuses import raises
 from api.web.https import secure_scheme
 from survey.storage.models import User
 from survey.storage.sessions import create_session, resolve_session, revoke_session
@@ -115,6 +116,7 @@ def login_url(request: Request) -> str:
     return f"/login?next={quote(target, safe='')}"
 
 
+@raises(401)
 async def current_user(request: Request, user: OptionalUser) -> User:
     # async: no I/O, so no thread-pool hop (see api/deps.py)
     """The signed-in user; otherwise 401 (API) or a 303 redirect to the login page (pages)."""
@@ -142,6 +144,7 @@ def require_role(*roles: str) -> Callable[[User], Coroutine[Any, Any, User]]:
     """A dependency that lets only these roles through (403 for other signed-in users)."""
     allowed = frozenset(roles)
 
+    @raises(403)
     async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             names = "、".join(ROLE_LABELS.get(r, r) for r in sorted(allowed))

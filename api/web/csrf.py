@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import SettingsDep
 from api.settings import Settings
+from api.statuses import raises
 from api.web.https import secure_scheme
 
 CSRF_COOKIE = "meihao_csrf"
@@ -113,6 +114,7 @@ def csrf_valid(request: Request, settings: Settings, token: str | None) -> bool:
     return isinstance(signed, str) and secrets.compare_digest(signed, nonce)
 
 
+@raises(403)
 def check_csrf(
     request: Request, settings: SettingsDep, csrf_token: Annotated[str | None, Form()] = None
 ) -> None:

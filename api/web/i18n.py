@@ -43,6 +43,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "This page was open for a long time or in another window. To protect your answers, "
         "check this page and press the button again. Nothing you entered was lost.",
     ),
+    "too_many_title": ("本页未能读取", "This page could not be read"),
+    "too_many_text": (
+        "提交的内容比本问卷的题目多，未能保存。请核对本页答案后再次点击按钮。",
+        "What was sent holds more fields than this questionnaire has, so nothing was saved. "
+        "Check this page and press the button again.",
+    ),
     "rate_title": ("提交的人较多，请稍候", "Many people are submitting right now"),
     "rate_text": (
         "请在 {s} 秒后再点一次“提交问卷”。您填写的答案都已保留。",
@@ -128,6 +134,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "bad_form": (
         "提交的表单不完整，请返回问卷重新提交。",
         "The form that was sent is incomplete; go back to the questionnaire and send it again.",
+    ),
+    "too_many_fields": (
+        "提交的表单字段数超过了本问卷可能有的数量，未能读取。请返回问卷重新提交；已保存的答案不会丢失。",
+        "The form that was sent has more fields than this questionnaire can have, so it was not "
+        "read. Go back to the questionnaire and send it again; answers already saved are kept.",
     ),
     "conflict_title": ("问卷已经提交过", "Already submitted"),
     "conflict_text": (

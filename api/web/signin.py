@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import RowIdPath, SessionDep
+from api.statuses import errors
 from api.web.auth import CurrentUser, OptionalUser, end_session, set_session_cookie
 from api.web.csrf import CsrfChecked
 from api.web.login_throttle import LoginThrottled, ensure_allowed, record_failure, record_success
@@ -244,10 +245,8 @@ def create_token(
     }
 
 
-@router.delete("/api/v1/tokens/{token_id}", status_code=204, tags=["auth"])
-def delete_token(
-    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, user: CurrentUser
-) -> Response:
+@router.delete("/api/v1/tokens/{token_id}", status_code=204, tags=["auth"], responses=errors(404))
+def delete_token(token_id: RowIdPath, session: SessionDep, user: CurrentUser) -> Response:
     """Revoke one of your tokens (an admin may revoke anyone's)."""
     revoke_token(session=session, token_id=token_id, actor=user, any_owner=user.role == "admin")
     return Response(status_code=204)

@@ -1,6 +1,7 @@
 """Answers in progress, stored on the server per client id, so nothing is lost on the way.
 
-A draft is created when the form is first served (that moment is the response's ``started_at``),
+A draft is created on the first page the resident sends (not when the form is served: opening a
+link stores nothing), started at the moment the form was served (the response's ``started_at``),
 and every page the resident sends is merged into it, keeping only answers that are valid on their
 own (types, ranges, options). Skip logic and required items are judged at submission, on the
 whole set. The draft outlives the submission for a while, so an identical retry of the final
@@ -48,8 +49,10 @@ def start_draft(
     invitation: Invitation | None = None,
     client_id: str | None = None,
     flags: Iterable[str] = (),
+    started_at: datetime | None = None,
 ) -> Draft:
-    """A new, empty draft (a fresh uuid4 unless ``client_id`` is given). Commits."""
+    """A new, empty draft (a fresh uuid4 unless ``client_id`` is given), started at
+    ``started_at`` (default now). Commits."""
     assert wave.id is not None
     now = datetime.now(UTC)
     draft = Draft(
@@ -60,7 +63,7 @@ def start_draft(
         answers={},
         page=0,
         flags=list(flags),
-        started_at=now,
+        started_at=started_at or now,
         updated_at=now,
     )
     session.add(draft)

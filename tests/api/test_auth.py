@@ -275,7 +275,7 @@ def test_a_signed_in_browser_gets_a_token_only_with_a_json_body(
 ) -> None:
     assert login(staff_client, "researcher").status_code == 303
     form_post = staff_client.post("/api/v1/tokens", data={"name": "x"})
-    assert form_post.status_code == 422  # a cross-site HTML form cannot send JSON
+    assert form_post.status_code == 415  # a cross-site HTML form cannot send JSON
     cross_site = staff_client.post(
         "/api/v1/tokens", json={"name": "x"}, headers={"Origin": "https://evil.example"}
     )

@@ -7,17 +7,27 @@ before the fix.
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
 from sqlmodel import Session, select
 
 from api.cli.main import main as meihao
+from api.residents.form_limits import field_limit
 from api.settings import Settings
-from survey.storage.models import AuditEvent, Response, Wave, WeightModelRecord
-from tests.support.factories import link_token
+from survey.questionnaire import paging
+from survey.questionnaire.model import Questionnaire, load_default
+from survey.storage.drafts import RESTARTED
+from survey.storage.models import AuditEvent, Draft, Response, Wave, WeightModelRecord
+from survey.storage.registry import store_questionnaire
+from tests.support.factories import complete_answers, link_token
 from tests.support.staff import bearer, engine_of, seed_staff, session_cookie
+from tests.support.survey_form import count, draft_of, open_path, post_page, read
 
 CLIENT_ID = "0b6c1c7e-5d0b-4c47-9a43-2f3d3b1f6a10"
 FIXED = {"D1": 3, "D2": 1, "D3": 1, "D4": 1, "D5": 1, "D6": 3}
@@ -265,3 +275,116 @@ def test_implausible_start_times_are_refused(client: TestClient, started_at: str
     response = client.post("/api/v1/responses", json=body)
     assert response.status_code == 422 and "started_at" in response.text
     assert responses_stored(client) == 0
+
+
+# -- a draft only on the first save ---------------------------------------------------------
+
+
+def test_opening_a_poster_link_stores_no_draft_until_the_first_save(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = engine_of(client)
+    path = open_path()
+    for _ in range(5):  # link previews, QR scanners and bots, each without cookies
+        assert TestClient(client.app).get(path).status_code == 200
+    served_earlier = time.time() - 600
+    with monkeypatch.context() as patched:  # the resident's page was served ten minutes ago
+        patched.setattr(TimestampSigner, "get_timestamp", lambda self: int(served_earlier))
+        form = read(client.get(path))
+    assert read(client.get(path)).client_id == form.client_id  # the same form, remembered
+    assert count(engine, Draft) == 0
+
+    saved = post_page(client, form, {"age_18_plus": "yes", "age_band": "30-44"})
+    assert saved.status == 200 and saved.page == 1
+    draft = draft_of(engine, form.client_id)
+    assert draft is not None and count(engine, Draft) == 1
+    assert abs(draft.started_at.replace(tzinfo=UTC).timestamp() - served_earlier) < 2
+    assert RESTARTED not in draft.flags
+
+
+def test_a_first_save_with_a_forged_or_foreign_start_counts_as_a_restart(
+    client: TestClient,
+) -> None:
+    engine = engine_of(client)
+    mine, other = read(client.get(open_path())), read(TestClient(client.app).get(open_path()))
+    for stamp, client_id in (("forged", mine.client_id), (other.hidden["started"], None)):
+        form = read(client.get(f"{open_path()}?new=1"))
+        assert form.hidden["started"]
+        data = {**form.hidden, "started": stamp, "age_18_plus": "yes", "action": "next"}
+        data["age_band"] = "30-44"
+        if client_id is not None:
+            data = {**data, "client_id": client_id}
+        assert client.post(form.action, data=data).status_code in (200, 303)
+        draft = draft_of(engine, data["client_id"])
+        assert draft is not None and RESTARTED in draft.flags
+
+
+def test_autosave_makes_the_draft_from_the_served_form(client: TestClient) -> None:
+    engine = engine_of(client)
+    form = read(client.get(open_path()))
+    saved = client.post(f"{form.action}/draft", data={**form.hidden, "age_band": "30-44"})
+    assert saved.status_code == 200 and saved.json()["saved"] is True
+    draft = draft_of(engine, form.client_id)
+    assert draft is not None and draft.answers == {"age_band": "30-44"}
+    assert RESTARTED not in draft.flags
+
+
+# -- form posts bigger than Starlette's 1,000 fields ----------------------------------------
+
+MANY = 1_200  # check boxes on one page: more than Starlette's default of 1,000 form fields
+
+
+def use_big_questionnaire(client: TestClient) -> Questionnaire:
+    """Wave W1 on the default questionnaire plus, on page 0, a multiple choice of MANY options."""
+    definition = load_default().to_dict()
+    definition["slug"] = "big"
+    options = [{"value": f"o{i}", "label": {"zh": f"选{i}", "en": f"o{i}"}} for i in range(MANY)]
+    items = definition["items"]
+    last_of_intro = max(i for i, item in enumerate(items) if item["section"] == "intro")
+    items.insert(
+        last_of_intro + 1,
+        {"code": "many", "kind": "multi_choice", "section": "intro", "required": False,
+         "label": {"zh": "很多选项", "en": "many options"}, "options": options},
+    )  # fmt: skip
+    q = Questionnaire.model_validate(definition)
+    with Session(engine_of(client)) as session:
+        record = store_questionnaire(session=session, questionnaire=q)
+        wave = session.exec(select(Wave).where(Wave.code == "W1")).one()
+        wave.questionnaire_id = record.id  # type: ignore[assignment]
+        session.add(wave)
+        session.commit()
+    return q
+
+
+def test_a_page_with_more_than_a_thousand_fields_keeps_every_answer(client: TestClient) -> None:
+    q = use_big_questionnaire(client)
+    form = read(client.get(open_path()))
+    assert "many" in paging.page_codes(q, 0) and form.html.count('name="many"') == MANY
+    ticked = [f"o{i}" for i in range(MANY)]
+    saved = post_page(client, form, {**complete_answers(q), "many": ticked}, q=q)
+    assert saved.status == 200 and saved.page == 1, saved.html[:300]
+    draft = draft_of(engine_of(client), form.client_id)
+    assert draft is not None and draft.answers["many"] == ticked
+    assert set(paging.page_codes(q, 0)) <= draft.answers.keys()
+
+
+def test_a_form_post_beyond_the_questionnaires_size_gets_413_with_the_answers_kept(
+    client: TestClient,
+) -> None:
+    q = use_big_questionnaire(client)
+    form = read(client.get(open_path()))
+    answers = [("age_18_plus", "yes"), ("age_band", "30-44"), ("many", "o7")]
+    junk = [(f"x{i}", "1") for i in range(field_limit(q) + 1)]
+    body = urlencode([*form.hidden.items(), *answers, *junk]).encode()
+    urlencoded = {"content-type": "application/x-www-form-urlencoded"}
+    refused = read(client.post(form.action, content=body, headers=urlencoded))
+    assert refused.status == 413 and "本页未能读取" in refused.html
+    assert refused.checked["age_band"] == ["30-44"] and refused.checked["many"] == ["o7"]
+    assert refused.hidden["started"] == form.hidden["started"]
+    junk_first = urlencode([*junk, *form.hidden.items()]).encode()  # no client id in reach
+    unread = client.post(form.action, content=junk_first, headers=urlencoded)
+    assert unread.status_code == 413 and "字段数超过" in unread.text
+    autosave = client.post(f"{form.action}/draft", content=body, headers=urlencoded)
+    assert autosave.status_code == 413 and "form fields" in autosave.json()["detail"]
+    assert count(engine_of(client), Draft) == 0
+    assert post_page(client, refused, {"age_18_plus": "yes", "age_band": "30-44"}).page == 1

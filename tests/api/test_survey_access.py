@@ -176,9 +176,12 @@ def test_a_post_without_token_is_refused_with_answers_kept(client: TestClient) -
     refused = read(client.post(form.action, data={**no_token, **answers, "action": "next"}))
     assert refused.status == 403 and "请确认后再次提交" in refused.html
     assert refused.checked == {"age_18_plus": ["yes"], "age_band": ["60-69"]}
-    assert draft_of(engine_of(client), form.client_id).answers == {}  # type: ignore[union-attr]
+    assert draft_of(engine_of(client), form.client_id) is None  # refused: nothing stored
+    assert refused.hidden["started"] == form.hidden["started"]  # still the first serving
     confirmed = post_page(client, refused, answers)  # the fresh token works
     assert confirmed.status == 200 and confirmed.page == 1
+    draft = draft_of(engine_of(client), form.client_id)
+    assert draft is not None and "restarted" not in draft.flags
     autosave = client.post(f"{form.action}/draft", data=no_token)
     assert autosave.status_code == 403
 
