@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.admin.staff_text import staff_translator
-from api.deps import SessionDep
+from api.deps import RowIdPath, SessionDep
 from api.residents.views import SECURITY_HEADERS
 from api.web.auth import ROLE_LABELS, AdminUser
 from api.web.csrf import CsrfChecked
@@ -230,7 +230,7 @@ def staff_issue_token(
 
 @router.post("/tokens/{token_id}/revoke", response_class=HTMLResponse, responses=PAGE_RESPONSES)
 def token_revoke(
-    request: Request, token_id: int, session: SessionDep, admin: AdminUser, _csrf: CsrfChecked
+    request: Request, token_id: RowIdPath, session: SessionDep, admin: AdminUser, _csrf: CsrfChecked
 ) -> Response:
     try:
         revoke_token(session=session, token_id=token_id, actor=admin, any_owner=True)

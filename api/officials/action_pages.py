@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import RowIdPath, SessionDep
 from api.officials.action_routes import scoped_actions, visible_action, writable_action
 from api.officials.page_routes import PAGE_HEADERS, _lang_url
 from api.officials.render import base_context
@@ -347,7 +347,7 @@ def detail_context(
 
 @router.get("/actions/{action_id}", response_class=HTMLResponse)
 def action_page(
-    request: Request, action_id: int, session: SessionDep, user: CurrentUser
+    request: Request, action_id: RowIdPath, session: SessionDep, user: CurrentUser
 ) -> Response:
     return _render(
         request, "official/action.html", detail_context(request, session, user, action_id)
@@ -366,7 +366,7 @@ def _refused(
 @router.post("/actions/{action_id}")
 def action_update(
     request: Request,
-    action_id: int,
+    action_id: RowIdPath,
     session: SessionDep,
     user: CurrentUser,
     _csrf: CsrfChecked,
@@ -405,7 +405,7 @@ def action_update(
 @router.post("/actions/{action_id}/notes")
 def action_note(
     request: Request,
-    action_id: int,
+    action_id: RowIdPath,
     session: SessionDep,
     user: CurrentUser,
     _csrf: CsrfChecked,

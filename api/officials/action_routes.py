@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse
 from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import RowIdPath, SessionDep
 from api.exports.actions import actions_xlsx
 from api.exports.cells import XLSX_TYPE
 from api.schemas.actions import ActionCreate, ActionDetail, ActionList, ActionUpdate, NoteCreate
@@ -128,7 +128,7 @@ def export_route(session: SessionDep, user: CurrentUser) -> FileResponse:
 
 
 @router.get("/{action_id}", response_model=ActionDetail, responses=READ)
-def get_route(action_id: int, session: SessionDep, user: CurrentUser) -> Any:
+def get_route(action_id: RowIdPath, session: SessionDep, user: CurrentUser) -> Any:
     return detail(session, visible_action(session, user, action_id))
 
 
@@ -151,7 +151,7 @@ def create_route(body: ActionCreate, session: SessionDep, user: ActionWriter) ->
 
 @router.patch("/{action_id}", response_model=ActionDetail, responses=WRITE)
 def update_route(
-    action_id: int, body: ActionUpdate, session: SessionDep, user: ActionWriter
+    action_id: RowIdPath, body: ActionUpdate, session: SessionDep, user: ActionWriter
 ) -> Any:
     """Change the fields sent (a field sent as null is cleared where that makes sense)."""
     action = writable_action(session, user, action_id)
@@ -171,7 +171,9 @@ def update_route(
 
 
 @router.post("/{action_id}/notes", response_model=ActionDetail, status_code=201, responses=WRITE)
-def note_route(action_id: int, body: NoteCreate, session: SessionDep, user: ActionWriter) -> Any:
+def note_route(
+    action_id: RowIdPath, body: NoteCreate, session: SessionDep, user: ActionWriter
+) -> Any:
     """A dated progress note, optionally with the action's new status."""
     writable_action(session, user, action_id)
     add_note(
