@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from scoring.change import change_report
 from scoring.result import WaveResult
-from scoring.trend import compare_waves
 from survey.storage.models import ScoreSnapshot, Wave
 from tests.support.officials_district import (
     COMMUNITY_OFFICIAL_OF,
@@ -131,18 +131,54 @@ def test_comparisons_are_n_weighted_means_of_published_communities(admin: TestCl
     )
 
 
-def test_change_and_trend_follow_scoring_trend(admin: TestClient) -> None:
+def family(before: dict[str, Any], after: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """The change rule recomputed from the raw snapshots: communities in both × (overall +
+    dimensions), one BH family, the model's threshold → {(code, node): (Δ, SE, label, q)}."""
+    rows_b = {r["code"]: r for r in before["communities"]}
+    rows_a = {r["code"]: r for r in after["communities"]}
+    nodes = ["overall", *after["codes"]["dimensions"]]
+    codes = [c for c in rows_a if c in rows_b]
+
+    def fig(r: dict[str, Any], node: str) -> tuple[float, float]:
+        if r["suppressed"] or r["index"] is None:
+            return np.nan, np.nan
+        if node == "overall":
+            return r["index"], r["se"]
+        return r["dimensions"][node]["score"], r["dimensions"][node]["se"]
+
+    d = np.array([[fig(rows_a[c], n)[0] - fig(rows_b[c], n)[0] for n in nodes] for c in codes])
+    se = np.array(
+        [[np.hypot(fig(rows_a[c], n)[1], fig(rows_b[c], n)[1]) for n in nodes] for c in codes]
+    )
+    threshold = after["provenance"]["model_definition"].get("trend_threshold", 3.0)
+    rep = change_report(d, se, small_sample=~np.isfinite(d), fdr=0.10, min_change=threshold)
+    return {
+        (c, n): (d[i, j], se[i, j], str(rep.label[i, j]), rep.q[i, j])
+        for i, c in enumerate(codes)
+        for j, n in enumerate(nodes)
+    }
+
+
+def test_change_and_trend_follow_the_change_rule(admin: TestClient) -> None:
     sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
-    before = WaveResult.from_dict(snapshot(admin, WAVES[-2]))
-    after = WaveResult.from_dict(snapshot(admin, LAST))
-    engine = compare_waves(before, after)
-    k = engine.codes.index(OK_COMMUNITY)
+    cells = family(snapshot(admin, WAVES[-2]), snapshot(admin, LAST))
+    delta, se, lab, q = cells[OK_COMMUNITY, "overall"]
     change = sc["change"]
     assert (change["from_wave"], change["to_wave"]) == (WAVES[-2], LAST)
-    assert change["delta"] == pytest.approx(engine.delta[k])
-    assert change["ci_low"] == pytest.approx(engine.ci_low[k])
-    assert change["ci_high"] == pytest.approx(engine.ci_high[k])
-    assert change["label"] == engine.label[k]
+    assert change["delta"] == pytest.approx(delta)
+    assert change["ci_low"] == pytest.approx(delta - 1.6448536 * se)
+    assert change["ci_high"] == pytest.approx(delta + 1.6448536 * se)
+    assert change["label"] == lab and change["q"] == pytest.approx(q)
+    for d in sc["dimensions"]:  # each dimension's change, from the same family
+        assert d["change"]["label"] == cells[OK_COMMUNITY, d["code"]][2]
+        assert d["change"]["q"] == pytest.approx(cells[OK_COMMUNITY, d["code"]][3])
+    # the suppressed community cannot be labelled: sample too small
+    assert cells[SUPPRESSED, "overall"][2] == "undetermined"
+    trend = get(admin, "/api/v1/district/trend")
+    for row in trend["communities"]:  # the trend report carries exactly the same labels
+        assert row["last_change"]["label"] == cells[row["code"], "overall"][2]
+        for node, ch in row["last_dimension_changes"].items():
+            assert ch["label"] == cells[row["code"], node][2], (row["code"], node)
     assert [p["wave"] for p in sc["trend"]] == list(WAVES)
     for wave, point in zip(WAVES, sc["trend"], strict=True):
         r = WaveResult.from_dict(snapshot(admin, wave))
@@ -155,8 +191,10 @@ def test_change_is_refused_when_the_models_differ(admin: TestClient) -> None:
     results["provenance"] = {**results["provenance"], "model_key": "equal@2"}
     store(admin, WAVES[-2], results)  # a newer snapshot of the previous wave, another model
     sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
-    assert sc["change"]["delta"] is None and sc["change"]["label"] is None
+    assert sc["change"]["label"] == "undetermined" and sc["change"]["q"] is None
+    assert sc["change"]["label_text"]["zh"] == "无法判断"
     assert sc["change"]["note"]["zh"] == "评分模型不同,不可比较"
+    assert all(d["change"]["label"] == "undetermined" for d in sc["dimensions"])
     summary = get(admin, f"/api/v1/waves/{LAST}/summary")
     assert summary["changes"]["note"] is not None and summary["changes"]["rises"] == []
 
@@ -208,19 +246,18 @@ def test_street_rankings(admin: TestClient) -> None:
     assert {"community", "name", "rank", "score", "dimensions"} <= set(community[0])
 
 
-def test_summary_uses_bh_from_the_engine(admin: TestClient) -> None:
+def test_summary_lists_the_change_rules_labels(admin: TestClient) -> None:
     summary = get(admin, f"/api/v1/waves/{LAST}/summary")
     results = snapshot(admin, LAST)
     published = [r for r in results["communities"] if not r["suppressed"]]
     assert sum(b["count"] for b in summary["distribution"]) == len(published)
     assert summary["published"] == len(published) and summary["suppressed"] == 1
-    engine = compare_waves(
-        WaveResult.from_dict(snapshot(admin, WAVES[-2])), WaveResult.from_dict(results)
-    )
+    cells = family(snapshot(admin, WAVES[-2]), results)
+    labelled = {c for (c, n), v in cells.items() if n == "overall" and v[2] in ("up", "down")}
     listed = {c["code"] for c in summary["changes"]["rises"] + summary["changes"]["falls"]}
-    assert listed == set(engine.changed(0.05)) and listed  # the seed gives at least one
+    assert listed == labelled
     for c in summary["changes"]["rises"]:
-        assert c["delta"] > 0 and c["q"] < 0.05
+        assert c["delta"] > 0 and c["q"] <= 0.10 and c["label"] == "up"
     counts = [p["communities"] for p in summary["priorities"]["improve_first"]]
     assert counts == sorted(counts, reverse=True)
 

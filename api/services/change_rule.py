@@ -1,0 +1,250 @@
+"""The one change rule of every page, JSON document and export (issue 12; docs/methods.md).
+
+A *report family* is everything a reader sees labelled for one pair of waves: every community
+present in both snapshots × (the overall index and every dimension). Each cell gets
+``Δ = I₂ − I₁`` with ``SE = √(SE₁² + SE₂²)`` and is labelled by
+:func:`scoring.change.change_report` — Benjamini–Hochberg at q = ``FDR`` over the **whole
+family** jointly, plus the model's practical threshold on ``|Δ|`` — as ``up`` / ``down`` /
+``flat``, or ``undetermined`` with the reason (SE missing, sample too small, not comparable).
+Streets and the district form a second family (every street's overall index + the district's).
+
+The dashboard, the trend report, the scorecard and the JSON all read their labels from the
+tables built here (memoised per pair of snapshots), so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from api.services.read_models import ResultsView
+from api.services.street_level import aggregates
+from api.web.messages import Message, label
+from scoring.change import ChangeLabel, Reason, change_report
+from scoring.rank import Note
+
+FDR = 0.10
+OVERALL = "overall"
+DISTRICT = "_district"
+
+LABEL_MESSAGE = {
+    ChangeLabel.UP.value: Message.CHANGE_UP,
+    ChangeLabel.DOWN.value: Message.CHANGE_DOWN,
+    ChangeLabel.FLAT.value: Message.CHANGE_FLAT,
+    ChangeLabel.UNDETERMINED.value: Message.CHANGE_UNDETERMINED,
+}
+DIRECTION = {ChangeLabel.UP.value: 1, ChangeLabel.DOWN.value: -1}
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def empty_change(from_wave: str | None, to_wave: str, note_code: str | None) -> dict[str, Any]:
+    """A change that was not computed at all (no previous wave, not scored): no label."""
+    return {
+        "from_wave": from_wave,
+        "to_wave": to_wave,
+        "delta": None,
+        "ci_low": None,
+        "ci_high": None,
+        "se": None,
+        "p_value": None,
+        "q": None,
+        "label": None,
+        "label_text": None,
+        "significant": False,
+        "direction": 0,
+        "note": None if note_code is None else label(note_code),
+        "note_code": note_code,
+        "reason": None,
+    }
+
+
+def undetermined(from_wave: str | None, to_wave: str, note_code: str) -> dict[str, Any]:
+    """A change the rule refuses to label (无法判断), with the reason."""
+    out = empty_change(from_wave, to_wave, note_code)
+    out["label"] = ChangeLabel.UNDETERMINED.value
+    out["label_text"] = label(Message.CHANGE_UNDETERMINED)
+    return out
+
+
+@dataclass(frozen=True)
+class ChangeTable:
+    """Labels of one report family: ``cells[key][node]`` is a change dict (JSON-ready)."""
+
+    from_wave: str
+    to_wave: str
+    nodes: tuple[str, ...]
+    cells: dict[str, dict[str, dict[str, Any]]]
+    fdr: float
+    min_change: float
+    n_tested: int
+    note_code: str | None  # set when the whole family is not comparable
+
+    def get(self, key: str, node: str = OVERALL) -> dict[str, Any]:
+        cell = self.cells.get(key, {}).get(node)
+        if cell is None:  # not in both waves
+            return undetermined(self.from_wave, self.to_wave, Message.NOT_SCORED)
+        return cell
+
+    def significant(self) -> list[tuple[str, str]]:
+        """Every labelled (key, node): the labels "显著提升/显著下降" of the family."""
+        return [
+            (key, node)
+            for key, row in self.cells.items()
+            for node, cell in row.items()
+            if cell["significant"]
+        ]
+
+
+def comparability(previous: ResultsView, current: ResultsView) -> str | None:
+    """Why two snapshots cannot be compared at all (a message code), or None."""
+    if (previous.model_key, previous.provenance.preset) != (
+        current.model_key,
+        current.provenance.preset,
+    ):
+        return Message.MODEL_DIFFERS
+    return None
+
+
+def build_table(
+    previous: ResultsView,
+    current: ResultsView,
+    figures: dict[str, dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]]],
+    *,
+    nodes: tuple[str, ...],
+    not_comparable: dict[str, dict[str, str]] | None = None,
+) -> ChangeTable:
+    """Label a family. ``figures[key][node] = ((score, se) before, (score, se) after)``, with
+    ``None`` for a side that is not published (suppressed: sample too small);
+    ``not_comparable[key][node]`` names the message of a cell that must not be compared."""
+    whole = comparability(previous, current)
+    keys = list(figures)
+    shape = (len(keys), len(nodes))
+    delta = np.full(shape, np.nan)
+    se = np.full(shape, np.nan)
+    small = np.zeros(shape, dtype=bool)
+    incomparable = np.zeros(shape, dtype=bool)
+    notes: dict[tuple[int, int], str] = {}
+    for i, key in enumerate(keys):
+        for j, node in enumerate(nodes):
+            before, after = figures[key].get(node, (None, None))
+            code = (not_comparable or {}).get(key, {}).get(node)
+            if whole is not None or code is not None:
+                incomparable[i, j] = True
+                notes[i, j] = whole or str(code)
+            if before is None or after is None:
+                small[i, j] = True
+                continue
+            delta[i, j] = after[0] - before[0]
+            se[i, j] = math.sqrt(before[1] ** 2 + after[1] ** 2)
+    min_change = current.provenance.trend_threshold
+    report = change_report(
+        delta, se, small_sample=small, not_comparable=incomparable, fdr=FDR, min_change=min_change
+    )
+    z = float(stats.norm.ppf(0.5 + current.provenance.ci_level / 2))
+    reason_note = {
+        Reason.SMALL_SAMPLE.value: Note.INSUFFICIENT_SAMPLE,
+        Reason.MISSING_DELTA.value: Note.NO_SCORE,
+        Reason.MISSING_SE.value: Message.MISSING_SE,
+        Reason.NONPOSITIVE_SE.value: Message.MISSING_SE,
+    }
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    for i, key in enumerate(keys):
+        row: dict[str, dict[str, Any]] = {}
+        for j, node in enumerate(nodes):
+            lab = str(report.label[i, j])
+            reason = str(report.reason[i, j])
+            d, s = _finite(float(report.delta[i, j])), _finite(float(report.se[i, j]))
+            if reason:
+                cell = undetermined(previous.ref.wave, current.ref.wave, "")
+                code = notes.get((i, j)) or reason_note.get(reason, Message.MISSING_SE)
+                cell.update(note=label(code), note_code=code, delta=d, se=s, reason=reason)
+            else:
+                assert d is not None and s is not None
+                cell = {
+                    **empty_change(previous.ref.wave, current.ref.wave, None),
+                    "delta": d,
+                    "se": s,
+                    "ci_low": d - z * s,
+                    "ci_high": d + z * s,
+                    "p_value": _finite(float(report.p[i, j])),
+                    "q": _finite(float(report.q[i, j])),
+                    "label": lab,
+                    "label_text": label(LABEL_MESSAGE[lab]),
+                    "significant": lab in DIRECTION,
+                    "direction": DIRECTION.get(lab, 0),
+                    "reason": "",
+                }
+            row[node] = cell
+        cells[key] = row
+    return ChangeTable(
+        from_wave=previous.ref.wave,
+        to_wave=current.ref.wave,
+        nodes=nodes,
+        cells=cells,
+        fdr=FDR,
+        min_change=min_change,
+        n_tested=report.n_tested,
+        note_code=whole,
+    )
+
+
+def _row_figures(view: ResultsView, code: str, nodes: tuple[str, ...]) -> dict[str, Any]:
+    row = view.rows.get(code)
+    out: dict[str, tuple[float, float] | None] = {}
+    for node in nodes:
+        if row is None or row.suppressed:
+            out[node] = None
+            continue
+        score, se = (row.index, row.se) if node == OVERALL else row.dimension(node)[:2]
+        # a published score with no SE stays in: the rule labels it undetermined (missing SE)
+        out[node] = None if score is None else (float(score), math.nan if se is None else se)
+    return out
+
+
+def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
+    """Communities present in both snapshots × (overall + the current wave's dimensions)."""
+
+    def build() -> ChangeTable:
+        nodes = (OVERALL, *current.dimension_codes)
+        figures = {}
+        for code in current.rows:
+            if code not in previous.rows:
+                continue
+            before = _row_figures(previous, code, nodes)
+            after = _row_figures(current, code, nodes)
+            figures[code] = {n: (before[n], after[n]) for n in nodes}
+        return build_table(previous, current, figures, nodes=nodes)
+
+    table: ChangeTable = current.memo(f"change-rule-communities-{previous.ref.id}", build)
+    return table
+
+
+def _agg_figure(agg: dict[str, Any] | None) -> tuple[float, float] | None:
+    if agg is None or agg.get("suppressed") or agg.get("index") is None:
+        return None
+    se = agg.get("se")
+    return float(agg["index"]), math.nan if se is None else float(se)
+
+
+def area_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
+    """Every street's overall index and the district's (key ``DISTRICT``): one family."""
+
+    def build() -> ChangeTable:
+        a, b = aggregates(previous), aggregates(current)
+        figures: dict[str, dict[str, Any]] = {
+            code: {OVERALL: (_agg_figure(a["streets"].get(code)), _agg_figure(agg))}
+            for code, agg in b["streets"].items()
+            if code in a["streets"]
+        }
+        figures[DISTRICT] = {OVERALL: (_agg_figure(a["district"]), _agg_figure(b["district"]))}
+        return build_table(previous, current, figures, nodes=(OVERALL,))
+
+    table: ChangeTable = current.memo(f"change-rule-areas-{previous.ref.id}", build)
+    return table
