@@ -389,3 +389,19 @@ def test_rankings_are_served_gzipped_when_accepted(admin: TestClient) -> None:
     assert packed.headers["content-encoding"] == "gzip"
     assert packed.headers["vary"] == "Accept-Encoding"
     assert packed.json() == plain.json()  # httpx decodes it
+
+
+def test_a_missing_se_is_undetermined_never_zero(admin: TestClient) -> None:
+    """With SE unknown, even a large Δ cannot be called significant (it once became 0)."""
+    results = snapshot(admin, LAST)
+    row = next(r for r in results["communities"] if r["code"] == OK_COMMUNITY)
+    row["se"] = None
+    row["index"] = row["index"] + 20.0  # a change that a zero SE would label 显著提升
+    store(admin, LAST, results)
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    change = sc["change"]
+    assert change["label"] == "undetermined" and change["reason"] == "missing_se"
+    assert change["note_code"] == "missing_se" and change["q"] is None
+    assert change["delta"] is not None and change["delta"] > 15
+    summary = get(admin, f"/api/v1/waves/{LAST}/summary")["changes"]
+    assert OK_COMMUNITY not in {c["code"] for c in summary["rises"]}
