@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, SettingsDep, WaveDep
 from api.schemas.jobs import JobInfo, job_info
+from api.schemas.officials import Change
 from api.services.jobs import enqueue, schedule
 from api.services.rankings import ranking_rows
 from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
+from api.services.trends import latest_changes
 from api.services.weight_models import load_weight_model
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.http_cache import conditional_json, etag_of
@@ -44,6 +46,9 @@ class RankingRow(BaseModel):
     )
     note_code: str | None = Field(default=None, description="small_sample below flag_n")
     dimensions: dict[str, float | None]
+    change: Change | None = Field(
+        default=None, description="since the previous wave (the trend report's label)"
+    )
 
 
 class StreetRankingRow(BaseModel):
@@ -64,6 +69,9 @@ class StreetRankingRow(BaseModel):
     suppression_reason: str | None
     suppression_reason_code: str | None = None
     dimensions: dict[str, float | None]
+    change: Change | None = Field(
+        default=None, description="since the previous wave (the trend report's label)"
+    )
 
 
 class Rankings(BaseModel):
@@ -147,7 +155,8 @@ def get_rankings(
     view = wave_results(session=session, wave=wave, model_name=model)
     scope = Scope.of(user)
     streets = allowed_streets(user, session) if level == "street" else None
-    key = f"rankings|{level}|{street}|{housing_type}|{scope.level}:{scope.code}"
+    pair = latest_changes(session=session, wave=wave, view=view)
+    key = f"rankings|{level}|{street}|{housing_type}|{scope.level}:{scope.code}|{pair.key}"
 
     def build() -> bytes:
         payload: dict[str, Any] = {
@@ -164,6 +173,8 @@ def get_rankings(
             rows = street_rows(view, allowed=streets)
             if street is not None:
                 rows = [r for r in rows if r["street"] == street]
+            for r in rows:
+                r["change"] = pair.street(r["street"])
             payload.update(
                 streets=rows,
                 n_ranked=sum(a["rank"] is not None for a in aggregates(view)["streets"].values()),
@@ -173,7 +184,7 @@ def get_rankings(
             # Ranks stay district ranks (第 k 名 / 共 N): the scope hides other communities'
             # rows, not the fact that the rank is among all of the district's communities.
             payload["communities"] = scope.filter_rows(
-                ranking_rows(view, street=street, housing_type=housing_type)
+                ranking_rows(view, street=street, housing_type=housing_type, changes=pair)
             )
             payload["n_ranked"] = view.n_ranked
         return Rankings.model_validate(payload).model_dump_json().encode()

@@ -16,7 +16,7 @@ from api.services.published import published_rows
 from api.services.read_models import ResultsView
 from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates
-from api.services.trends import wave_views
+from api.services.trends import LatestChanges, latest_changes
 from api.web.messages import Message, label
 from survey.storage.models import Wave
 
@@ -43,13 +43,15 @@ def distribution(view: ResultsView) -> list[dict[str, Any]]:
     ]
 
 
-def significant_changes(
-    previous: ResultsView | None, current: ResultsView, allowed: set[str] | None
-) -> dict[str, Any]:
+def significant_changes(pair: LatestChanges, allowed: set[str] | None) -> dict[str, Any]:
     """The communities whose overall index the one change rule labels up or down
-    (``api/services/change_rule.py``: the same labels as the trend report and scorecards)."""
+    (``api/services/change_rule.py``: the same labels as the trend report and scorecards,
+    between the same two waves: this one and the one before it)."""
+    current = pair.current.view
+    assert current is not None
+    previous = None if pair.previous is None else pair.previous.view
     out: dict[str, Any] = {
-        "from_wave": None if previous is None else previous.ref.wave,
+        "from_wave": None if pair.previous is None else pair.previous.wave.code,
         "fdr": FDR,
         "rises": [],
         "falls": [],
@@ -58,9 +60,10 @@ def significant_changes(
         "compared": 0,
         "change_rule": label(Message.CHANGE_RULE),
     }
-    if previous is None:
-        out["note"] = label(Message.NO_PREVIOUS)
-        out["note_code"] = Message.NO_PREVIOUS
+    if pair.previous is None or previous is None:
+        note = Message.NO_PREVIOUS if pair.previous is None else Message.NOT_SCORED
+        out["note"] = label(note)
+        out["note_code"] = note
         return out
     table = community_table(previous, current)
     if table.note_code is not None:
@@ -122,8 +125,7 @@ def build_summary(
 ) -> dict[str, Any]:
     """``allowed``: community codes the reader may see by name (None: all)."""
     view = wave_results(session=session, wave=wave, model_name=model_name)
-    _, views = wave_views(session=session, model_name=view.ref.model_name, upto=wave)
-    previous = next((wv.view for wv in reversed(views[:-1]) if wv.view is not None), None)
+    pair = latest_changes(session=session, wave=wave, view=view)
     agg = aggregates(view)
     district = agg["district"]
     return {
@@ -141,6 +143,6 @@ def build_summary(
         "district": {k: district.get(k) for k in ("index", "ci_low", "ci_high", "grade")},
         "method": AGGREGATION_METHOD,
         "distribution": distribution(view),
-        "changes": significant_changes(previous, view, allowed),
+        "changes": significant_changes(pair, allowed),
         "priorities": common_priorities(view, labels_for_wave(session=session, wave=wave)),
     }

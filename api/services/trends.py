@@ -288,3 +288,36 @@ def district_trend(
     report["communities"] = rows
     report["streets"] = street_rows
     return report
+
+
+@dataclass(frozen=True)
+class LatestChanges:
+    """The change into one wave's snapshot from the wave before it (the trend's pair), for
+    pages and JSON that show only the latest change (dashboard, rankings)."""
+
+    previous: WaveView | None  # None: the first wave
+    current: WaveView
+
+    @property
+    def key(self) -> str:
+        """Identifies the pair of snapshots (for memo keys of what is built from it)."""
+        prev = self.previous
+        return "none" if prev is None or prev.view is None else str(prev.view.ref.id)
+
+    def community(self, code: str, node: str = OVERALL) -> dict[str, Any]:
+        return _pair_change(
+            self.previous, self.current, lambda a, b: community_table(a, b).get(code, node)
+        )
+
+    def street(self, code: str) -> dict[str, Any]:
+        return _pair_change(self.previous, self.current, lambda a, b: area_table(a, b).get(code))
+
+
+def latest_changes(*, session: Session, wave: Wave, view: ResultsView) -> LatestChanges:
+    """The pair (previous wave, ``view``) that the trend report labels for ``wave``."""
+    _, views = wave_views(session=session, model_name=view.ref.model_name, upto=wave)
+    if views and views[-1].wave.id == wave.id:
+        return LatestChanges(views[-2] if len(views) >= 2 else None, WaveView(views[-1].wave, view))
+    assert wave.id is not None
+    info = WaveInfo(id=wave.id, code=wave.code, opens_at=None, default_model=view.ref.model_name)
+    return LatestChanges(None, WaveView(info, view))

@@ -142,6 +142,14 @@ def test_a_null_district_carries_few_false_labels_and_every_view_agrees(
         if node == "overall" and c["significant"]
     }
     assert summary["fdr"] == trend["fdr"] == 0.10
+    ranks = get(admin, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    assert {r["community"]: r["change"]["label"] for r in ranks} == {
+        code: c["label"] for (code, node), c in cells.items() if node == "overall"
+    }
+    streets = get(admin, f"/api/v1/waves/{LAST}/rankings?level=street")["streets"]
+    assert {s["street"]: (s["change"]["label"], s["change"]["q"]) for s in streets} == {
+        s["street"]: (s["last_change"]["label"], s["last_change"]["q"]) for s in trend["streets"]
+    }
 
     page_labels = 0
     for code in {code for code, _ in cells}:
