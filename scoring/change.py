@@ -20,9 +20,33 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from scoring.errors import ScoringError
-from scoring.trend import benjamini_hochberg
 
-__all__ = ["ChangeLabel", "ChangeReport", "Reason", "change_report"]
+__all__ = ["ChangeLabel", "ChangeReport", "Reason", "benjamini_hochberg", "change_report"]
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN and is not counted.
+
+    Examples
+    --------
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, np.nan])).round(3).tolist()
+    [0.03, 0.04, 0.04, nan]
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    k = int(ok.sum())
+    if k == 0:
+        return out
+    pv = p[ok]
+    order = np.argsort(pv)
+    scaled = pv[order] * k / np.arange(1, k + 1)
+    # q_(i) = min over j ≥ i of p_(j) k / j, capped at 1.
+    q = np.minimum.accumulate(scaled[::-1])[::-1]
+    res = np.empty(k)
+    res[order] = np.minimum(q, 1.0)
+    out[ok] = res
+    return out
 
 
 class ChangeLabel(StrEnum):

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from scoring.change import change_report
 from scoring.result import WaveResult
+from scoring.trend import compare_waves
 from survey.storage.models import ScoreSnapshot, Wave
 from tests.support.officials_district import (
     COMMUNITY_OFFICIAL_OF,
@@ -174,6 +175,14 @@ def test_change_and_trend_follow_the_change_rule(admin: TestClient) -> None:
         assert d["change"]["q"] == pytest.approx(cells[OK_COMMUNITY, d["code"]][3])
     # the suppressed community cannot be labelled: sample too small
     assert cells[SUPPRESSED, "overall"][2] == "undetermined"
+    engine = compare_waves(
+        WaveResult.from_dict(snapshot(admin, WAVES[-2])),
+        WaveResult.from_dict(snapshot(admin, LAST)),
+    )  # the research engine's labels are the same rule on the same family
+    for k, code in enumerate(engine.codes):
+        assert engine.label_code[k] == cells[code, "overall"][2], code
+        for j, node in enumerate(engine.dimension_codes):
+            assert engine.dimension_label[k, j] == cells[code, node][2]
     trend = get(admin, "/api/v1/district/trend")
     for row in trend["communities"]:  # the trend report carries exactly the same labels
         assert row["last_change"]["label"] == cells[row["code"], "overall"][2]
