@@ -32,6 +32,9 @@ class RankingRow(BaseModel):
     street_name: str | None
     housing_type: str | None
     n: int | None
+    population: int | None = Field(
+        default=None, description="adults in the register (the weight in street figures)"
+    )
     rank: int | None = Field(description="rank with ties ('min'); null when suppressed")
     rank_low: float | None
     rank_high: float | None
@@ -61,7 +64,9 @@ class StreetRankingRow(BaseModel):
     rank: int | None = Field(description="rank among streets ('min' ties)")
     rank_low: int | None = Field(description="5–95% rank interval (normal approximation)")
     rank_high: int | None
-    score: float | None = Field(description="n-weighted mean of the published communities")
+    score: float | None = Field(
+        description="resident-weighted mean of the published communities (Σ N_c ȳ_c / Σ N_c)"
+    )
     ci_low: float | None
     ci_high: float | None
     grade: str | None
@@ -69,6 +74,15 @@ class StreetRankingRow(BaseModel):
     suppression_reason: str | None
     suppression_reason_code: str | None = None
     dimensions: dict[str, float | None]
+    weighting: str = Field(
+        default="residents",
+        description="residents (the register's adults) or responses (populations unknown)",
+    )
+    population: int | None = Field(default=None, description="residents averaged over")
+    population_total: int | None = Field(default=None, description="residents of the street")
+    population_covered: float | None = Field(
+        default=None, description="share of the street's residents in published communities"
+    )
     change: Change | None = Field(
         default=None, description="since the previous wave (the trend report's label)"
     )

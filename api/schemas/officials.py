@@ -95,6 +95,8 @@ class Aggregate(BaseModel):
     communities: int = Field(description="published communities averaged")
     responses: int
     suppressed: bool
+    weighting: str | None = Field(default=None, description="residents or responses")
+    population: int | None = Field(default=None, description="residents averaged over")
 
 
 class Comparison(BaseModel):

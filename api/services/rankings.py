@@ -39,6 +39,7 @@ def ranking_rows(
                 "street_name": None if info is None else info.street_name,
                 "housing_type": None if info is None else info.housing_type,
                 "n": community.n,
+                "population": None if info is None else info.population,
                 "rank": community.rank,
                 "rank_low": community.rank_low,
                 "rank_high": community.rank_high,

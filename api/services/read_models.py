@@ -132,6 +132,8 @@ class CommunityMeta:
     responses: int | None
     sample_cells: tuple[int, ...]
     population_cells: tuple[float, ...]
+    population: int | None = None  # the register's residents (None: snapshot predates it)
+    predecessors: tuple[tuple[str, float], ...] = ()  # lineage: (code, share) after a merger
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +389,10 @@ def parse_meta(raw: Mapping[str, Any]) -> CommunityMeta:
         responses=_int(raw.get("responses")),
         sample_cells=tuple(int(v) for v in raw.get("sample_cells") or ()),
         population_cells=tuple(float(v) for v in raw.get("population_cells") or ()),
+        population=_int(raw.get("population")),
+        predecessors=tuple(
+            (str(p["code"]), float(p.get("share", 1.0))) for p in raw.get("predecessors") or ()
+        ),
     )
 
 

@@ -252,5 +252,15 @@ def _slim(agg: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {
         k: agg.get(k)
-        for k in ("index", "ci_low", "ci_high", "grade", "communities", "responses", "suppressed")
+        for k in (
+            "index",
+            "ci_low",
+            "ci_high",
+            "grade",
+            "communities",
+            "responses",
+            "suppressed",
+            "weighting",
+            "population",
+        )
     }

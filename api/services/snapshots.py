@@ -42,6 +42,9 @@ def community_metadata(matrix: WaveMatrix) -> list[dict[str, Any]]:
             "responses": int(k),
             "sample_cells": [int(v) for v in sample[i]],
             "population_cells": [float(v) for v in matrix.margins[i]] if cells else [],
+            # the register's residents (weights of street and district figures) and lineage
+            "population": int(matrix.populations[i]) if matrix.populations else None,
+            "predecessors": list(matrix.predecessors[i]) if matrix.predecessors else [],
         }
         for i, (code, name, street, housing, k) in enumerate(
             zip(

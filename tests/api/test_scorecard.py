@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from scoring.change import change_report
 from scoring.result import WaveResult
 from scoring.trend import compare_waves
-from survey.storage.models import ScoreSnapshot, Wave
+from survey.storage.models import Community, ScoreSnapshot, Wave
 from tests.support.officials_district import (
     COMMUNITY_OFFICIAL_OF,
     LAST,
@@ -103,33 +103,71 @@ def test_scorecard_numbers_are_the_snapshots(admin: TestClient) -> None:
     assert sc["model_key"] == result.model_key and sc["ci_level"] == 0.9 and sc["min_n"] == 30
 
 
-def test_comparisons_are_n_weighted_means_of_published_communities(admin: TestClient) -> None:
+def register_population(client: TestClient) -> dict[str, int]:
+    """Adults per community, read from the register itself (not from the snapshot)."""
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        return {c.code: c.population for c in session.exec(select(Community)).all()}
+
+
+def test_comparisons_are_resident_weighted_means_of_published_communities(
+    admin: TestClient,
+) -> None:
     sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
     results = snapshot(admin, LAST)
     meta = {m["code"]: m for m in results["community_meta"]}
     rows = [r for r in results["communities"] if not r["suppressed"]]
+    population = register_population(admin)
+    assert len({population[r["code"]] for r in rows}) == len(rows)  # unequal populations
 
     def mean(keep: list[dict[str, Any]], value: Any) -> float:
-        n = np.array([r["n"] for r in keep], dtype=float)
-        return float(np.sum(n * np.array([value(r) for r in keep])) / n.sum())
+        big_n = np.array([population[r["code"]] for r in keep], dtype=float)
+        return float(np.sum(big_n * np.array([value(r) for r in keep])) / big_n.sum())
+
+    def se(keep: list[dict[str, Any]]) -> float:
+        big_n = np.array([population[r["code"]] for r in keep], dtype=float)
+        return float(np.sqrt(np.sum((big_n / big_n.sum()) ** 2 * [r["se"] ** 2 for r in keep])))
 
     street = [r for r in rows if meta[r["code"]]["street"] == sc["community"]["street"]]
     housing = [
         r for r in rows if meta[r["code"]]["housing_type"] == sc["community"]["housing_type"]
     ]
     comparison = sc["comparison"]
-    assert comparison["district"]["index"] == pytest.approx(mean(rows, lambda r: r["index"]))
-    assert comparison["street"]["index"] == pytest.approx(mean(street, lambda r: r["index"]))
-    assert comparison["housing_type"]["index"] == pytest.approx(mean(housing, lambda r: r["index"]))
+    tol = {"rel": 0, "abs": 1e-9}
+    assert comparison["district"]["index"] == pytest.approx(mean(rows, lambda r: r["index"]), **tol)
+    assert comparison["street"]["index"] == pytest.approx(mean(street, lambda r: r["index"]), **tol)
+    assert comparison["housing_type"]["index"] == pytest.approx(
+        mean(housing, lambda r: r["index"]), **tol
+    )
     assert comparison["district"]["communities"] == len(rows)
-    assert "n-weighted" in comparison["method"]["en"]
+    assert comparison["district"]["weighting"] == "residents"
+    assert comparison["district"]["population"] == sum(population[r["code"]] for r in rows)
+    assert "resident-weighted" in comparison["method"]["en"]
+    # the respondent-weighted mean differs (the rule is not a no-op on this district)
+    n = np.array([r["n"] for r in rows], dtype=float)
+    by_n = float(n @ [r["index"] for r in rows] / n.sum())
+    assert abs(by_n - comparison["district"]["index"]) > 1e-3
     d1 = sc["dimensions"][0]
     assert d1["district_mean"] == pytest.approx(
-        mean(rows, lambda r: r["dimensions"]["D1"]["score"])
+        mean(rows, lambda r: r["dimensions"]["D1"]["score"]), **tol
     )
     assert d1["street_mean"] == pytest.approx(
-        mean(street, lambda r: r["dimensions"]["D1"]["score"])
+        mean(street, lambda r: r["dimensions"]["D1"]["score"]), **tol
     )
+    summary = get(admin, f"/api/v1/waves/{LAST}/summary")
+    assert summary["district"]["index"] == pytest.approx(mean(rows, lambda r: r["index"]), **tol)
+    ranking = get(admin, f"/api/v1/waves/{LAST}/rankings?level=street")["streets"]
+    for s in ranking:
+        mine = [r for r in rows if meta[r["code"]]["street"] == s["street"]]
+        assert s["score"] == pytest.approx(mean(mine, lambda r: r["index"]), **tol)
+        z = 1.6448536269514722
+        assert s["ci_high"] - s["score"] == pytest.approx(z * se(mine), **tol)
+        every = [c for c, m in meta.items() if m["street"] == s["street"]]
+        assert s["population_total"] == sum(population[c] for c in every)
+        assert s["population_covered"] == pytest.approx(
+            sum(population[r["code"]] for r in mine) / s["population_total"]
+        )
+    trend = get(admin, "/api/v1/district/trend")
+    assert trend["points"][-1]["score"] == pytest.approx(mean(rows, lambda r: r["index"]), **tol)
 
 
 def family(before: dict[str, Any], after: dict[str, Any]) -> dict[tuple[str, str], Any]:
@@ -242,10 +280,12 @@ def test_street_rankings(admin: TestClient) -> None:
     assert [s["rank"] for s in streets] == sorted(s["rank"] for s in streets)
     assert body["n_ranked"] == len(streets) == 3
     community = get(admin, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    population = register_population(admin)
     for s in streets:
         mine = [c for c in community if c["street"] == s["street"] and not c["suppressed"]]
         n = np.array([c["n"] for c in mine], dtype=float)
-        assert s["score"] == pytest.approx(float(n @ [c["score"] for c in mine] / n.sum()))
+        big_n = np.array([population[c["community"]] for c in mine], dtype=float)
+        assert s["score"] == pytest.approx(float(big_n @ [c["score"] for c in mine] / big_n.sum()))
         assert s["n_published"] == int(n.sum())
         assert s["rank_low"] <= s["rank"] <= s["rank_high"]
         assert s["ci_low"] < s["score"] < s["ci_high"]
