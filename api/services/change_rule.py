@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from api.services.read_models import ResultsView
-from api.services.street_level import aggregates
+from api.services.street_level import aggregates, figure_over
 from api.web.messages import Message, label
 from scoring.change import ChangeLabel, Reason, change_report
 from scoring.rank import Note
@@ -226,24 +226,30 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
     return table
 
 
-def _agg_figure(agg: dict[str, Any] | None) -> tuple[float, float] | None:
-    if agg is None or agg.get("suppressed") or agg.get("index") is None:
-        return None
-    se = agg.get("se")
-    return float(agg["index"]), math.nan if se is None else float(se)
-
-
 def area_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
-    """Every street's overall index and the district's (key ``DISTRICT``): one family."""
+    """Every street's overall index and the district's (key ``DISTRICT``): one family.
+
+    Each area's change compares the same communities in both waves: those published in both
+    (a community suppressed in one wave would otherwise change the estimand, not the residents'
+    view). So a street's Δ may differ slightly from the difference of its two published means.
+    """
 
     def build() -> ChangeTable:
-        a, b = aggregates(previous), aggregates(current)
-        figures: dict[str, dict[str, Any]] = {
-            code: {OVERALL: (_agg_figure(a["streets"].get(code)), _agg_figure(agg))}
-            for code, agg in b["streets"].items()
-            if code in a["streets"]
+        both = {r.code for r in previous.published_rows()} & {
+            r.code for r in current.published_rows()
         }
-        figures[DISTRICT] = {OVERALL: (_agg_figure(a["district"]), _agg_figure(b["district"]))}
+        streets = {code: m.street for code, m in current.meta.items()}
+        groups: dict[str, list[str]] = {}
+        for code in sorted(both):
+            if streets.get(code) is not None and code in previous.meta:
+                groups.setdefault(str(streets[code]), []).append(code)
+        figures: dict[str, dict[str, Any]] = {
+            code: {OVERALL: (figure_over(previous, members), figure_over(current, members))}
+            for code, members in groups.items()
+        }
+        for code in aggregates(current)["streets"]:  # a street with nothing comparable
+            figures.setdefault(code, {OVERALL: (None, None)})
+        figures[DISTRICT] = {OVERALL: (figure_over(previous, both), figure_over(current, both))}
         return build_table(previous, current, figures, nodes=(OVERALL,))
 
     table: ChangeTable = current.memo(f"change-rule-areas-{previous.ref.id}", build)

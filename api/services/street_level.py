@@ -232,3 +232,15 @@ def street_rows(view: ResultsView, *, allowed: Iterable[str] | None = None) -> l
         )
     rows.sort(key=lambda r: (r["rank"] if r["rank"] is not None else 10**9, r["street"]))
     return rows
+
+
+def figure_over(view: ResultsView, codes: Iterable[str]) -> tuple[float, float] | None:
+    """(index, SE) of the resident-weighted mean over exactly ``codes`` (published rows only):
+    what a change of a street compares, so both waves average the same communities."""
+    keep = set(codes)
+    rows = [r for r in published_rows(view) if r.code in keep]
+    pop = {code: m.population for code, m in view.meta.items()}
+    agg = _aggregate(rows, (), 0.0, view.provenance.grade_bands, pop)
+    if agg["suppressed"] or agg["index"] is None:
+        return None
+    return float(agg["index"]), float(agg["se"])

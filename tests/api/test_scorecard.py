@@ -454,3 +454,35 @@ def test_a_missing_se_is_undetermined_never_zero(admin: TestClient) -> None:
     assert change["delta"] is not None and change["delta"] > 15
     summary = get(admin, f"/api/v1/waves/{LAST}/summary")["changes"]
     assert OK_COMMUNITY not in {c["code"] for c in summary["rises"]}
+
+
+def test_street_changes_compare_the_same_communities(admin: TestClient) -> None:
+    """The suppressed community (published the wave before) leaves both waves of its
+    street's change: Δ is resident-weighted over the communities published in both."""
+    before, after = snapshot(admin, WAVES[-2]), snapshot(admin, LAST)
+    population = register_population(admin)
+    street_of = {m["code"]: m["street"] for m in after["community_meta"]}
+
+    def published(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {r["code"]: r for r in results["communities"] if not r["suppressed"]}
+
+    b, a = published(before), published(after)
+    assert SUPPRESSED in b and SUPPRESSED not in a
+    both = sorted(set(a) & set(b))
+
+    def mean_se(rows: dict[str, dict[str, Any]], codes: list[str]) -> tuple[float, float]:
+        w = np.array([population[c] for c in codes], dtype=float)
+        w /= w.sum()
+        idx = np.array([rows[c]["index"] for c in codes])
+        se = np.array([rows[c]["se"] for c in codes])
+        return float(w @ idx), float(np.sqrt(w**2 @ se**2))
+
+    trend = get(admin, "/api/v1/district/trend")
+    for row in trend["streets"]:
+        codes = [c for c in both if street_of[c] == row["street"]]
+        (m1, s1), (m2, s2) = mean_se(b, codes), mean_se(a, codes)
+        change = row["last_change"]
+        assert change["delta"] == pytest.approx(m2 - m1, abs=1e-9)
+        assert change["se"] == pytest.approx(float(np.hypot(s1, s2)), abs=1e-9)
+    (m1, _), (m2, _) = mean_se(b, both), mean_se(a, both)
+    assert trend["changes"][-1]["delta"] == pytest.approx(m2 - m1, abs=1e-9)
