@@ -62,7 +62,12 @@ class Change(BaseModel):
     note_code: str | None = Field(
         default=None,
         description="the note as a code: no_previous, not_scored, model_differs, "
-        "insufficient_sample, no_score, missing_se",
+        "insufficient_sample, no_score, missing_se, questionnaire_changed, bridged",
+    )
+    bridged: bool = Field(
+        default=False,
+        description="the questionnaire changed between the waves: compared over the "
+        "unchanged dimensions only (note says which were left out)",
     )
     reason: str | None = Field(
         default=None,

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from api.services.framework_fingerprint import changed_items
 from api.services.read_models import ResultsView
 from api.services.street_level import aggregates, figure_over
 from api.web.messages import Message, label
@@ -62,6 +63,7 @@ def empty_change(from_wave: str | None, to_wave: str, note_code: str | None) -> 
         "note": None if note_code is None else label(note_code),
         "note_code": note_code,
         "reason": None,
+        "bridged": False,
     }
 
 
@@ -118,11 +120,13 @@ def build_table(
     figures: dict[str, dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]]],
     *,
     nodes: tuple[str, ...],
-    not_comparable: dict[str, dict[str, str]] | None = None,
+    refused: dict[str, dict[str, str]] | None = None,
+    bridged: dict[str, dict[str, str]] | None = None,
 ) -> ChangeTable:
     """Label a family. ``figures[key][node] = ((score, se) before, (score, se) after)``, with
-    ``None`` for a side that is not published (suppressed: sample too small);
-    ``not_comparable[key][node]`` names the message of a cell that must not be compared."""
+    ``None`` for a side that is not published (suppressed: sample too small).
+    ``refused[node]`` is the note of a node that must not be compared (its questions changed),
+    ``bridged[node]`` the note of a node compared over the questions both waves share."""
     whole = comparability(previous, current)
     keys = list(figures)
     shape = (len(keys), len(nodes))
@@ -134,10 +138,9 @@ def build_table(
     for i, key in enumerate(keys):
         for j, node in enumerate(nodes):
             before, after = figures[key].get(node, (None, None))
-            code = (not_comparable or {}).get(key, {}).get(node)
-            if whole is not None or code is not None:
+            if whole is not None or node in (refused or {}):
                 incomparable[i, j] = True
-                notes[i, j] = whole or str(code)
+                notes[i, j] = whole or Message.QUESTIONNAIRE_CHANGED
             if before is None or after is None:
                 small[i, j] = True
                 continue
@@ -164,7 +167,10 @@ def build_table(
             if reason:
                 cell = undetermined(previous.ref.wave, current.ref.wave, "")
                 code = notes.get((i, j)) or reason_note.get(reason, Message.MISSING_SE)
-                cell.update(note=label(code), note_code=code, delta=d, se=s, reason=reason)
+                note = label(code)
+                if code == Message.QUESTIONNAIRE_CHANGED and whole is None:
+                    note = (refused or {})[node]
+                cell.update(note=note, note_code=code, delta=d, se=s, reason=reason)
             else:
                 assert d is not None and s is not None
                 cell = {
@@ -181,6 +187,10 @@ def build_table(
                     "direction": DIRECTION.get(lab, 0),
                     "reason": "",
                 }
+            if node in (bridged or {}) and whole is None:
+                cell.update(bridged=True)
+                if not reason:
+                    cell.update(note=(bridged or {})[node], note_code=Message.BRIDGED)
             row[node] = cell
         cells[key] = row
     return ChangeTable(
@@ -208,19 +218,75 @@ def _row_figures(view: ResultsView, code: str, nodes: tuple[str, ...]) -> dict[s
     return out
 
 
+def _with_items(code: str, items: list[str]) -> dict[str, str]:
+    words = label(code)
+    listed = ", ".join(items)
+    return {"zh": f"{words['zh']}({listed})", "en": f"{words['en']} ({listed})"}
+
+
+def _bridged_overall(
+    view: ResultsView, code: str, dims: tuple[str, ...], weights: dict[str, float]
+) -> tuple[float, float] | None:
+    """The index over the unchanged dimensions only, with the dimension weights of the later
+    wave renormalised; SE = Σ a_d SE_d, the bound for perfectly correlated dimensions (the
+    snapshot keeps no covariances), so a bridged change is labelled conservatively."""
+    row = view.rows.get(code)
+    if row is None or row.suppressed:
+        return None
+    total = sum(weights[d] for d in dims)
+    score = se = 0.0
+    for d in dims:
+        est = row.dimension(d)
+        if est.score is None or est.se is None:
+            return None
+        score += weights[d] / total * est.score
+        se += weights[d] / total * est.se
+    return score, se
+
+
 def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
-    """Communities present in both snapshots × (overall + the current wave's dimensions)."""
+    """Communities present in both snapshots × (overall + the current wave's dimensions).
+
+    When the questionnaire changed between the waves (their framework fingerprints differ), a
+    dimension with a changed item is refused (无法判断, naming the items) and the overall index
+    is bridged over the unchanged dimensions (labelled ``bridged``), or refused if none is left.
+    """
 
     def build() -> ChangeTable:
         nodes = (OVERALL, *current.dimension_codes)
+        diff = changed_items(previous.framework_fingerprint, current.framework_fingerprint)
+        refused: dict[str, dict[str, str]] = {}
+        bridged: dict[str, dict[str, str]] = {}
+        unchanged = tuple(current.dimension_codes)
+        if diff:
+            touched = {d for dims in diff.values() for d in dims.split(",") if d}
+            for d in current.dimension_codes:
+                if d in touched:
+                    refused[d] = _with_items(
+                        Message.QUESTIONNAIRE_CHANGED, [c for c, ds in diff.items() if d in ds]
+                    )
+                else:
+                    bridged[d] = label(Message.BRIDGED)
+            unchanged = tuple(d for d in current.dimension_codes if d not in touched)
+            weights = {d: current.dimension_weights.get(d) for d in unchanged}
+            if unchanged and all(w is not None and w > 0 for w in weights.values()):
+                bridged[OVERALL] = _with_items(Message.BRIDGED, sorted(touched))
+            else:
+                refused[OVERALL] = _with_items(Message.QUESTIONNAIRE_CHANGED, sorted(diff))
         figures = {}
         for code in current.rows:
             if code not in previous.rows:
                 continue
             before = _row_figures(previous, code, nodes)
             after = _row_figures(current, code, nodes)
+            if OVERALL in bridged:
+                w = {d: float(current.dimension_weights[d] or 0.0) for d in unchanged}
+                before[OVERALL] = _bridged_overall(previous, code, unchanged, w)
+                after[OVERALL] = _bridged_overall(current, code, unchanged, w)
             figures[code] = {n: (before[n], after[n]) for n in nodes}
-        return build_table(previous, current, figures, nodes=nodes)
+        return build_table(
+            previous, current, figures, nodes=nodes, refused=refused, bridged=bridged
+        )
 
     table: ChangeTable = current.memo(f"change-rule-communities-{previous.ref.id}", build)
     return table

@@ -209,6 +209,8 @@ class ResultsView:
     # n received / excluded by rule / scored (api.services.exclusions.summary); None for
     # snapshots stored before exclusion policies reached the index.
     exclusions: Mapping[str, Any] | None = None
+    # items and their signatures (api/services/framework_fingerprint.py); None: older snapshot
+    framework_fingerprint: Mapping[str, Any] | None = None
     derived: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -479,4 +481,5 @@ def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
         rows=rows,
         meta={m.code: m for m in map(parse_meta, results.get("community_meta") or ())},
         exclusions=results.get("exclusions"),
+        framework_fingerprint=results.get("framework_fingerprint"),
     )

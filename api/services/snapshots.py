@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from api.services.bridge import RANDOM_STATE, score_matrix
 from api.services.exclusions import QUARANTINED, flags_of, policy_of, summary
+from api.services.framework_fingerprint import fingerprint_of
 from api.services.weight_models import load_weight_model
 from scoring.framework import Framework
 from scoring.weight_model import WeightModel
@@ -120,6 +121,9 @@ def score_results(
     results["community_meta"] = community_metadata(matrix)
     results["strata_labels"] = list(matrix.stratum_labels)
     results["wave"] = wave.code
+    # which items were asked, and how: a change across questionnaire versions is refused or
+    # bridged on it (api/services/change_rule.py)
+    results["framework_fingerprint"] = fingerprint_of(questionnaire)
     return results
 
 

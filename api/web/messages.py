@@ -28,6 +28,8 @@ class Message(StrEnum):
     CHANGE_DOWN = "change_down"
     CHANGE_FLAT = "change_flat"
     CHANGE_UNDETERMINED = "change_undetermined"
+    QUESTIONNAIRE_CHANGED = "questionnaire_changed"  # items reworded/dropped between waves
+    BRIDGED = "bridged"  # compared over the items both questionnaires share
     CHANGE_RULE = "change_rule"  # the rule in one sentence, shown beside every change table
 
 
@@ -45,6 +47,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     Message.CHANGE_DOWN: ("显著下降", "significant decline"),
     Message.CHANGE_FLAT: ("基本持平", "about the same"),
     Message.CHANGE_UNDETERMINED: ("无法判断", "cannot tell"),
+    Message.QUESTIONNAIRE_CHANGED: (
+        "问卷题目有改动,不可比较",
+        "questionnaire items changed: not comparable",
+    ),
+    Message.BRIDGED: (
+        "问卷版本不同,仅按未改动的维度桥接比较",
+        "questionnaire changed: bridged over the unchanged dimensions",
+    ),
     Message.CHANGE_RULE: (
         "变化标注:对本报告所有社区×(综合指数及各维度)统一用 Benjamini–Hochberg 方法"
         "控制错误发现率(q ≤ 0.10),且变化幅度达到模型阈值才标“显著”",
