@@ -64,6 +64,10 @@ class Change(BaseModel):
         description="the note as a code: no_previous, not_scored, model_differs, "
         "insufficient_sample, no_score, missing_se, questionnaire_changed, bridged",
     )
+    lineage: list[str] = Field(
+        default_factory=list,
+        description="the earlier wave's figure is the predecessors' combination",
+    )
     bridged: bool = Field(
         default=False,
         description="the questionnaire changed between the waves: compared over the "
@@ -90,6 +94,11 @@ class TrendPoint(BaseModel):
     )
     model_key: str | None
     preset: str | None = None
+    lineage: list[str] = Field(
+        default_factory=list,
+        description="predecessor communities whose population-weighted combination this "
+        "point is (a wave before a merger or split)",
+    )
 
 
 class Aggregate(BaseModel):

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from api.services.framework_fingerprint import changed_items
+from api.services.lineage import combined, predecessors
 from api.services.read_models import ResultsView
 from api.services.street_level import aggregates, figure_over
 from api.web.messages import Message, label
@@ -64,6 +65,7 @@ def empty_change(from_wave: str | None, to_wave: str, note_code: str | None) -> 
         "note_code": note_code,
         "reason": None,
         "bridged": False,
+        "lineage": [],
     }
 
 
@@ -122,11 +124,13 @@ def build_table(
     nodes: tuple[str, ...],
     refused: dict[str, dict[str, str]] | None = None,
     bridged: dict[str, dict[str, str]] | None = None,
+    lineage: dict[str, list[str]] | None = None,
 ) -> ChangeTable:
     """Label a family. ``figures[key][node] = ((score, se) before, (score, se) after)``, with
     ``None`` for a side that is not published (suppressed: sample too small).
     ``refused[node]`` is the note of a node that must not be compared (its questions changed),
-    ``bridged[node]`` the note of a node compared over the questions both waves share."""
+    ``bridged[node]`` the note of a node compared over the questions both waves share;
+    ``lineage[key]`` the predecessors whose combination stands for ``key`` in the earlier wave."""
     whole = comparability(previous, current)
     keys = list(figures)
     shape = (len(keys), len(nodes))
@@ -187,6 +191,11 @@ def build_table(
                     "direction": DIRECTION.get(lab, 0),
                     "reason": "",
                 }
+            if key in (lineage or {}):
+                cell["lineage"] = list((lineage or {})[key])
+                if not reason:
+                    words = with_items(Message.LINEAGE, cell["lineage"])
+                    cell.update(note=words, note_code=Message.LINEAGE)
             if node in (bridged or {}) and whole is None:
                 cell.update(bridged=True)
                 if not reason:
@@ -218,7 +227,7 @@ def _row_figures(view: ResultsView, code: str, nodes: tuple[str, ...]) -> dict[s
     return out
 
 
-def _with_items(code: str, items: list[str]) -> dict[str, str]:
+def with_items(code: str, items: list[str]) -> dict[str, str]:
     words = label(code)
     listed = ", ".join(items)
     return {"zh": f"{words['zh']}({listed})", "en": f"{words['en']} ({listed})"}
@@ -262,7 +271,7 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
             touched = {d for dims in diff.values() for d in dims.split(",") if d}
             for d in current.dimension_codes:
                 if d in touched:
-                    refused[d] = _with_items(
+                    refused[d] = with_items(
                         Message.QUESTIONNAIRE_CHANGED, [c for c, ds in diff.items() if d in ds]
                     )
                 else:
@@ -270,22 +279,37 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
             unchanged = tuple(d for d in current.dimension_codes if d not in touched)
             weights = {d: current.dimension_weights.get(d) for d in unchanged}
             if unchanged and all(w is not None and w > 0 for w in weights.values()):
-                bridged[OVERALL] = _with_items(Message.BRIDGED, sorted(touched))
+                bridged[OVERALL] = with_items(Message.BRIDGED, sorted(touched))
             else:
-                refused[OVERALL] = _with_items(Message.QUESTIONNAIRE_CHANGED, sorted(diff))
+                refused[OVERALL] = with_items(Message.QUESTIONNAIRE_CHANGED, sorted(diff))
         figures = {}
+        lineage: dict[str, list[str]] = {}
         for code in current.rows:
+            after = _row_figures(current, code, nodes)
             if code not in previous.rows:
+                preds = predecessors(current, code)
+                if not preds or not any(p in previous.rows for p, _share in preds):
+                    continue  # a new community: nothing to compare with
+                lineage[code] = [p for p, _share in preds]
+                before = {n: combined(previous, preds, n) for n in nodes}
+                if OVERALL in bridged:
+                    before[OVERALL] = None  # lineage and a new questionnaire: not combined
+                figures[code] = {n: (before[n], after[n]) for n in nodes}
                 continue
             before = _row_figures(previous, code, nodes)
-            after = _row_figures(current, code, nodes)
             if OVERALL in bridged:
                 w = {d: float(current.dimension_weights[d] or 0.0) for d in unchanged}
                 before[OVERALL] = _bridged_overall(previous, code, unchanged, w)
                 after[OVERALL] = _bridged_overall(current, code, unchanged, w)
             figures[code] = {n: (before[n], after[n]) for n in nodes}
         return build_table(
-            previous, current, figures, nodes=nodes, refused=refused, bridged=bridged
+            previous,
+            current,
+            figures,
+            nodes=nodes,
+            refused=refused,
+            bridged=bridged,
+            lineage=lineage,
         )
 
     table: ChangeTable = current.memo(f"change-rule-communities-{previous.ref.id}", build)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 from sqlmodel import Session
@@ -21,7 +22,9 @@ from api.services.change_rule import (
     area_table,
     community_table,
     empty_change,
+    with_items,
 )
+from api.services.lineage import combined, predecessors
 from api.services.published import public_row
 from api.services.read_models import CommunityMeta, ResultsView
 from api.services.snapshot_store import (
@@ -83,6 +86,7 @@ def _point(wv: WaveView, figure: dict[str, Any] | None) -> dict[str, Any]:
         "note_code": None,
         "model_key": None,
         "preset": None,
+        "lineage": [],
     }
     if wv.view is None:
         _note(point, Message.NOT_SCORED)
@@ -120,7 +124,39 @@ def _row_figure(view: ResultsView, code: str) -> dict[str, Any] | None:
 
 
 def community_points(views: list[WaveView], code: str) -> list[dict[str, Any]]:
-    return [_point(wv, None if wv.view is None else _row_figure(wv.view, code)) for wv in views]
+    """The community's figure in every wave; before a merger or split, the population-weighted
+    combination of its predecessors (``api/services/lineage.py``), marked ``lineage``."""
+    latest = next((wv.view for wv in reversed(views) if wv.view and code in wv.view.rows), None)
+    preds = () if latest is None else predecessors(latest, code)
+    points = []
+    for wv in views:
+        if wv.view is not None and code not in wv.view.rows and preds:
+            point = _point(wv, _lineage_figure(wv.view, preds))
+            point["lineage"] = [p for p, _share in preds]
+            if point["score"] is not None:
+                point["note"] = with_items(Message.LINEAGE, point["lineage"])
+                point["note_code"] = Message.LINEAGE
+            points.append(point)
+            continue
+        points.append(_point(wv, None if wv.view is None else _row_figure(wv.view, code)))
+    return points
+
+
+def _lineage_figure(view: ResultsView, preds: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+    fig = combined(view, preds)
+    if fig is None:
+        return {"suppressed": True, "index": None, "n": None}
+    z = NormalDist().inv_cdf(0.5 + view.provenance.ci_level / 2)
+    n = sum(view.rows[p].n or 0 for p, _share in preds)
+    score, se = fig
+    return {
+        "suppressed": False,
+        "index": score,
+        "se": se,
+        "ci_low": score - z * se,
+        "ci_high": score + z * se,
+        "n": n,
+    }
 
 
 def street_points(views: list[WaveView], street: str) -> list[dict[str, Any]]:

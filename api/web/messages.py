@@ -30,6 +30,7 @@ class Message(StrEnum):
     CHANGE_UNDETERMINED = "change_undetermined"
     QUESTIONNAIRE_CHANGED = "questionnaire_changed"  # items reworded/dropped between waves
     BRIDGED = "bridged"  # compared over the items both questionnaires share
+    LINEAGE = "lineage"  # an earlier wave's figure combined from predecessor communities
     CHANGE_RULE = "change_rule"  # the rule in one sentence, shown beside every change table
 
 
@@ -54,6 +55,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     Message.BRIDGED: (
         "问卷版本不同,仅按未改动的维度桥接比较",
         "questionnaire changed: bridged over the unchanged dimensions",
+    ),
+    Message.LINEAGE: (
+        "由前身社区按人口加权合并计算",
+        "combined from the predecessor communities, population-weighted",
     ),
     Message.CHANGE_RULE: (
         "变化标注:对本报告所有社区×(综合指数及各维度)统一用 Benjamini–Hochberg 方法"
