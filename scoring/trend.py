@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from scoring.change import ChangeLabel, benjamini_hochberg, change_report
+from scoring.change import ChangeLabel, benjamini_hochberg, change_report, welch_df
 from scoring.errors import IncomparableWavesError, ScoringError
 from scoring.result import WaveResult
 
@@ -140,7 +140,8 @@ def compare_waves(
     """Change of the index of every community scored (and published) in both waves.
 
     Labels follow :func:`scoring.change.change_report` over the family communities ×
-    (overall + the dimensions both waves share): BH at ``fdr`` jointly, ``|Δ| ≥ threshold``;
+    (overall + the dimensions both waves share): t p-values with Welch–Satterthwaite df from
+    the communities' n, BH at ``fdr`` jointly, ``|Δ| ≥ threshold``;
     a suppressed community or a missing SE is undetermined (``label`` None).
 
     Raises :class:`IncomparableWavesError` when the waves used different weight models or
@@ -173,17 +174,23 @@ def compare_waves(
     small = (before.suppressed[i1] | after.suppressed[i2] | ~np.isfinite(b) | ~np.isfinite(a))[
         :, None
     ]
+    n1, n2 = before.n[i1].astype(float), after.n[i2].astype(float)
+    se_all = np.column_stack([se, d_se])
+    b_se = np.column_stack([before.se[i1], before.dim_se[np.ix_(i1, j1)]])
+    a_se = np.column_stack([after.se[i2], after.dim_se[np.ix_(i2, j2)]])
     report = change_report(
         np.column_stack([delta, d_delta]),
-        np.column_stack([se, d_se]),
+        se_all,
         small_sample=small,
         fdr=fdr,
         min_change=thr,
+        df=welch_df(b_se, n1[:, None], a_se, n2[:, None]),
     )
     z = stats.norm.ppf(0.5 + lev / 2)
     lo, hi = delta - z * se, delta + z * se
     with np.errstate(invalid="ignore", divide="ignore"):
         p = 2 * stats.norm.sf(np.abs(delta) / se)
+    p = np.where(np.isfinite(report.p[:, 0]), report.p[:, 0], p)  # the rule's t p-value
     up, flat, down = LABELS[lang]
     words = {ChangeLabel.UP.value: up, ChangeLabel.FLAT.value: flat, ChangeLabel.DOWN.value: down}
     codes = tuple(str(v) for v in report.label[:, 0])

@@ -68,6 +68,10 @@ class Change(BaseModel):
         default_factory=list,
         description="the earlier wave's figure is the predecessors' combination",
     )
+    df: float | None = Field(
+        default=None,
+        description="Welch–Satterthwaite degrees of freedom of the t p-value (null: normal)",
+    )
     bridged: bool = Field(
         default=False,
         description="the questionnaire changed between the waves: compared over the "

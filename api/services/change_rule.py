@@ -3,8 +3,9 @@
 A *report family* is everything a reader sees labelled for one pair of waves: every community
 present in both snapshots × (the overall index and every dimension). Each cell gets
 ``Δ = I₂ − I₁`` with ``SE = √(SE₁² + SE₂²)`` and is labelled by
-:func:`scoring.change.change_report` — Benjamini–Hochberg at q = ``FDR`` over the **whole
-family** jointly, plus the model's practical threshold on ``|Δ|`` — as ``up`` / ``down`` /
+:func:`scoring.change.change_report` — t p-values with Welch–Satterthwaite df from the two
+samples' sizes, Benjamini–Hochberg at q = ``FDR`` over the **whole family** jointly, plus
+the model's practical threshold on ``|Δ|`` — as ``up`` / ``down`` /
 ``flat``, or ``undetermined`` with the reason (SE missing, sample too small, not comparable).
 Streets and the district form a second family (every street's overall index + the district's).
 
@@ -26,7 +27,7 @@ from api.services.lineage import combined, predecessors
 from api.services.read_models import ResultsView
 from api.services.street_level import aggregates, figure_over
 from api.web.messages import Message, label
-from scoring.change import ChangeLabel, Reason, change_report
+from scoring.change import ChangeLabel, Reason, change_report, welch_df
 from scoring.rank import Note
 
 FDR = 0.10
@@ -66,6 +67,7 @@ def empty_change(from_wave: str | None, to_wave: str, note_code: str | None) -> 
         "reason": None,
         "bridged": False,
         "lineage": [],
+        "df": None,
     }
 
 
@@ -125,17 +127,21 @@ def build_table(
     refused: dict[str, dict[str, str]] | None = None,
     bridged: dict[str, dict[str, str]] | None = None,
     lineage: dict[str, list[str]] | None = None,
+    sizes: dict[str, tuple[int, int]] | None = None,
 ) -> ChangeTable:
     """Label a family. ``figures[key][node] = ((score, se) before, (score, se) after)``, with
     ``None`` for a side that is not published (suppressed: sample too small).
     ``refused[node]`` is the note of a node that must not be compared (its questions changed),
     ``bridged[node]`` the note of a node compared over the questions both waves share;
-    ``lineage[key]`` the predecessors whose combination stands for ``key`` in the earlier wave."""
+    ``lineage[key]`` the predecessors whose combination stands for ``key`` in the earlier wave;
+    ``sizes[key]`` the respondents behind each side, for Welch–Satterthwaite df (t p-values;
+    without them the p-value is normal)."""
     whole = comparability(previous, current)
     keys = list(figures)
     shape = (len(keys), len(nodes))
     delta = np.full(shape, np.nan)
     se = np.full(shape, np.nan)
+    df = np.full(shape, np.nan)
     small = np.zeros(shape, dtype=bool)
     incomparable = np.zeros(shape, dtype=bool)
     notes: dict[tuple[int, int], str] = {}
@@ -150,9 +156,17 @@ def build_table(
                 continue
             delta[i, j] = after[0] - before[0]
             se[i, j] = math.sqrt(before[1] ** 2 + after[1] ** 2)
+            if sizes is not None and key in sizes:
+                df[i, j] = float(welch_df(before[1], sizes[key][0], after[1], sizes[key][1]))
     min_change = current.provenance.trend_threshold
     report = change_report(
-        delta, se, small_sample=small, not_comparable=incomparable, fdr=FDR, min_change=min_change
+        delta,
+        se,
+        small_sample=small,
+        not_comparable=incomparable,
+        fdr=FDR,
+        min_change=min_change,
+        df=df,
     )
     z = float(stats.norm.ppf(0.5 + current.provenance.ci_level / 2))
     reason_note = {
@@ -190,6 +204,7 @@ def build_table(
                     "significant": lab in DIRECTION,
                     "direction": DIRECTION.get(lab, 0),
                     "reason": "",
+                    "df": _finite(float(df[i, j])),
                 }
             if key in (lineage or {}):
                 cell["lineage"] = list((lineage or {})[key])
@@ -284,19 +299,24 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
                 refused[OVERALL] = with_items(Message.QUESTIONNAIRE_CHANGED, sorted(diff))
         figures = {}
         lineage: dict[str, list[str]] = {}
+        sizes: dict[str, tuple[int, int]] = {}
         for code in current.rows:
             after = _row_figures(current, code, nodes)
+            n_after = current.rows[code].n or 0
             if code not in previous.rows:
                 preds = predecessors(current, code)
                 if not preds or not any(p in previous.rows for p, _share in preds):
                     continue  # a new community: nothing to compare with
                 lineage[code] = [p for p, _share in preds]
+                n_before = sum((r.n or 0) for p, _s in preds if (r := previous.rows.get(p)))
+                sizes[code] = (n_before, n_after)
                 before = {n: combined(previous, preds, n) for n in nodes}
                 if OVERALL in bridged:
                     before[OVERALL] = None  # lineage and a new questionnaire: not combined
                 figures[code] = {n: (before[n], after[n]) for n in nodes}
                 continue
             before = _row_figures(previous, code, nodes)
+            sizes[code] = (previous.rows[code].n or 0, n_after)
             if OVERALL in bridged:
                 w = {d: float(current.dimension_weights[d] or 0.0) for d in unchanged}
                 before[OVERALL] = _bridged_overall(previous, code, unchanged, w)
@@ -310,6 +330,7 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
             refused=refused,
             bridged=bridged,
             lineage=lineage,
+            sizes=sizes,
         )
 
     table: ChangeTable = current.memo(f"change-rule-communities-{previous.ref.id}", build)

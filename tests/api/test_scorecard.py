@@ -190,7 +190,13 @@ def family(before: dict[str, Any], after: dict[str, Any]) -> dict[tuple[str, str
         [[np.hypot(fig(rows_a[c], n)[1], fig(rows_b[c], n)[1]) for n in nodes] for c in codes]
     )
     threshold = after["provenance"]["model_definition"].get("trend_threshold", 3.0)
-    rep = change_report(d, se, small_sample=~np.isfinite(d), fdr=0.10, min_change=threshold)
+    # Welch–Satterthwaite df from each side's SE and n (t p-values), written out here
+    se_b = np.array([[fig(rows_b[c], n)[1] for n in nodes] for c in codes])
+    se_a = np.array([[fig(rows_a[c], n)[1] for n in nodes] for c in codes])
+    n_b = np.array([[rows_b[c]["n"] - 1.0] for c in codes])
+    n_a = np.array([[rows_a[c]["n"] - 1.0] for c in codes])
+    df = (se_b**2 + se_a**2) ** 2 / (se_b**4 / n_b + se_a**4 / n_a)
+    rep = change_report(d, se, small_sample=~np.isfinite(d), fdr=0.10, min_change=threshold, df=df)
     return {
         (c, n): (d[i, j], se[i, j], str(rep.label[i, j]), rep.q[i, j])
         for i, c in enumerate(codes)
