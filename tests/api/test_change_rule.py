@@ -6,11 +6,12 @@ of the latest wave must carry few of them, and the dashboard, the trend report a
 scorecard must show the same label for each community × (overall + dimensions).
 
 How often the claim "at most 3 显著 labels" can fail on this configuration (12 communities ×
-7 cells, 60 respondents, 100 bootstrap replicates): over seeds 1–30, 2 of 30 reports carried any
-false label and 1 of 30 (seed 3: one community's overall and four dimensions together) carried
-more than 3 — the labels of one community move together, so one false community brings its
-dimensions along. The test uses seed 1 (no false label); the default district (`meihao seed
---drift 0`, 83 communities × 180, 1000 replicates) carries 0 of 581 (docs/methods.md).
+7 cells, 60 respondents, 100 bootstrap replicates, t p-values with Welch df): over seeds 1–30,
+1 of 30 reports carried any false label and that one (seed 3: one community's overall and four
+dimensions together) more than 3 — the labels of one community move together, so one false
+community brings its dimensions along. The test uses seed 1 (no false label); the default
+district (`meihao seed --drift 0`, 83 communities × 180, 1000 replicates) carries 0 of 581
+(docs/methods.md).
 """
 
 from __future__ import annotations
