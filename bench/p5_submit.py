@@ -1,4 +1,10 @@
-"""P5: HTTP submissions through the real server (uvicorn, one worker, SQLite), 64 clients.
+"""P5: HTTP submissions through the real server, 64 clients, four configurations.
+
+Configurations (issue 15): one and four uvicorn workers, each on SQLite and on PostgreSQL
+(``MEIHAO_BENCH_P5=sqlite:1,postgresql:4`` picks some; PostgreSQL ones are skipped when no server
+answers at ``bench.p4_matrix.PG_ADMIN``). Each configuration is its own server and database, with
+its own interleaved reference on the same worker count; the row's ``ratio`` and ``p99_ms`` are
+those of SQLite with one worker (the default deployment), the others are in ``configs``.
 
 Subject: ``POST /api/v1/responses`` with valid, distinct submissions (a fresh client id each,
 answers varied), 64 concurrent keep-alive connections. Reference, interleaved in the same run
@@ -14,6 +20,7 @@ commit is fsynced (synchronous=FULL). The load generator is Python (asyncio, raw
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import uuid
 from pathlib import Path
@@ -33,18 +40,40 @@ SUBMIT = "/api/v1/responses"
 SECRET = "bench-secret"
 
 
-def _database() -> str:
+def _sqlite_url() -> str:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "p5_submit.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _postgres_url() -> str | None:
+    """A fresh, empty ``meihao_bench_p5`` database, or None when PostgreSQL is not reachable."""
+    from sqlalchemy import text
+
+    from bench.p4_matrix import PG_ADMIN
+    from survey.storage.db import make_engine
+
+    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "meihao_bench_p5" WITH (FORCE)'))
+            conn.execute(text('CREATE DATABASE "meihao_bench_p5"'))
+    except Exception:  # any driver error means: no server here
+        return None
+    finally:
+        admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/meihao_bench_p5"
+
+
+def _database(url: str) -> str:
     from survey.questionnaire.model import load_default
     from survey.storage.db import make_engine, session_scope
     from survey.storage.migrate import upgrade
     from survey.storage.models import Wave
     from survey.storage.registry import store_questionnaire, upsert_community, upsert_street
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / "p5_submit.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
     engine = make_engine(url)
     upgrade(engine)
     with session_scope(engine) as session:
@@ -102,17 +131,26 @@ def _check(result: LoadResult, expected: int, what: str) -> None:
         raise AssertionError(f"{what}: unexpected statuses {dict(result.statuses)}")
 
 
-def run(runs: int) -> dict[str, Any]:
-    url = _database()
+def _configs() -> list[tuple[str, int]]:
+    wanted = os.environ.get("MEIHAO_BENCH_P5", "sqlite:1,sqlite:4,postgresql:1,postgresql:4")
+    out = []
+    for part in wanted.split(","):
+        backend, _, workers = part.strip().partition(":")
+        out.append((backend, int(workers or 1)))
+    return out
+
+
+def _measure(url: str, workers: int, runs: int) -> dict[str, Any]:
     env = {
-        "MEIHAO_DATABASE_URL": url,
+        "MEIHAO_DATABASE_URL": _database(url),
         "MEIHAO_SECRET_KEY": SECRET,
         # The per-address limit protects residents' form; one load generator is one address.
         "MEIHAO_SUBMIT_RATE_PER_MINUTE": "1000000000",
     }
     subject: list[LoadResult] = []
     reference: list[LoadResult] = []
-    with server(env, OUT / "p5_server.log") as port:
+    backend = url.split(":", 1)[0].split("+", 1)[0]
+    with server(env, OUT / f"p5_server_{backend}_{workers}.log", workers=workers) as port:
         ping = [get("/api/v1/ping", port)] * REQUESTS
         _check(blast(port, ping[:500], CONCURRENCY), 200, "warm-up ping")
         _check(blast(port, _submissions(port, 200, 0), CONCURRENCY), 201, "warm-up submit")
@@ -125,27 +163,46 @@ def run(runs: int) -> dict[str, Any]:
     times = [r.elapsed_s for r in subject]
     ref_times = [r.elapsed_s for r in reference]
     median_s, ref_median_s = statistics.median(times), statistics.median(ref_times)
-    p99 = statistics.median(r.percentile_ms(99) for r in subject)
     return {
-        "id": ID,
         "median_s": median_s,
         "min_s": min(times),
         "max_s": max(times),
         "ref_median_s": ref_median_s,
         "ratio": ref_median_s / median_s,  # = subject throughput / reference throughput
-        "p99_ms": p99,
+        "p99_ms": statistics.median(r.percentile_ms(99) for r in subject),
         "p50_ms": statistics.median(r.percentile_ms(50) for r in subject),
         "ref_p99_ms": statistics.median(r.percentile_ms(99) for r in reference),
         "subject_per_s": REQUESTS / median_s,
         "reference_per_s": REQUESTS / ref_median_s,
-        "note": "targets: ratio ≥ 0.5, p99 ≤ 250 ms; load generator on the same 2 cores",
+    }
+
+
+def run(runs: int) -> dict[str, Any]:
+    configs: dict[str, dict[str, Any]] = {}
+    for backend, workers in _configs():
+        url = _sqlite_url() if backend == "sqlite" else _postgres_url()
+        if url is None:
+            configs[f"{backend}:{workers}"] = {"skipped": "PostgreSQL not reachable"}
+            continue
+        configs[f"{backend}:{workers}"] = _measure(url, workers, runs)
+    measured = {k: v for k, v in configs.items() if "ratio" in v}
+    main = measured.get("sqlite:1") or next(iter(measured.values()))
+    summary = "; ".join(
+        f"{k} {v['ratio']:.2f} p99 {v['p99_ms']:.0f} ms" for k, v in measured.items()
+    )
+    return {
+        "id": ID,
+        **main,
+        "note": f"targets: ratio ≥ 0.5, p99 ≤ 250 ms; {summary}",
+        "configs": configs,
         "params": {
             "requests_per_batch": REQUESTS,
             "concurrency": CONCURRENCY,
             "runs": runs,
-            "server": "python -m api.cli serve (uvicorn, 1 worker), SQLite WAL, synchronous=FULL",
+            "server": "python -m api.cli serve --workers N (uvicorn), SQLite WAL synchronous=FULL"
+            " or PostgreSQL (default fsync)",
             "load_generator": "Python asyncio raw HTTP/1.1 keep-alive (bench/_http_load.py"
-            "), same machine",
+            "), a separate process on the same 2 cores",
             "machine": machine(),
         },
     }

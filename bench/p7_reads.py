@@ -132,6 +132,7 @@ def build() -> None:
                     "housing_type": m["housing_type"],
                     "population": int(sum(m["population_cells"])),
                     "margins": dict(zip(labels, m["population_cells"], strict=True)),
+                    "predecessors": [],
                 }
                 for m in meta
             ],
