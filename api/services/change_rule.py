@@ -98,15 +98,6 @@ class ChangeTable:
             return undetermined(self.from_wave, self.to_wave, Message.NOT_SCORED)
         return cell
 
-    def significant(self) -> list[tuple[str, str]]:
-        """Every labelled (key, node): the labels "显著提升/显著下降" of the family."""
-        return [
-            (key, node)
-            for key, row in self.cells.items()
-            for node, cell in row.items()
-            if cell["significant"]
-        ]
-
 
 def comparability(previous: ResultsView, current: ResultsView) -> str | None:
     """Why two snapshots cannot be compared at all (a message code), or None."""
