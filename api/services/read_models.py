@@ -176,6 +176,8 @@ class BlockReliability:
     kmo: float | None
     bartlett_p: float | None
     notes: tuple[str, ...]
+    icc1: float | None = None  # ICC(1) of respondents' dimension scores by community
+    icc2: float | None = None  # ICC(2) = λ, reliability of a community mean of average size
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +450,8 @@ def parse_reliability(raw: Mapping[str, Any] | None) -> Reliability | None:
             kmo=_float(b.get("kmo")),
             bartlett_p=_float(b.get("bartlett_p")),
             notes=tuple(str(n) for n in b.get("notes") or ()),
+            icc1=_float(b.get("icc1")),
+            icc2=_float(b.get("icc2")),
         )
     return Reliability(blocks, _int(raw.get("_rows_used")))
 
