@@ -254,6 +254,12 @@ class Scorecard(BaseModel):
     note_code: str | None = Field(default=None, description="the caveat as a code: small_sample")
     overall: Figure
     osi: ScoreInterval = Field(description="overall satisfaction index (O1–O3), 0–100")
+    small_area: dict[str, Any] | None = Field(
+        default=None,
+        description="Fay–Herriot (EBLUP) estimate of the index shrunk toward the street mean: "
+        "estimate, mse, ci_low, ci_high, gamma (weight of the direct estimate), method, design, "
+        "sigma2_v; the published score stays the direct estimate",
+    )
     rank: RankInfo
     change: Change | None
     trend: list[TrendPoint]

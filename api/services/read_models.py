@@ -213,6 +213,8 @@ class ResultsView:
     exclusions: Mapping[str, Any] | None = None
     # items and their signatures (api/services/framework_fingerprint.py); None: older snapshot
     framework_fingerprint: Mapping[str, Any] | None = None
+    # Fay–Herriot estimates of the published communities (api/services/small_area.py)
+    small_area: Mapping[str, Any] | None = None
     derived: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -486,4 +488,5 @@ def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
         meta={m.code: m for m in map(parse_meta, results.get("community_meta") or ())},
         exclusions=results.get("exclusions"),
         framework_fingerprint=results.get("framework_fingerprint"),
+        small_area=results.get("small_area"),
     )

@@ -219,6 +219,7 @@ def build_scorecard(
             "se": row.se,
             "grade": row.grade,
         },
+        "small_area": _small_area(view, community) if published else None,
         "osi": {"score": row.osi.score, "ci_low": row.osi.ci_low, "ci_high": row.osi.ci_high},
         "rank": {
             "rank": row.rank,
@@ -244,6 +245,19 @@ def build_scorecard(
         "priorities": _priorities(view, row, labels) if published else None,
         "items": _items(view, row, labels) if published else [],
         "composition": _composition(view, meta, labels) if published else None,
+    }
+
+
+def _small_area(view: ResultsView, code: str) -> dict[str, Any] | None:
+    """The community's Fay–Herriot estimate beside its direct one (None: not estimated)."""
+    sa = view.small_area
+    if not sa or code not in (sa.get("communities") or {}):
+        return None
+    return {
+        **sa["communities"][code],
+        "method": sa.get("method"),
+        "design": sa.get("design"),
+        "sigma2_v": sa.get("sigma2_v"),
     }
 
 

@@ -492,3 +492,29 @@ def test_street_changes_compare_the_same_communities(admin: TestClient) -> None:
         assert change["se"] == pytest.approx(float(np.hypot(s1, s2)), abs=1e-9)
     (m1, _), (m2, _) = mean_se(b, both), mean_se(a, both)
     assert trend["changes"][-1]["delta"] == pytest.approx(m2 - m1, abs=1e-9)
+
+
+def test_scorecard_carries_the_fay_herriot_estimate(admin: TestClient) -> None:
+    """EBLUP of the published communities with street dummies, as scoring.small_area gives it
+    on the snapshot's own figures; the suppressed community has none and enters no one's."""
+    from scoring.small_area import dummies, fay_herriot
+
+    results = snapshot(admin, LAST)
+    street = {m["code"]: m["street"] for m in results["community_meta"]}
+    rows = [r for r in results["communities"] if not r["suppressed"]]
+    assert SUPPRESSED not in {r["code"] for r in rows}
+    fh = fay_herriot(
+        [r["index"] for r in rows],
+        [r["se"] ** 2 for r in rows],
+        dummies([street[r["code"]] for r in rows]),
+        level=0.90,
+    )
+    k = [r["code"] for r in rows].index(OK_COMMUNITY)
+    sa = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")["small_area"]
+    assert sa["design"] == "street" and sa["method"] == fh.method
+    assert sa["estimate"] == pytest.approx(fh.estimate[k], abs=1e-9)
+    assert sa["mse"] == pytest.approx(fh.mse[k], abs=1e-9)
+    assert sa["ci_low"] == pytest.approx(fh.ci_low[k], abs=1e-9)
+    assert 0 <= sa["gamma"] <= 1
+    hidden = get(admin, f"/api/v1/waves/{LAST}/communities/{SUPPRESSED}/scorecard")
+    assert hidden["small_area"] is None
