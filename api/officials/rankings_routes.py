@@ -49,6 +49,15 @@ class RankingRow(BaseModel):
     )
     note_code: str | None = Field(default=None, description="small_sample below flag_n")
     dimensions: dict[str, float | None]
+    rank_set_low: int | None = Field(
+        default=None,
+        description="joint 90 % rank confidence set (Holm over all pairs): with probability "
+        "≥ 0.9 every community's true rank lies in its set at once",
+    )
+    rank_set_high: int | None = None
+    tier: int | None = Field(
+        default=None, description="group of communities that cannot be told apart (1 = top)"
+    )
     change: Change | None = Field(
         default=None, description="since the previous wave (the trend report's label)"
     )

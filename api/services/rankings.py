@@ -54,6 +54,8 @@ def ranking_rows(
                 "dimensions": {code: d.score for code, d in community.dimensions.items()},
             }
         )
+        sets = (view.rank_sets or {}).get("communities") or {}
+        rows[-1].update(sets.get(community.code) or {})
         if changes is not None:
             rows[-1]["change"] = changes.community(community.code)
     rows.sort(

@@ -215,6 +215,8 @@ class ResultsView:
     framework_fingerprint: Mapping[str, Any] | None = None
     # Fay–Herriot estimates of the published communities (api/services/small_area.py)
     small_area: Mapping[str, Any] | None = None
+    # joint rank sets and tiers of the published communities (api/services/rank_groups.py)
+    rank_sets: Mapping[str, Any] | None = None
     derived: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -489,4 +491,5 @@ def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
         exclusions=results.get("exclusions"),
         framework_fingerprint=results.get("framework_fingerprint"),
         small_area=results.get("small_area"),
+        rank_sets=results.get("rank_sets"),
     )

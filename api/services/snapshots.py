@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from api.services.bridge import RANDOM_STATE, score_matrix
 from api.services.exclusions import QUARANTINED, flags_of, policy_of, summary
 from api.services.framework_fingerprint import fingerprint_of
+from api.services.rank_groups import rank_groups
 from api.services.small_area import small_area_estimates
 from api.services.weight_models import load_weight_model
 from scoring.framework import Framework
@@ -126,6 +127,7 @@ def score_results(
     # bridged on it (api/services/change_rule.py)
     results["framework_fingerprint"] = fingerprint_of(questionnaire)
     results["small_area"] = small_area_estimates(results)
+    results["rank_sets"] = rank_groups(results)
     return results
 
 

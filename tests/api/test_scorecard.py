@@ -518,3 +518,23 @@ def test_scorecard_carries_the_fay_herriot_estimate(admin: TestClient) -> None:
     assert 0 <= sa["gamma"] <= 1
     hidden = get(admin, f"/api/v1/waves/{LAST}/communities/{SUPPRESSED}/scorecard")
     assert hidden["small_area"] is None
+
+
+def test_rankings_carry_joint_rank_sets_and_tiers(admin: TestClient) -> None:
+    from scoring.rank_sets import rank_sets
+
+    rows = [r for r in snapshot(admin, LAST)["communities"] if not r["suppressed"]]
+    rs = rank_sets([r["index"] for r in rows], [r["se"] for r in rows], alpha=0.10)
+    want = {
+        r["code"]: (int(rs.lower[i]), int(rs.upper[i]), int(rs.tier[i])) for i, r in enumerate(rows)
+    }
+    ranking = get(admin, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    got = {
+        r["community"]: (r["rank_set_low"], r["rank_set_high"], r["tier"])
+        for r in ranking
+        if not r["suppressed"]
+    }
+    assert got == want
+    assert all(lo <= hi for lo, hi, _t in got.values())
+    hidden = next(r for r in ranking if r["community"] == SUPPRESSED)
+    assert hidden["rank_set_low"] is None and hidden["tier"] is None
