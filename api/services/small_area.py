@@ -19,6 +19,10 @@ import numpy as np
 from scoring.errors import ScoringError
 from scoring.small_area import dummies, fay_herriot
 
+# REML works on dense m × m matrices: a city (3,000 communities) would cost ~0.3 GB and
+# seconds per iteration, so above this the snapshot has no small-area estimates (yet).
+MAX_COMMUNITIES = 500
+
 
 def small_area_estimates(results: dict[str, Any]) -> dict[str, Any] | None:
     """``{"method", "sigma2_v", "design", "communities": {code: {...}}}`` or None (too few)."""
@@ -32,7 +36,7 @@ def small_area_estimates(results: dict[str, Any]) -> dict[str, Any] | None:
         and np.isfinite(r["se"])
         and r["se"] > 0
     ]
-    if len(rows) < 4:
+    if not 4 <= len(rows) <= MAX_COMMUNITIES:
         return None
     y = np.array([float(r["index"]) for r in rows])
     psi = np.array([float(r["se"]) ** 2 for r in rows])
