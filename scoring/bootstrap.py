@@ -132,6 +132,7 @@ def bootstrap(
     level: float = 0.90,
     rank_mask: np.ndarray | None = None,
     replicate_weights: np.ndarray | None = None,
+    item_mask: np.ndarray | None = None,
     max_elems: int | None = None,
     blas_threads: int | None = 1,
     progress: Callable[[int, int], None] | None = None,
@@ -149,6 +150,8 @@ def bootstrap(
     level : interval level (0.90 → 5th–95th percentiles, also for ranks).
     rank_mask : bool (m,), communities that are ranked (the non-suppressed ones).
     replicate_weights : optional (n, B) multipliers to use instead of random draws (tests).
+    item_mask : optional bool (m, p): item means left out of a community's index in every
+        replicate (the coverage rules, ``scoring.coverage``), as in the point estimate.
     max_elems : bound on the replicate-multiplier block held in memory (default
         :data:`MAX_ELEMS`).
     blas_threads : BLAS threads during the batched products (``None``: leave as configured).
@@ -223,6 +226,8 @@ def bootstrap(
                 with np.errstate(invalid="ignore", divide="ignore"):
                     items = (T[:, :p] / T[:, p : 2 * p]).transpose(2, 0, 1)  # (bc, k, p)
                     items = np.ascontiguousarray(items)
+                    if item_mask is not None:
+                        items[:, item_mask[comms]] = np.nan
                     tree = aggregate_tree(items, fw, spec)
                     index_reps[comms, b0:b1] = tree.overall.T
                     dim_reps[comms, :, b0:b1] = tree.dim.transpose(1, 2, 0)

@@ -20,9 +20,58 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from scoring.errors import ScoringError
-from scoring.trend import benjamini_hochberg
 
-__all__ = ["ChangeLabel", "ChangeReport", "Reason", "change_report"]
+__all__ = [
+    "ChangeLabel",
+    "ChangeReport",
+    "Reason",
+    "benjamini_hochberg",
+    "change_report",
+    "welch_df",
+]
+
+
+def welch_df(se1: ArrayLike, n1: ArrayLike, se2: ArrayLike, n2: ArrayLike) -> NDArray[np.float64]:
+    """Welch–Satterthwaite degrees of freedom of ``Δ/√(SE₁² + SE₂²)`` from two independent
+    samples of sizes ``n1``, ``n2`` (NaN where a size is below 2 or an SE is missing).
+
+    Examples
+    --------
+    >>> round(float(welch_df(1.0, 41, 1.0, 41)), 6)  # equal SEs and sizes: n1 + n2 − 2
+    80.0
+    """
+    a = np.asarray(se1, dtype=np.float64) ** 2
+    b = np.asarray(se2, dtype=np.float64) ** 2
+    m1 = np.asarray(n1, dtype=np.float64) - 1.0
+    m2 = np.asarray(n2, dtype=np.float64) - 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nu = (a + b) ** 2 / (a**2 / m1 + b**2 / m2)
+    return np.asarray(np.where((m1 >= 1) & (m2 >= 1) & np.isfinite(nu), nu, np.nan))
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN and is not counted.
+
+    Examples
+    --------
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, np.nan])).round(3).tolist()
+    [0.03, 0.04, 0.04, nan]
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    k = int(ok.sum())
+    if k == 0:
+        return out
+    pv = p[ok]
+    order = np.argsort(pv)
+    scaled = pv[order] * k / np.arange(1, k + 1)
+    # q_(i) = min over j ≥ i of p_(j) k / j, capped at 1.
+    q = np.minimum.accumulate(scaled[::-1])[::-1]
+    res = np.empty(k)
+    res[order] = np.minimum(q, 1.0)
+    out[ok] = res
+    return out
 
 
 class ChangeLabel(StrEnum):
@@ -114,6 +163,7 @@ def change_report(
     not_comparable: ArrayLike | None = None,
     fdr: float = 0.10,
     min_change: float = 0.0,
+    df: ArrayLike | None = None,
 ) -> ChangeReport:
     """Label every cell of a report as up / down / flat / undetermined, with joint BH control.
 
@@ -132,6 +182,12 @@ def change_report(
         Benjamini–Hochberg level for ``q`` (default 0.10).
     min_change : float
         Optional practical threshold: a significant cell with ``|Δ| < min_change`` is ``flat``.
+    df : array_like, optional
+        Degrees of freedom of each ``Δ/SE`` (broadcast to ``delta``): the p-value is then
+        ``2 t_df.sf(|z|)`` instead of the normal ``2 Φ(−|z|)``. With SEs estimated from a few
+        dozen respondents, ``Δ/SE`` is t-like and the normal tail, where BH over hundreds of
+        cells decides, is too thin (:func:`welch_df` gives Welch–Satterthwaite df). NaN or
+        infinite df: normal.
 
     Returns
     -------
@@ -169,6 +225,10 @@ def change_report(
     p = np.full(d.shape, np.nan)
     z[tested] = d[tested] / s[tested]
     p[tested] = 2.0 * stats.norm.sf(np.abs(z[tested]))
+    if df is not None:
+        nu = np.broadcast_to(np.asarray(df, dtype=np.float64), d.shape)
+        finite = tested & np.isfinite(nu) & (nu > 0)
+        p[finite] = 2.0 * stats.t.sf(np.abs(z[finite]), nu[finite])
     q = benjamini_hochberg(p.ravel()).reshape(d.shape)
 
     label = np.full(d.shape, ChangeLabel.UNDETERMINED.value, dtype="<U12")

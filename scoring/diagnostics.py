@@ -16,6 +16,7 @@ from scoring.aggregate import ItemStats, Scores
 from scoring.data import SurveyData
 from scoring.errors import ScoringError
 from scoring.framework import Framework
+from scoring.icc import icc_oneway
 from scoring.weighting import derived_importance
 
 
@@ -25,6 +26,19 @@ def respondent_subscores(S: Scores, fw: Framework) -> np.ndarray:
     A[np.arange(fw.n_items), fw.sub_of_item] = 1.0
     out = np.empty((S.shape[0], A.shape[1]))
     for a in range(0, S.shape[0], 65536):  # chunks: no full-size temporaries
+        block = S[a : a + 65536]
+        ok = ~np.isnan(block)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[a : a + 65536] = (np.where(ok, block, 0.0) @ A) / (ok.astype(float) @ A)
+    return out
+
+
+def respondent_dimension_scores(S: Scores, fw: Framework) -> np.ndarray:
+    """Each respondent's dimension scores (mean of answered items of the dimension), (n, D)."""
+    A = np.zeros((fw.n_items, len(fw.dimension_codes)))
+    A[np.arange(fw.n_items), fw.dim_of_item] = 1.0
+    out = np.empty((S.shape[0], A.shape[1]))
+    for a in range(0, S.shape[0], 65536):
         block = S[a : a + 65536]
         ok = ~np.isnan(block)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -70,6 +84,17 @@ def wave_diagnostics(
     report = rel.reliability_report(Xi, fw.item_codes, blocks, reverse=reverse, points=points)
     reliability: dict[str, Any] = {k: v.to_dict() for k, v in report.items()}
     reliability["_rows_used"] = int(sample.size)
+    # Reliability of community means (Bliese 2000): ICC(1) and ICC(2) = λ per dimension, on
+    # respondents' dimension scores (published 0–100 scale) grouped by community.
+    dims = respondent_dimension_scores(S, fw)
+    for k, d in enumerate(fw.dimension_codes):
+        if d in reliability:
+            try:
+                icc = icc_oneway(dims[:, k], data.group_index[sample])
+            except ScoringError:
+                continue
+            reliability[d]["icc1"] = icc.icc1 if np.isfinite(icc.icc1) else None
+            reliability[d]["icc2"] = icc.icc2 if np.isfinite(icc.icc2) else None
     if Q is None:
         return reliability, None, None
 

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 
 from scoring import quality
 from scoring.aggregate import effective_weights
+from scoring.coverage import ItemCoverage
 from scoring.data import SurveyData
 from scoring.framework import Framework
 from scoring.result import ENGINE_VERSION, WaveResult
@@ -129,6 +130,7 @@ def score_wave(
         random_state=random_state,
         bootstrap=bootstrap,
         se_method=unc.method,
+        coverage=agg.coverage,
     )
     return _result(framework, model, data, sw, agg, weights, tree, published, diag, provenance)
 
@@ -151,6 +153,7 @@ def _provenance(
     random_state: int,
     bootstrap: int,
     se_method: str,
+    coverage: ItemCoverage | None = None,
 ) -> dict[str, Any]:
     """What a reproduction needs: the model, framework, data hash, seed and method choices."""
     return {
@@ -171,6 +174,7 @@ def _provenance(
         "ci_level": model.ci_level,
         "min_n": model.min_n,
         "flag_n": model.flag_n,
+        "coverage": None if coverage is None else coverage.summary(),
     }
 
 

@@ -1,9 +1,11 @@
 """Change between waves (METHODS.md §7).
 
-``Δ = I₂ − I₁`` with ``SE = √(SE₁² + SE₂²)`` (independent samples) and a normal interval. A
-change is labelled 显著提升/显著下降 only when the interval excludes 0 *and* ``|Δ|`` reaches the
-practical threshold; otherwise 基本持平. Lists of "communities that changed" should use the
-Benjamini–Hochberg adjusted p-values (``q``) across communities.
+``Δ = I₂ − I₁`` with ``SE = √(SE₁² + SE₂²)`` (independent samples) and a normal interval.
+:func:`compare_waves` labels with the one change rule of :mod:`scoring.change` over the family
+communities × (overall + dimensions), as the officials' pages do (``api/services/change_rule.py``):
+显著提升/显著下降 when the family's Benjamini–Hochberg ``q ≤ fdr`` (0.10) and ``|Δ|`` reaches the
+practical threshold, 基本持平 otherwise, ``None`` (无法判断) when the change cannot be tested.
+:func:`change_labels` is the older per-interval rule, kept for callers of the function only.
 """
 
 from __future__ import annotations
@@ -14,38 +16,17 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from scoring.change import ChangeLabel, benjamini_hochberg, change_report, welch_df
 from scoring.errors import IncomparableWavesError, ScoringError
 from scoring.result import WaveResult
 
+__all__ = ["LABELS", "Change", "benjamini_hochberg", "change_labels", "compare_waves", "trend"]
+
+FDR = 0.10  # the false-discovery level of every change label (docs/methods.md)
 LABELS = {
     "zh": ("显著提升", "基本持平", "显著下降"),
     "en": ("significant improvement", "about the same", "significant decline"),
 }
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN and is not counted.
-
-    Examples
-    --------
-    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, np.nan])).round(3).tolist()
-    [0.03, 0.04, 0.04, nan]
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    k = int(ok.sum())
-    if k == 0:
-        return out
-    pv = p[ok]
-    order = np.argsort(pv)
-    scaled = pv[order] * k / np.arange(1, k + 1)
-    # q_(i) = min over j ≥ i of p_(j) k / j, capped at 1.
-    q = np.minimum.accumulate(scaled[::-1])[::-1]
-    res = np.empty(k)
-    res[order] = np.minimum(q, 1.0)
-    out[ok] = res
-    return out
 
 
 def change_labels(
@@ -85,15 +66,22 @@ class Change:
     ci_low: np.ndarray
     ci_high: np.ndarray
     p: np.ndarray
-    q: np.ndarray
-    label: list[str | None]
+    q: np.ndarray  # BH q over the whole family communities × (overall + dimensions)
+    label: list[str | None]  # 显著提升 / 基本持平 / 显著下降, None when undetermined
     rescored: bool
     level: float
     threshold: float
+    label_code: tuple[str, ...] = ()  # up / down / flat / undetermined (scoring.change)
+    dimension_codes: tuple[str, ...] = ()
+    dimension_label: np.ndarray | None = None  # (communities, dimensions) label codes
+    dimension_q: np.ndarray | None = None
+    fdr: float = FDR
 
-    def changed(self, fdr: float = 0.05) -> list[str]:
-        """Communities whose change survives BH at ``fdr`` and reaches the threshold."""
-        keep = (self.q < fdr) & (np.abs(self.delta) >= self.threshold)
+    def changed(self, fdr: float | None = None) -> list[str]:
+        """Communities whose overall change the rule labels (q ≤ ``fdr``, |Δ| ≥ threshold);
+        ``fdr`` defaults to the level the labels were made with."""
+        level = self.fdr if fdr is None else fdr
+        keep = (np.nan_to_num(self.q, nan=2.0) <= level) & (np.abs(self.delta) >= self.threshold)
         return [c for c, k in zip(self.codes, keep, strict=True) if k]
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,8 +135,14 @@ def compare_waves(
     threshold: float | None = None,
     level: float | None = None,
     lang: str = "zh",
+    fdr: float = FDR,
 ) -> Change:
     """Change of the index of every community scored (and published) in both waves.
+
+    Labels follow :func:`scoring.change.change_report` over the family communities ×
+    (overall + the dimensions both waves share): t p-values with Welch–Satterthwaite df from
+    the communities' n, BH at ``fdr`` jointly, ``|Δ| ≥ threshold``;
+    a suppressed community or a missing SE is undetermined (``label`` None).
 
     Raises :class:`IncomparableWavesError` when the waves used different weight models or
     presets, unless ``rescored=True`` says the old wave was rescored with the new model (the
@@ -172,10 +166,34 @@ def compare_waves(
     b, a = before.index[i1], after.index[i2]
     delta = a - b
     se = np.sqrt(before.se[i1] ** 2 + after.se[i2] ** 2)
+    dims = tuple(d for d in after.dimension_codes if d in before.dimension_codes)
+    j1 = np.array([before.dimension_codes.index(d) for d in dims], dtype=np.intp)
+    j2 = np.array([after.dimension_codes.index(d) for d in dims], dtype=np.intp)
+    d_delta = after.dim_score[np.ix_(i2, j2)] - before.dim_score[np.ix_(i1, j1)]
+    d_se = np.sqrt(before.dim_se[np.ix_(i1, j1)] ** 2 + after.dim_se[np.ix_(i2, j2)] ** 2)
+    small = (before.suppressed[i1] | after.suppressed[i2] | ~np.isfinite(b) | ~np.isfinite(a))[
+        :, None
+    ]
+    n1, n2 = before.n[i1].astype(float), after.n[i2].astype(float)
+    se_all = np.column_stack([se, d_se])
+    b_se = np.column_stack([before.se[i1], before.dim_se[np.ix_(i1, j1)]])
+    a_se = np.column_stack([after.se[i2], after.dim_se[np.ix_(i2, j2)]])
+    report = change_report(
+        np.column_stack([delta, d_delta]),
+        se_all,
+        small_sample=small,
+        fdr=fdr,
+        min_change=thr,
+        df=welch_df(b_se, n1[:, None], a_se, n2[:, None]),
+    )
     z = stats.norm.ppf(0.5 + lev / 2)
     lo, hi = delta - z * se, delta + z * se
     with np.errstate(invalid="ignore", divide="ignore"):
         p = 2 * stats.norm.sf(np.abs(delta) / se)
+    p = np.where(np.isfinite(report.p[:, 0]), report.p[:, 0], p)  # the rule's t p-value
+    up, flat, down = LABELS[lang]
+    words = {ChangeLabel.UP.value: up, ChangeLabel.FLAT.value: flat, ChangeLabel.DOWN.value: down}
+    codes = tuple(str(v) for v in report.label[:, 0])
     return Change(
         tuple(common),
         b,
@@ -185,11 +203,16 @@ def compare_waves(
         lo,
         hi,
         p,
-        benjamini_hochberg(p),
-        change_labels(delta, lo, hi, thr, lang),
+        report.q[:, 0].copy(),
+        [words.get(c) for c in codes],
         rescored,
         lev,
         thr,
+        label_code=codes,
+        dimension_codes=dims,
+        dimension_label=report.label[:, 1:].copy(),
+        dimension_q=report.q[:, 1:].copy(),
+        fdr=fdr,
     )
 
 

@@ -77,6 +77,9 @@ class WeightModel:
     aggregation: dict[str, str] = field(default_factory=dict)
     outcome_weights: dict[str, float] = field(default_factory=dict)
     min_coverage: float = 0.5
+    # coverage rules of item means in a community's index (scoring/coverage.py)
+    min_item_n: int = 10
+    min_item_share: float = 0.5
     min_n: int = 30
     flag_n: int = 100
     grade_bands: list[list[Any]] = field(default_factory=lambda: copy.deepcopy(DEFAULT_BANDS))
@@ -151,6 +154,8 @@ class WeightModel:
                 )
         if not 0 < self.min_coverage <= 1:
             raise WeightModelError("min_coverage must be in (0, 1]")
+        if self.min_item_n < 0 or not 0 <= self.min_item_share <= 1:
+            raise WeightModelError("need min_item_n ≥ 0 and 0 ≤ min_item_share ≤ 1")
         if not 0 < self.ci_level < 1:
             raise WeightModelError("ci_level must be in (0, 1)")
         if self.min_n < 1 or self.flag_n < self.min_n:

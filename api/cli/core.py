@@ -40,6 +40,12 @@ def add_parsers(sub: Any) -> None:
     seed_.add_argument("--communities", type=int, default=83)
     seed_.add_argument("--streets", type=int, default=11)
     seed_.add_argument("--respondents", type=int, default=180, help="per community per wave")
+    seed_.add_argument(
+        "--drift",
+        type=float,
+        default=1.0,
+        help="scale of the true change between waves (0: truth unchanged, for null studies)",
+    )
     seed_.add_argument("--csv", metavar="DIR", help="write CSV files instead of the database")
     seed_.set_defaults(handler=seed)
 
@@ -85,6 +91,7 @@ def seed(args: argparse.Namespace) -> int:
         n_streets=args.streets,
         n_communities=args.communities,
         respondents_per_community=args.respondents,
+        drift=args.drift,
     )
     if args.csv:
         paths = write_csv(district, Path(args.csv))

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import select
 
 from api.deps import CommunityDep, SessionDep, SettingsDep, WaveDep
 from api.officials.action_routes import scoped_actions
@@ -49,7 +50,7 @@ from api.web.permissions import (
 )
 from api.web.templating import templates
 from scoring.rank import Note
-from survey.storage.models import User
+from survey.storage.models import User, Wave
 from survey.storage.registry import get_street
 
 router = APIRouter(tags=["official pages"], include_in_schema=False)
@@ -377,10 +378,22 @@ def community_trend_page(
             lang_url=lang_url,
             model=model,
         )
+        nav = ctx.get("nav_wave")
+        wave_row = (
+            None if nav is None else session.exec(select(Wave).where(Wave.code == nav)).first()
+        )
+        names = (
+            {} if wave_row is None else labels_for_wave(session=session, wave=wave_row).dimensions
+        )
         ctx.update(
             heading=community.name,
             trend=report,
             trend_chart=trend_chart_for(report, title=community.name, lang=lang, extra=extra),
+            dimension_changes=[
+                {"code": code, "label": names.get(code, {"zh": code, "en": code}), "change": ch[-1]}
+                for code, ch in report["dimension_changes"].items()
+                if ch
+            ],
         )
         return ctx
 

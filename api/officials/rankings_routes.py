@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, SettingsDep, WaveDep
 from api.schemas.jobs import JobInfo, job_info
+from api.schemas.officials import Change
 from api.services.jobs import enqueue, schedule
 from api.services.rankings import ranking_rows
 from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
+from api.services.trends import latest_changes
 from api.services.weight_models import load_weight_model
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.http_cache import conditional_json, etag_of
@@ -31,6 +33,9 @@ class RankingRow(BaseModel):
     street_name: str | None
     housing_type: str | None
     n: int | None
+    population: int | None = Field(
+        default=None, description="adults in the register (the weight in street figures)"
+    )
     rank: int | None = Field(description="rank with ties ('min'); null when suppressed")
     rank_low: float | None
     rank_high: float | None
@@ -50,6 +55,18 @@ class RankingRow(BaseModel):
         "published community with fewer than flag_n (100) valid responses; null otherwise",
     )
     dimensions: dict[str, float | None]
+    rank_set_low: int | None = Field(
+        default=None,
+        description="joint 90 % rank confidence set (Holm over all pairs): with probability "
+        "≥ 0.9 every community's true rank lies in its set at once",
+    )
+    rank_set_high: int | None = None
+    tier: int | None = Field(
+        default=None, description="group of communities that cannot be told apart (1 = top)"
+    )
+    change: Change | None = Field(
+        default=None, description="since the previous wave (the trend report's label)"
+    )
 
 
 class StreetRankingRow(BaseModel):
@@ -62,7 +79,9 @@ class StreetRankingRow(BaseModel):
     rank: int | None = Field(description="rank among streets ('min' ties)")
     rank_low: int | None = Field(description="5–95% rank interval (normal approximation)")
     rank_high: int | None
-    score: float | None = Field(description="n-weighted mean of the published communities")
+    score: float | None = Field(
+        description="resident-weighted mean of the published communities (Σ N_c ȳ_c / Σ N_c)"
+    )
     ci_low: float | None
     ci_high: float | None
     grade: str | None
@@ -70,6 +89,18 @@ class StreetRankingRow(BaseModel):
     suppression_reason: str | None
     suppression_reason_code: str | None = None
     dimensions: dict[str, float | None]
+    weighting: str = Field(
+        default="residents",
+        description="residents (the register's adults) or responses (populations unknown)",
+    )
+    population: int | None = Field(default=None, description="residents averaged over")
+    population_total: int | None = Field(default=None, description="residents of the street")
+    population_covered: float | None = Field(
+        default=None, description="share of the street's residents in published communities"
+    )
+    change: Change | None = Field(
+        default=None, description="since the previous wave (the trend report's label)"
+    )
 
 
 class Rankings(BaseModel):
@@ -159,7 +190,8 @@ def get_rankings(
     view = wave_results(session=session, wave=wave, model_name=model)
     scope = Scope.of(user)
     streets = allowed_streets(user, session) if level == "street" else None
-    key = f"rankings|{level}|{street}|{housing_type}|{scope.level}:{scope.code}"
+    pair = latest_changes(session=session, wave=wave, view=view)
+    key = f"rankings|{level}|{street}|{housing_type}|{scope.level}:{scope.code}|{pair.key}"
 
     def build() -> bytes:
         payload: dict[str, Any] = {
@@ -176,6 +208,8 @@ def get_rankings(
             rows = street_rows(view, allowed=streets)
             if street is not None:
                 rows = [r for r in rows if r["street"] == street]
+            for r in rows:
+                r["change"] = pair.street(r["street"])
             payload.update(
                 streets=rows,
                 n_ranked=sum(a["rank"] is not None for a in aggregates(view)["streets"].values()),
@@ -187,7 +221,7 @@ def get_rankings(
             payload["communities"] = [
                 {**row, "note": text(row.get("note_code"))}
                 for row in scope.filter_rows(
-                    ranking_rows(view, street=street, housing_type=housing_type)
+                    ranking_rows(view, street=street, housing_type=housing_type, changes=pair)
                 )
             ]
             payload["n_ranked"] = view.n_ranked

@@ -93,10 +93,6 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "n_communities": ("{n} 个社区", "{n} communities"),
     "band": ("分数段", "score band"),
     "method": ("计算方法", "Method"),
-    "bh_note": (
-        "已按 Benjamini–Hochberg 方法控制错误发现率",
-        "false discovery rate controlled (Benjamini–Hochberg)",
-    ),
     "not_comparable": ("不可比较", "not comparable"),
     "name": ("名称", "Name"),
     "value": ("数值", "Value"),

@@ -44,15 +44,43 @@ class Change(BaseModel):
     ci_high: float | None
     se: float | None
     p_value: float | None = None
-    label: str | None = Field(description="显著提升 / 基本持平 / 显著下降 (scoring.trend)")
-    label_en: str | None
+    q: float | None = Field(
+        default=None,
+        description="Benjamini–Hochberg q-value over the report's family (communities × "
+        "(overall + dimensions), or streets + district); null when not tested",
+    )
+    label: str | None = Field(
+        description="up | down | flat | undetermined (api/services/change_rule.py); "
+        "null when there is no previous wave or it was not scored"
+    )
+    label_text: Local | None = Field(
+        default=None, description="显著提升 / 显著下降 / 基本持平 / 无法判断, and the English"
+    )
     significant: bool
     direction: int = Field(description="1 rise, −1 fall, 0 about the same")
-    note: Local | None = Field(description="why there is no Δ (other model, suppressed...)")
+    note: Local | None = Field(description="why there is no label (other model, suppressed...)")
     note_code: str | None = Field(
         default=None,
         description="the note as a code: no_previous, not_scored, model_differs, "
-        "insufficient_sample",
+        "insufficient_sample, no_score, missing_se, questionnaire_changed, bridged",
+    )
+    lineage: list[str] = Field(
+        default_factory=list,
+        description="the earlier wave's figure is the predecessors' combination",
+    )
+    df: float | None = Field(
+        default=None,
+        description="Welch–Satterthwaite degrees of freedom of the t p-value (null: normal)",
+    )
+    bridged: bool = Field(
+        default=False,
+        description="the questionnaire changed between the waves: compared over the "
+        "unchanged dimensions only (note says which were left out)",
+    )
+    reason: str | None = Field(
+        default=None,
+        description="scoring.change.Reason of an undetermined label: not_comparable, "
+        "small_sample, missing_delta, missing_se, nonpositive_se ('' when tested)",
     )
 
 
@@ -70,6 +98,11 @@ class TrendPoint(BaseModel):
     )
     model_key: str | None
     preset: str | None = None
+    lineage: list[str] = Field(
+        default_factory=list,
+        description="predecessor communities whose population-weighted combination this "
+        "point is (a wave before a merger or split)",
+    )
 
 
 class Aggregate(BaseModel):
@@ -80,6 +113,8 @@ class Aggregate(BaseModel):
     communities: int = Field(description="published communities averaged")
     responses: int
     suppressed: bool
+    weighting: str | None = Field(default=None, description="residents or responses")
+    population: int | None = Field(default=None, description="residents averaged over")
 
 
 class Comparison(BaseModel):
@@ -99,6 +134,7 @@ class DimensionRow(BaseModel):
     street_mean: float | None
     district_mean: float | None
     housing_mean: float | None
+    change: Change | None = Field(default=None, description="since the previous wave")
 
 
 class PriorityPoint(BaseModel):
@@ -179,7 +215,9 @@ SCORECARD_EXAMPLE: dict[str, Any] = {
         "delta": -1.2,
         "ci_low": -4.7,
         "ci_high": 2.3,
-        "label": "基本持平",
+        "q": 0.81,
+        "label": "flat",
+        "label_text": {"zh": "基本持平", "en": "about the same"},
         "significant": False,
         "direction": 0,
     },
@@ -231,12 +269,19 @@ class Scorecard(BaseModel):
     note_code: str | None = Field(default=None, description="the caveat as a code: small_sample")
     overall: Figure
     osi: ScoreInterval = Field(description="overall satisfaction index (O1–O3), 0–100")
+    small_area: dict[str, Any] | None = Field(
+        default=None,
+        description="Fay–Herriot (EBLUP) estimate of the index shrunk toward the street mean: "
+        "estimate, mse, ci_low, ci_high, gamma (weight of the direct estimate), method, design, "
+        "sigma2_v; the published score stays the direct estimate",
+    )
     rank: RankInfo
     change: Change | None
     trend: list[TrendPoint]
     trend_street: list[TrendPoint]
     trend_district: list[TrendPoint]
     changes: list[Change]
+    fdr: float = Field(default=0.10, description="the BH level of the change labels")
     comparison: Comparison
     dimensions: list[DimensionRow]
     priorities: Priorities | None
@@ -274,6 +319,8 @@ class TrendReport(BaseModel):
     model: str
     ci_level: float
     threshold: float
+    fdr: float = Field(default=0.10, description="the BH level of the change labels")
+    change_rule: Local | None = Field(default=None, description="the change rule in a sentence")
     waves: list[str]
     points: list[TrendPoint]
     changes: list[Change]
@@ -281,6 +328,9 @@ class TrendReport(BaseModel):
 
 class CommunityTrend(TrendReport):
     community: str
+    dimension_changes: dict[str, list[Change]] = Field(
+        default_factory=dict, description="dimension code → its change into every wave"
+    )
 
 
 class StreetTrend(TrendReport):
@@ -298,6 +348,9 @@ class CommunityTrendRow(TrendRow):
     name: str | None
     street: str | None
     street_name: str | None
+    last_dimension_changes: dict[str, Change] = Field(
+        default_factory=dict, description="dimension code → its change into the last wave"
+    )
 
 
 class StreetTrendRow(TrendRow):
@@ -331,7 +384,7 @@ class ChangedCommunity(BaseModel):
     ci_high: float | None
     p: float | None
     q: float | None = Field(description="Benjamini–Hochberg adjusted p-value")
-    label: str | None
+    label: str | None = Field(description="up | down (the change rule)")
 
 
 class Changes(BaseModel):
@@ -343,6 +396,7 @@ class Changes(BaseModel):
     falls: list[ChangedCommunity]
     note: Local | None
     note_code: str | None = Field(default=None, description="no_previous, model_differs")
+    change_rule: Local | None = Field(default=None, description="the change rule in a sentence")
 
 
 class CommonPriority(BaseModel):

@@ -1,5 +1,5 @@
 """The district summary of a wave: how scores are spread, which communities changed
-significantly since the previous wave (Benjamini–Hochberg across communities), and which
+significantly since the previous wave (the one change rule of ``change_rule.py``), and which
 priorities come up most often. Built from stored snapshots only.
 """
 
@@ -8,22 +8,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import numpy as np
 from sqlmodel import Session
 
+from api.services.change_rule import FDR, OVERALL, community_table
 from api.services.labels import labels_for_wave
 from api.services.published import published_rows
 from api.services.read_models import ResultsView
 from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates
-from api.services.trends import wave_views
-from api.web.messages import CATALOG, Message, label
-from scoring.errors import IncomparableWavesError
-from scoring.result import WaveResult
-from scoring.trend import compare_waves
+from api.services.trends import LatestChanges, latest_changes
+from api.web.messages import Message, label
 from survey.storage.models import Wave
 
-FDR = 0.05
 # Score bands for the distribution: the grade edges (60/80/90) split once more at 70.
 BANDS: list[tuple[float, float, str]] = [
     (0.0, 60.0, "<60"),
@@ -47,71 +43,57 @@ def distribution(view: ResultsView) -> list[dict[str, Any]]:
     ]
 
 
-def _published(view: ResultsView) -> WaveResult:
-    """The snapshot as the engine's result, with suppressed communities' figures blanked.
-
-    The engine already publishes none and the read model keeps none; blanking here as well
-    means a suppressed value can never enter the BH family or the lists.
-    """
-    result = view.to_wave_result()
-    for name in ("index", "se", "ci_low", "ci_high"):
-        getattr(result, name)[result.suppressed] = np.nan
-    return result
-
-
-def _change_table(previous: ResultsView, current: ResultsView) -> dict[str, Any]:
-    """The engine's comparison of every community published in both waves (memoised)."""
-
-    def build() -> dict[str, Any]:
-        try:
-            change = compare_waves(_published(previous), _published(current))
-        except IncomparableWavesError as exc:
-            return {"error": str(exc)}
-        table = change.to_dict()
-        table["changed"] = change.changed(FDR)
-        return table
-
-    result: dict[str, Any] = current.memo(f"change-from-{previous.ref.id}", build)
-    return result
-
-
-def significant_changes(
-    previous: ResultsView | None, current: ResultsView, allowed: set[str] | None
-) -> dict[str, Any]:
-    """Rises and falls that survive BH at ``FDR`` and reach the practical threshold."""
+def significant_changes(pair: LatestChanges, allowed: set[str] | None) -> dict[str, Any]:
+    """The communities whose overall index the one change rule labels up or down
+    (``api/services/change_rule.py``: the same labels as the trend report and scorecards,
+    between the same two waves: this one and the one before it)."""
+    current = pair.current.view
+    assert current is not None
+    previous = None if pair.previous is None else pair.previous.view
     out: dict[str, Any] = {
-        "from_wave": None if previous is None else previous.ref.wave,
+        "from_wave": None if pair.previous is None else pair.previous.wave.code,
         "fdr": FDR,
         "rises": [],
         "falls": [],
         "note": None,
         "note_code": None,
         "compared": 0,
+        "change_rule": label(Message.CHANGE_RULE),
     }
-    if previous is None:
-        out["note"] = label(Message.NO_PREVIOUS)
-        out["note_code"] = Message.NO_PREVIOUS
+    if pair.previous is None or previous is None:
+        note = Message.NO_PREVIOUS if pair.previous is None else Message.NOT_SCORED
+        out["note"] = label(note)
+        out["note_code"] = note
         return out
-    table = _change_table(previous, current)
-    if "error" in table:
-        # The English says which models differ (the engine's message), the Chinese that they do.
-        out["note"] = {"zh": CATALOG[Message.MODEL_DIFFERS][0], "en": table["error"]}
-        out["note_code"] = Message.MODEL_DIFFERS
+    table = community_table(previous, current)
+    if table.note_code is not None:
+        out["note"] = label(table.note_code)
+        out["note_code"] = table.note_code
         return out
-    changed = set(table["changed"])
-    out["threshold"] = table["threshold"]
-    out["compared"] = sum(r["delta"] is not None for r in table["communities"])
-    for row in table["communities"]:
-        if row["code"] not in changed or (allowed is not None and row["code"] not in allowed):
+    out["threshold"] = table.min_change
+    out["compared"] = sum(row[OVERALL]["reason"] == "" for row in table.cells.values())
+    for code, row in table.cells.items():
+        cell = row[OVERALL]
+        if not cell["significant"] or (allowed is not None and code not in allowed):
             continue
-        meta = current.meta.get(row["code"])
+        meta = current.meta.get(code)
+        before, after = previous.rows[code].index, current.rows[code].index
         entry = {
-            **row,
+            "code": code,
             "name": None if meta is None else meta.name,
             "street": None if meta is None else meta.street,
             "street_name": None if meta is None else meta.street_name,
+            "before": before,
+            "after": after,
+            "delta": cell["delta"],
+            "se": cell["se"],
+            "ci_low": cell["ci_low"],
+            "ci_high": cell["ci_high"],
+            "p": cell["p_value"],
+            "q": cell["q"],
+            "label": cell["label"],
         }
-        (out["rises"] if row["delta"] > 0 else out["falls"]).append(entry)
+        (out["rises"] if cell["direction"] > 0 else out["falls"]).append(entry)
     out["rises"].sort(key=lambda r: -r["delta"])
     out["falls"].sort(key=lambda r: r["delta"])
     return out
@@ -143,8 +125,7 @@ def build_summary(
 ) -> dict[str, Any]:
     """``allowed``: community codes the reader may see by name (None: all)."""
     view = wave_results(session=session, wave=wave, model_name=model_name)
-    _, views = wave_views(session=session, model_name=view.ref.model_name, upto=wave)
-    previous = next((wv.view for wv in reversed(views[:-1]) if wv.view is not None), None)
+    pair = latest_changes(session=session, wave=wave, view=view)
     agg = aggregates(view)
     district = agg["district"]
     return {
@@ -162,6 +143,6 @@ def build_summary(
         "district": {k: district.get(k) for k in ("index", "ci_low", "ci_high", "grade")},
         "method": AGGREGATION_METHOD,
         "distribution": distribution(view),
-        "changes": significant_changes(previous, view, allowed),
+        "changes": significant_changes(pair, allowed),
         "priorities": common_priorities(view, labels_for_wave(session=session, wave=wave)),
     }

@@ -10,8 +10,8 @@ What it holds, and why nothing else:
 - A community below ``min_n`` (suppressed) gets ``published: false`` and the reason, and
   *nothing else* — no score, no n, no needs, no actions list: the page says only that results
   are not published and why.
-- Changes use the trends' change rule (``api.services.trends.change`` / ``wave_change``,
-  ``scoring.trend``'s labels), said in plain words.
+- Changes use the one change rule (``api.services.change_rule``, through the scorecard,
+  joint false-discovery control over the wave), said in plain words.
 - Top needs are counts of the closed-choice priority item (P1), each shown only when at least
   ``MIN_NEED_COUNT`` residents chose it, plus the redacted free-text themes
   (``loop_seams.public_themes``). Never an individual answer, never comment text.
@@ -29,9 +29,7 @@ from api.services.actions import code_label, status_label
 from api.services.exclusions import policy_of
 from api.services.labels import Labels, labels_for_wave
 from api.services.loop_seams import action_effects, public_themes
-from api.services.published import public_row
 from api.services.scorecard import build_scorecard
-from api.services.trends import wave_change, wave_views
 from api.web.messages import text
 from survey.errors import NotFoundError
 from survey.questionnaire.model import MultiChoiceItem
@@ -66,36 +64,9 @@ def change_words(ch: dict[str, Any] | None, lang: str) -> str:
     return f"比上次{way} {size} 分，{verdict}"
 
 
-def _dimension_changes(
-    session: Session, wave: Wave, community: str, model: str
-) -> dict[str, dict[str, Any]]:
-    """Each dimension's change since the previous scored wave, by the trends' change rule."""
-    _, views = wave_views(session=session, model_name=model, upto=wave)
-    scored = [wv for wv in views if wv.view is not None]
-    if len(scored) < 2 or scored[-1].wave.id != wave.id:
-        return {}
-    prev, cur = scored[-2].view, scored[-1].view
-    assert prev is not None and cur is not None
-    prev_row, cur_row = public_row(prev, community), public_row(cur, community)
-    out: dict[str, dict[str, Any]] = {}
-    comparable = (prev.model_key, prev.provenance.preset) == (cur.model_key, cur.provenance.preset)
-    for code in cur.dimension_codes:
-        a = None if prev_row is None or not prev_row.published else prev_row.dimension(code)
-        b = None if cur_row is None or not cur_row.published else cur_row.dimension(code)
-        if not comparable or a is None or b is None or a.score is None or b.score is None:
-            continue
-        out[code] = {
-            "from_wave": scored[-2].wave.code,
-            **wave_change(
-                a.score,
-                a.se or 0.0,
-                b.score,
-                b.se or 0.0,
-                threshold=cur.provenance.trend_threshold,
-                level=cur.provenance.ci_level,
-            ),
-        }
-    return out
+def _computed(ch: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A change the one rule computed (api/services/change_rule.py), None when there is none."""
+    return ch if ch is not None and ch.get("delta") is not None else None
 
 
 def stated_needs(
@@ -241,8 +212,8 @@ def build_public_results(*, session: Session, wave: Wave, community: Community) 
             **_unpublished(base, "suppressed", _reason("suppressed", min_n=sc["min_n"])),
             "min_n": sc["min_n"],
         }
-    dim_changes = _dimension_changes(session, wave, community.code, sc["model"])
     ch = sc["change"]
+    label_text = (ch or {}).get("label_text") or {}
     return {
         **base,
         "published": True,
@@ -263,8 +234,8 @@ def build_public_results(*, session: Session, wave: Wave, community: Community) 
             "ci_low": ch["ci_low"],
             "ci_high": ch["ci_high"],
             "significant": ch["significant"],
-            "label": ch["label"],
-            "label_en": ch["label_en"],
+            "label": label_text.get("zh"),
+            "label_en": label_text.get("en"),
             "words": {"zh": change_words(ch, "zh"), "en": change_words(ch, "en")},
         },
         "dimensions": [
@@ -274,8 +245,8 @@ def build_public_results(*, session: Session, wave: Wave, community: Community) 
                 "score": d["score"],
                 "ci_low": d["ci_low"],
                 "ci_high": d["ci_high"],
-                "change_words": _words(dim_changes.get(d["code"])),
-                "significant": bool((dim_changes.get(d["code"]) or {}).get("significant")),
+                "change_words": _words(_computed(d.get("change"))),
+                "significant": bool((_computed(d.get("change")) or {}).get("significant")),
             }
             for d in sc["dimensions"]
         ],

@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from api.services.read_models import ResultsView
+from api.services.trends import LatestChanges
 from api.web.messages import text
 
 SUPPRESSED_LAST = 10**9
 
 
 def ranking_rows(
-    view: ResultsView, *, street: str | None = None, housing_type: str | None = None
+    view: ResultsView,
+    *,
+    street: str | None = None,
+    housing_type: str | None = None,
+    changes: LatestChanges | None = None,
 ) -> list[dict[str, Any]]:
     """One row per community, ranked; suppressed communities last, without score or rank.
 
     ``suppression_reason`` is the catalog's Chinese wording (as the JSON has always shown),
     ``suppression_reason_code`` and ``note_code`` the codes pages and exports word themselves.
+    ``changes``: add each community's change since the previous wave (the one change rule).
     """
     rows = []
     for community in view.rows.values():
@@ -33,6 +39,7 @@ def ranking_rows(
                 "street_name": None if info is None else info.street_name,
                 "housing_type": None if info is None else info.housing_type,
                 "n": community.n,
+                "population": None if info is None else info.population,
                 "rank": community.rank,
                 "rank_low": community.rank_low,
                 "rank_high": community.rank_high,
@@ -47,6 +54,10 @@ def ranking_rows(
                 "dimensions": {code: d.score for code, d in community.dimensions.items()},
             }
         )
+        sets = (view.rank_sets or {}).get("communities") or {}
+        rows[-1].update(sets.get(community.code) or {})
+        if changes is not None:
+            rows[-1]["change"] = changes.community(community.code)
     rows.sort(
         key=lambda r: (r["rank"] if r["rank"] is not None else SUPPRESSED_LAST, r["community"])
     )

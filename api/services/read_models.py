@@ -135,6 +135,8 @@ class CommunityMeta:
     # n received / excluded (by rule) / scored of this community
     # (api.services.exclusions.community_summaries); None in snapshots stored before.
     exclusions: Mapping[str, Any] | None = None
+    population: int | None = None  # the register's residents (None: snapshot predates it)
+    predecessors: tuple[tuple[str, float], ...] = ()  # lineage: (code, share) after a merger
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,8 @@ class BlockReliability:
     kmo: float | None
     bartlett_p: float | None
     notes: tuple[str, ...]
+    icc1: float | None = None  # ICC(1) of respondents' dimension scores by community
+    icc2: float | None = None  # ICC(2) = λ, reliability of a community mean of average size
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +214,12 @@ class ResultsView:
     # n received / excluded by rule / scored (api.services.exclusions.summary); None for
     # snapshots stored before exclusion policies reached the index.
     exclusions: Mapping[str, Any] | None = None
+    # items and their signatures (api/services/framework_fingerprint.py); None: older snapshot
+    framework_fingerprint: Mapping[str, Any] | None = None
+    # Fay–Herriot estimates of the published communities (api/services/small_area.py)
+    small_area: Mapping[str, Any] | None = None
+    # joint rank sets and tiers of the published communities (api/services/rank_groups.py)
+    rank_sets: Mapping[str, Any] | None = None
     derived: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -391,6 +401,10 @@ def parse_meta(raw: Mapping[str, Any]) -> CommunityMeta:
         sample_cells=tuple(int(v) for v in raw.get("sample_cells") or ()),
         population_cells=tuple(float(v) for v in raw.get("population_cells") or ()),
         exclusions=raw.get("exclusions"),
+        population=_int(raw.get("population")),
+        predecessors=tuple(
+            (str(p["code"]), float(p.get("share", 1.0))) for p in raw.get("predecessors") or ()
+        ),
     )
 
 
@@ -444,6 +458,8 @@ def parse_reliability(raw: Mapping[str, Any] | None) -> Reliability | None:
             kmo=_float(b.get("kmo")),
             bartlett_p=_float(b.get("bartlett_p")),
             notes=tuple(str(n) for n in b.get("notes") or ()),
+            icc1=_float(b.get("icc1")),
+            icc2=_float(b.get("icc2")),
         )
     return Reliability(blocks, _int(raw.get("_rows_used")))
 
@@ -477,4 +493,7 @@ def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
         rows=rows,
         meta={m.code: m for m in map(parse_meta, results.get("community_meta") or ())},
         exclusions=results.get("exclusions"),
+        framework_fingerprint=results.get("framework_fingerprint"),
+        small_area=results.get("small_area"),
+        rank_sets=results.get("rank_sets"),
     )

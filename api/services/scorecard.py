@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from api.services.change_rule import FDR
 from api.services.labels import Labels, labels_for_wave
 from api.services.published import public_row
 from api.services.read_models import (
@@ -25,12 +26,11 @@ from api.services.read_models import (
 from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates
 from api.services.trends import (
-    changes,
+    community_changes,
+    community_dimension_changes,
     community_points,
     district_points,
-    level_of,
     street_points,
-    threshold_of,
     wave_views,
 )
 from api.web.messages import text
@@ -47,6 +47,7 @@ def _dimensions(
     street: str | None,
     housing: str | None,
     labels: Labels,
+    changes: dict[str, list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     agg = aggregates(view)
     street_dims = (agg["streets"].get(street) or {}).get("dimensions") or {}
@@ -66,6 +67,7 @@ def _dimensions(
                 "street_mean": street_dims.get(code),
                 "district_mean": district_dims.get(code),
                 "housing_mean": housing_dims.get(code),
+                "change": changes[code][-1] if changes.get(code) else None,
             }
         )
     return out
@@ -182,7 +184,8 @@ def build_scorecard(
     agg = aggregates(view)
     street, housing = meta.street, meta.housing_type
     points = community_points(views, community)
-    trend_changes = changes(points, threshold=threshold_of(views), level=level_of(views))
+    trend_changes = community_changes(views, community)
+    dimension_changes = community_dimension_changes(views, community)
     prov = view.provenance
     return {
         "wave": wave.code,
@@ -217,6 +220,7 @@ def build_scorecard(
             "se": row.se,
             "grade": row.grade,
         },
+        "small_area": _small_area(view, community) if published else None,
         "osi": {"score": row.osi.score, "ci_low": row.osi.ci_low, "ci_high": row.osi.ci_high},
         "rank": {
             "rank": row.rank,
@@ -229,13 +233,16 @@ def build_scorecard(
         "trend_street": street_points(views, street) if street else [],
         "trend_district": district_points(views),
         "changes": trend_changes,
+        "fdr": FDR,
         "comparison": {
             "street": _slim(agg["streets"].get(street)),
             "district": _slim(agg["district"]),
             "housing_type": _slim(agg["housing"].get(housing)),
             "method": AGGREGATION_METHOD,
         },
-        "dimensions": _dimensions(view, row if published else None, street, housing, labels),
+        "dimensions": _dimensions(
+            view, row if published else None, street, housing, labels, dimension_changes
+        ),
         "priorities": _priorities(view, row, labels) if published else None,
         "items": _items(view, row, labels) if published else [],
         "composition": _composition(view, meta, labels) if published else None,
@@ -251,10 +258,33 @@ def _exclusions(view: ResultsView, meta: CommunityMeta) -> dict[str, Any] | None
     return {"policy": policy, **meta.exclusions}
 
 
+def _small_area(view: ResultsView, code: str) -> dict[str, Any] | None:
+    """The community's Fay–Herriot estimate beside its direct one (None: not estimated)."""
+    sa = view.small_area
+    if not sa or code not in (sa.get("communities") or {}):
+        return None
+    return {
+        **sa["communities"][code],
+        "method": sa.get("method"),
+        "design": sa.get("design"),
+        "sigma2_v": sa.get("sigma2_v"),
+    }
+
+
 def _slim(agg: dict[str, Any] | None) -> dict[str, Any] | None:
     if agg is None:
         return None
     return {
         k: agg.get(k)
-        for k in ("index", "ci_low", "ci_high", "grade", "communities", "responses", "suppressed")
+        for k in (
+            "index",
+            "ci_low",
+            "ci_high",
+            "grade",
+            "communities",
+            "responses",
+            "suppressed",
+            "weighting",
+            "population",
+        )
     }

@@ -16,6 +16,9 @@ from api.services.exclusions import (
     policy_of,
     summary,
 )
+from api.services.framework_fingerprint import fingerprint_of
+from api.services.rank_groups import rank_groups
+from api.services.small_area import small_area_estimates
 from api.services.weight_models import load_weight_model
 from scoring.framework import Framework
 from scoring.weight_model import WeightModel
@@ -49,6 +52,9 @@ def community_metadata(matrix: WaveMatrix) -> list[dict[str, Any]]:
             "responses": int(k),
             "sample_cells": [int(v) for v in sample[i]],
             "population_cells": [float(v) for v in matrix.margins[i]] if cells else [],
+            # the register's residents (weights of street and district figures) and lineage
+            "population": int(matrix.populations[i]) if matrix.populations else None,
+            "predecessors": list(matrix.predecessors[i]) if matrix.predecessors else [],
         }
         for i, (code, name, street, housing, k) in enumerate(
             zip(
@@ -133,6 +139,11 @@ def score_results(
     results["community_meta"] = meta
     results["strata_labels"] = list(matrix.stratum_labels)
     results["wave"] = wave.code
+    # which items were asked, and how: a change across questionnaire versions is refused or
+    # bridged on it (api/services/change_rule.py)
+    results["framework_fingerprint"] = fingerprint_of(questionnaire)
+    results["small_area"] = small_area_estimates(results)
+    results["rank_sets"] = rank_groups(results)
     return results
 
 

@@ -1,10 +1,15 @@
 """Street, district and housing-type aggregates of a snapshot's community scores.
 
-Method (stated in every output as ``AGGREGATION_METHOD``): the **n-weighted mean** of the
-published community figures, each community weighted by its valid responses, so the
-aggregate reads as "the average respondent of the street". Its standard error treats the
-communities as independent samples, ``SE = √Σ (n_i/N)² SE_i²``, and the interval is normal
-at the snapshot's level.
+Method (stated in every output as ``AGGREGATION_METHOD``): the **resident-weighted mean** of
+the published community figures, ``Σ N_c ȳ_c / Σ N_c`` with ``N_c`` the community's adult
+population in the register (stored with the snapshot's community metadata), so the aggregate
+reads as "the average resident of the street", whatever the sample sizes. Its standard error
+treats the communities as independent samples, ``SE = √Σ (N_c/N)² SE_c²``, and the interval is
+normal at the snapshot's level. The estimand is named: the residents of the *published*
+communities (``population`` of ``population_total``, ``population_covered`` its share).
+A group in which some community has no population (a snapshot stored before populations were
+kept, or a register without them) falls back to weighting by valid responses for the whole
+group, and says so (``weighting: "responses"`` instead of ``"residents"``).
 
 Suppression: a community below ``min_n`` has no figure in the snapshot, and even if one were
 there, :func:`~api.services.published.published_rows` drops it, so no aggregate depends on
@@ -32,14 +37,24 @@ RANK_DRAWS = 2000
 RANK_SEED = 20260501
 
 
+def _weights(rows: list[CommunityRow], population: dict[str, int | None]) -> tuple[np.ndarray, str]:
+    """Residents per community when every one is known, else valid responses."""
+    residents = [population.get(r.code) for r in rows]
+    if rows and all(p is not None and p > 0 for p in residents):
+        return np.array([float(p or 0) for p in residents]), "residents"
+    return np.array([float(r.n or 0) for r in rows]), "responses"
+
+
 def _aggregate(
     rows: list[CommunityRow],
     dimension_codes: tuple[str, ...],
     z: float,
     bands: tuple[tuple[str, float | None], ...],
+    population: dict[str, int | None],
 ) -> dict[str, Any]:
+    weight, weighting = _weights(rows, population)
     n = np.array([float(r.n or 0) for r in rows])
-    total = float(n.sum())
+    total = float(weight.sum())
     if not rows or total <= 0:
         return {
             "suppressed": True,
@@ -51,8 +66,10 @@ def _aggregate(
             "dimensions": {},
             "communities": len(rows),
             "responses": 0,
+            "weighting": weighting,
+            "population": None,
         }
-    w = n / total
+    w = weight / total
     index = np.array([float(r.index or 0.0) for r in rows])  # published: never None
     se = np.array([float(r.se or 0.0) for r in rows])
     mean = float(w @ index)
@@ -72,7 +89,9 @@ def _aggregate(
         "grade": grade_of(mean, bands),
         "dimensions": dims,
         "communities": len(rows),
-        "responses": int(total),
+        "responses": int(n.sum()),
+        "weighting": weighting,
+        "population": int(total) if weighting == "residents" else None,
     }
 
 
@@ -117,17 +136,22 @@ def _build(view: ResultsView) -> dict[str, Any]:
     z = float(stats.norm.ppf(0.5 + view.provenance.ci_level / 2))
     bands = view.provenance.grade_bands
     members = _all_members(view)
+    pop = {code: m.population for code, m in view.meta.items()}
     streets = {}
     for code, rows in _groups(view, _street).items():
-        streets[code] = _aggregate(rows, dims, z, bands)
+        streets[code] = _aggregate(rows, dims, z, bands, pop)
     for code, codes in members.items():
-        agg = streets.setdefault(code, _aggregate([], dims, z, bands))
+        agg = streets.setdefault(code, _aggregate([], dims, z, bands, pop))
         agg["communities_total"] = len(codes)
         agg["responses_total"] = int(sum(view.rows[c].n or 0 for c in codes))
         agg["suppressed_communities"] = len(codes) - agg["communities"]
-    housing = {k: _aggregate(rows, dims, z, bands) for k, rows in _groups(view, _housing).items()}
-    district = _aggregate(published_rows(view), dims, z, bands)
+        _coverage(agg, [pop.get(c) for c in codes])
+    housing = {
+        k: _aggregate(rows, dims, z, bands, pop) for k, rows in _groups(view, _housing).items()
+    }
+    district = _aggregate(published_rows(view), dims, z, bands, pop)
     district["communities_total"] = len(view.rows)
+    _coverage(district, list(pop.get(c) for c in view.rows))
     _rank_streets(streets)
     return {
         "district": district,
@@ -135,6 +159,17 @@ def _build(view: ResultsView) -> dict[str, Any]:
         "housing": housing,
         "method": AGGREGATION_METHOD,
     }
+
+
+def _coverage(agg: dict[str, Any], populations: list[int | None]) -> None:
+    """The estimand, named: residents of the published communities out of all residents."""
+    known = all(p is not None and p > 0 for p in populations)
+    total = float(sum(p or 0 for p in populations)) if known else None
+    agg["population_total"] = None if total is None else int(total)
+    covered = agg.get("population")
+    agg["population_covered"] = (
+        None if total is None or covered is None or total <= 0 else covered / total
+    )
 
 
 def _rank_streets(streets: dict[str, dict[str, Any]]) -> None:
@@ -189,7 +224,23 @@ def street_rows(view: ResultsView, *, allowed: Iterable[str] | None = None) -> l
                 "suppression_reason": text(Note.INSUFFICIENT_SAMPLE) if a["suppressed"] else None,
                 "suppression_reason_code": Note.INSUFFICIENT_SAMPLE if a["suppressed"] else None,
                 "dimensions": a["dimensions"],
+                "weighting": a["weighting"],
+                "population": a["population"],
+                "population_total": a.get("population_total"),
+                "population_covered": a.get("population_covered"),
             }
         )
     rows.sort(key=lambda r: (r["rank"] if r["rank"] is not None else 10**9, r["street"]))
     return rows
+
+
+def figure_over(view: ResultsView, codes: Iterable[str]) -> tuple[float, float] | None:
+    """(index, SE) of the resident-weighted mean over exactly ``codes`` (published rows only):
+    what a change of a street compares, so both waves average the same communities."""
+    keep = set(codes)
+    rows = [r for r in published_rows(view) if r.code in keep]
+    pop = {code: m.population for code, m in view.meta.items()}
+    agg = _aggregate(rows, (), 0.0, view.provenance.grade_bands, pop)
+    if agg["suppressed"] or agg["index"] is None:
+        return None
+    return float(agg["index"]), float(agg["se"])

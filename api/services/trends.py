@@ -2,18 +2,29 @@
 
 Only snapshots scored with the same weight model (name, version and rescaling preset, i.e.
 the same ``model_key``) are compared; otherwise the change is refused with a note, because a
-different model moves scores by itself. Changes are labelled by ``scoring.trend``.
+different model moves scores by itself. Every change is read from the family tables of
+``api/services/change_rule.py`` (the one change rule: BH over communities × nodes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
-import numpy as np
 from sqlmodel import Session
 
+from api.services.change_rule import (
+    DISTRICT,
+    FDR,
+    OVERALL,
+    area_table,
+    community_table,
+    empty_change,
+    with_items,
+)
+from api.services.lineage import combined, predecessors
 from api.services.published import public_row
 from api.services.read_models import CommunityMeta, ResultsView
 from api.services.snapshot_store import (
@@ -25,7 +36,6 @@ from api.services.snapshot_store import (
 from api.services.street_level import AGGREGATION_METHOD, aggregates
 from api.web.messages import Message, label
 from scoring.rank import Note
-from scoring.trend import LABELS, change_labels
 from survey.storage.models import Wave
 
 
@@ -76,6 +86,7 @@ def _point(wv: WaveView, figure: dict[str, Any] | None) -> dict[str, Any]:
         "note_code": None,
         "model_key": None,
         "preset": None,
+        "lineage": [],
     }
     if wv.view is None:
         _note(point, Message.NOT_SCORED)
@@ -113,7 +124,39 @@ def _row_figure(view: ResultsView, code: str) -> dict[str, Any] | None:
 
 
 def community_points(views: list[WaveView], code: str) -> list[dict[str, Any]]:
-    return [_point(wv, None if wv.view is None else _row_figure(wv.view, code)) for wv in views]
+    """The community's figure in every wave; before a merger or split, the population-weighted
+    combination of its predecessors (``api/services/lineage.py``), marked ``lineage``."""
+    latest = next((wv.view for wv in reversed(views) if wv.view and code in wv.view.rows), None)
+    preds = () if latest is None else predecessors(latest, code)
+    points = []
+    for wv in views:
+        if wv.view is not None and code not in wv.view.rows and preds:
+            point = _point(wv, _lineage_figure(wv.view, preds))
+            point["lineage"] = [p for p, _share in preds]
+            if point["score"] is not None:
+                point["note"] = with_items(Message.LINEAGE, point["lineage"])
+                point["note_code"] = Message.LINEAGE
+            points.append(point)
+            continue
+        points.append(_point(wv, None if wv.view is None else _row_figure(wv.view, code)))
+    return points
+
+
+def _lineage_figure(view: ResultsView, preds: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+    fig = combined(view, preds)
+    if fig is None:
+        return {"suppressed": True, "index": None, "n": None}
+    z = NormalDist().inv_cdf(0.5 + view.provenance.ci_level / 2)
+    n = sum(view.rows[p].n or 0 for p, _share in preds)
+    score, se = fig
+    return {
+        "suppressed": False,
+        "index": score,
+        "se": se,
+        "ci_low": score - z * se,
+        "ci_high": score + z * se,
+        "n": n,
+    }
 
 
 def street_points(views: list[WaveView], street: str) -> list[dict[str, Any]]:
@@ -132,80 +175,49 @@ def district_points(views: list[WaveView]) -> list[dict[str, Any]]:
     return points
 
 
-def wave_change(
-    i1: float, se1: float, i2: float, se2: float, *, threshold: float, level: float
-) -> dict[str, Any]:
-    """Δ, its SE and interval, and the engine's label (same formulas as
-    ``scoring.trend.compare_waves``, for one community without rebuilding whole results)."""
-    delta = np.array([i2 - i1])
-    se = np.sqrt(np.array([se1**2 + se2**2]))
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    low, high = delta - z * se, delta + z * se
-    ratio = float(abs(delta[0]) / se[0]) if se[0] > 0 else float("nan")
-    p = np.array([2 * NormalDist().cdf(-ratio) if np.isfinite(ratio) else np.nan])
-    zh = change_labels(delta, low, high, threshold, "zh")[0]
-    en = change_labels(delta, low, high, threshold, "en")[0]
-    direction = {LABELS["zh"][0]: 1, LABELS["zh"][2]: -1}.get(zh or "", 0)
-    return {
-        "delta": float(delta[0]),
-        "se": float(se[0]),
-        "ci_low": float(low[0]),
-        "ci_high": float(high[0]),
-        "p_value": float(p[0]) if np.isfinite(p[0]) else None,
-        "significant": direction != 0,
-        "direction": direction,
-        "label": zh,
-        "label_en": en,
-    }
+def _pairs(views: list[WaveView]) -> list[tuple[WaveView | None, WaveView]]:
+    return [(views[i - 1] if i else None, wv) for i, wv in enumerate(views)]
 
 
-def change(
-    prev: dict[str, Any] | None, cur: dict[str, Any], *, threshold: float, level: float
+def _pair_change(
+    prev: WaveView | None,
+    cur: WaveView,
+    pick: Callable[[ResultsView, ResultsView], dict[str, Any]],
 ) -> dict[str, Any]:
-    """Δ between two points with its interval and label, or the reason there is none."""
-    out: dict[str, Any] = {
-        "from_wave": None if prev is None else prev["wave"],
-        "to_wave": cur["wave"],
-        "delta": None,
-        "ci_low": None,
-        "ci_high": None,
-        "se": None,
-        "label": None,
-        "label_en": None,
-        "significant": False,
-        "direction": 0,
-        "p_value": None,
-        "note": None,
-        "note_code": None,
-    }
+    """The change into ``cur`` from ``prev``, read from the family table ``pick`` returns."""
     if prev is None:
-        _note(out, Message.NO_PREVIOUS)
-    elif prev.get("model_key") is None or cur.get("model_key") is None:
-        _note(out, Message.NOT_SCORED)
-    elif (prev["model_key"], prev.get("preset")) != (cur["model_key"], cur.get("preset")):
-        _note(out, Message.MODEL_DIFFERS)
-    elif prev["score"] is None or cur["score"] is None:
-        _note(out, Note.INSUFFICIENT_SAMPLE)
-    else:
-        c = wave_change(
-            prev["score"],
-            prev.get("se") or 0.0,
-            cur["score"],
-            cur.get("se") or 0.0,
-            threshold=threshold,
-            level=level,
-        )
-        out.update(c)
-    return out
+        return empty_change(None, cur.wave.code, Message.NO_PREVIOUS)
+    if prev.view is None or cur.view is None:
+        return empty_change(prev.wave.code, cur.wave.code, Message.NOT_SCORED)
+    return pick(prev.view, cur.view)
 
 
-def changes(
-    points: list[dict[str, Any]], *, threshold: float, level: float
+def community_changes(
+    views: list[WaveView], code: str, node: str = OVERALL
 ) -> list[dict[str, Any]]:
-    """The change into every wave from the previous wave (the first has none)."""
+    """The change of a community's ``node`` into every wave (the one rule, change_rule.py)."""
     return [
-        change(points[i - 1] if i else None, p, threshold=threshold, level=level)
-        for i, p in enumerate(points)
+        _pair_change(p, c, lambda a, b: community_table(a, b).get(code, node))
+        for p, c in _pairs(views)
+    ]
+
+
+def community_dimension_changes(
+    views: list[WaveView], code: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Every dimension's changes into every wave (codes of the latest scored wave)."""
+    latest = next((wv.view for wv in reversed(views) if wv.view is not None), None)
+    dims = () if latest is None else latest.dimension_codes
+    return {d: community_changes(views, code, d) for d in dims}
+
+
+def street_changes(views: list[WaveView], street: str) -> list[dict[str, Any]]:
+    return [_pair_change(p, c, lambda a, b: area_table(a, b).get(street)) for p, c in _pairs(views)]
+
+
+def district_changes(views: list[WaveView]) -> list[dict[str, Any]]:
+    return [
+        _pair_change(p, c, lambda a, b: area_table(a, b).get(DISTRICT)) for p, c in _pairs(views)
     ]
 
 
@@ -223,20 +235,29 @@ def level_of(views: list[WaveView]) -> float:
     return 0.9
 
 
-def _report(name: str, points: list[dict[str, Any]], views: list[WaveView]) -> dict[str, Any]:
+def _report(
+    name: str, points: list[dict[str, Any]], changes: list[dict[str, Any]], views: list[WaveView]
+) -> dict[str, Any]:
     return {
         "model": name,
         "ci_level": level_of(views),
         "threshold": threshold_of(views),
+        "fdr": FDR,
+        "change_rule": label(Message.CHANGE_RULE),
         "waves": [wv.wave.code for wv in views],
         "points": points,
-        "changes": changes(points, threshold=threshold_of(views), level=level_of(views)),
+        "changes": changes,
     }
 
 
 def community_trend(*, session: Session, community: str, model_name: str | None) -> dict[str, Any]:
     name, views = wave_views(session=session, model_name=model_name)
-    return {"community": community, **_report(name, community_points(views, community), views)}
+    points, changes = community_points(views, community), community_changes(views, community)
+    return {
+        "community": community,
+        **_report(name, points, changes, views),
+        "dimension_changes": community_dimension_changes(views, community),
+    }
 
 
 def street_trend(*, session: Session, street: str, model_name: str | None) -> dict[str, Any]:
@@ -244,7 +265,7 @@ def street_trend(*, session: Session, street: str, model_name: str | None) -> di
     return {
         "street": street,
         "method": AGGREGATION_METHOD,
-        **_report(name, street_points(views, street), views),
+        **_report(name, street_points(views, street), street_changes(views, street), views),
     }
 
 
@@ -257,12 +278,14 @@ def district_trend(
 ) -> dict[str, Any]:
     """The district series, plus one row per street and per community the reader may see."""
     name, views = wave_views(session=session, model_name=model_name)
-    report = {"method": AGGREGATION_METHOD, **_report(name, district_points(views), views)}
+    report = {
+        "method": AGGREGATION_METHOD,
+        **_report(name, district_points(views), district_changes(views), views),
+    }
     meta: dict[str, CommunityMeta] = {}
     for wv in views:  # the latest names win: communities are renamed now and then
         if wv.view is not None:
             meta.update(wv.view.meta)
-    thr, lev = threshold_of(views), level_of(views)
     streets: dict[str, str] = {}
     rows = []
     for code in sorted(meta):
@@ -279,7 +302,10 @@ def district_trend(
                 "street": info.street,
                 "street_name": info.street_name,
                 "points": pts,
-                "last_change": changes(pts, threshold=thr, level=lev)[-1] if pts else None,
+                "last_change": community_changes(views, code)[-1] if pts else None,
+                "last_dimension_changes": {
+                    d: ch[-1] for d, ch in community_dimension_changes(views, code).items() if ch
+                },
             }
         )
     street_rows = []
@@ -292,9 +318,42 @@ def district_trend(
                 "street": code,
                 "street_name": streets[code],
                 "points": pts,
-                "last_change": changes(pts, threshold=thr, level=lev)[-1] if pts else None,
+                "last_change": street_changes(views, code)[-1] if pts else None,
             }
         )
     report["communities"] = rows
     report["streets"] = street_rows
     return report
+
+
+@dataclass(frozen=True)
+class LatestChanges:
+    """The change into one wave's snapshot from the wave before it (the trend's pair), for
+    pages and JSON that show only the latest change (dashboard, rankings)."""
+
+    previous: WaveView | None  # None: the first wave
+    current: WaveView
+
+    @property
+    def key(self) -> str:
+        """Identifies the pair of snapshots (for memo keys of what is built from it)."""
+        prev = self.previous
+        return "none" if prev is None or prev.view is None else str(prev.view.ref.id)
+
+    def community(self, code: str, node: str = OVERALL) -> dict[str, Any]:
+        return _pair_change(
+            self.previous, self.current, lambda a, b: community_table(a, b).get(code, node)
+        )
+
+    def street(self, code: str) -> dict[str, Any]:
+        return _pair_change(self.previous, self.current, lambda a, b: area_table(a, b).get(code))
+
+
+def latest_changes(*, session: Session, wave: Wave, view: ResultsView) -> LatestChanges:
+    """The pair (previous wave, ``view``) that the trend report labels for ``wave``."""
+    _, views = wave_views(session=session, model_name=view.ref.model_name, upto=wave)
+    if views and views[-1].wave.id == wave.id:
+        return LatestChanges(views[-2] if len(views) >= 2 else None, WaveView(views[-1].wave, view))
+    assert wave.id is not None
+    info = WaveInfo(id=wave.id, code=wave.code, opens_at=None, default_model=view.ref.model_name)
+    return LatestChanges(None, WaveView(info, view))

@@ -23,6 +23,15 @@ class Message(StrEnum):
     MODEL_DIFFERS = "model_differs"  # two waves scored with different models
     NO_PREVIOUS = "no_previous"  # the first wave: no change to show
     AGGREGATION_METHOD = "aggregation_method"  # how street/district figures are averaged
+    MISSING_SE = "missing_se"  # a change whose standard error is unknown
+    CHANGE_UP = "change_up"  # the change rule's labels (api/services/change_rule.py)
+    CHANGE_DOWN = "change_down"
+    CHANGE_FLAT = "change_flat"
+    CHANGE_UNDETERMINED = "change_undetermined"
+    QUESTIONNAIRE_CHANGED = "questionnaire_changed"  # items reworded/dropped between waves
+    BRIDGED = "bridged"  # compared over the items both questionnaires share
+    LINEAGE = "lineage"  # an earlier wave's figure combined from predecessor communities
+    CHANGE_RULE = "change_rule"  # the rule in one sentence, shown beside every change table
 
 
 # code → (中文, English). Chinese punctuation is full-width (tests/api/test_zh_typography.py);
@@ -34,9 +43,36 @@ CATALOG: dict[str, tuple[str, str]] = {
     Message.NOT_SCORED: ("本轮未用此模型评分", "not scored with this model"),
     Message.MODEL_DIFFERS: ("评分模型不同，不可比较", "different weight model: not comparable"),
     Message.NO_PREVIOUS: ("无上一轮数据", "no previous wave"),
+    Message.MISSING_SE: ("标准误缺失", "standard error unknown"),
+    Message.CHANGE_UP: ("显著提升", "significant improvement"),
+    Message.CHANGE_DOWN: ("显著下降", "significant decline"),
+    Message.CHANGE_FLAT: ("基本持平", "about the same"),
+    Message.CHANGE_UNDETERMINED: ("无法判断", "cannot tell"),
+    Message.QUESTIONNAIRE_CHANGED: (
+        "问卷题目有改动，不可比较",
+        "questionnaire items changed: not comparable",
+    ),
+    Message.BRIDGED: (
+        "问卷版本不同，仅按未改动的维度桥接比较",
+        "questionnaire changed: bridged over the unchanged dimensions",
+    ),
+    Message.LINEAGE: (
+        "由前身社区按人口加权合并计算",
+        "combined from the predecessor communities, population-weighted",
+    ),
+    Message.CHANGE_RULE: (
+        "变化标注：对本报告所有社区×（综合指数及各维度）统一用 Benjamini–Hochberg 方法"
+        "控制错误发现率（q ≤ 0.10），且变化幅度达到模型阈值才标“显著”",
+        "Changes are labelled significant only when, over all communities × (index and every "
+        "dimension) of this report jointly, the Benjamini–Hochberg q-value is ≤ 0.10 and the "
+        "change reaches the model's threshold",
+    ),
     Message.AGGREGATION_METHOD: (
-        "按有效样本量加权的已发布社区平均（样本不足的社区不计入）",
-        "n-weighted mean of the published communities (suppressed communities left out)",
+        "按登记常住成年人口加权的已发布社区平均(Σ N·得分 / Σ N；样本不足的社区不计入，"
+        "即已发布社区居民的平均；无人口数据时按有效样本量加权)",
+        "resident-weighted mean of the published communities (Σ N·score / Σ N, N = adults in "
+        "the register; suppressed communities left out, so it describes the residents of the "
+        "published communities; weighted by valid responses where populations are unknown)",
     ),
     # the measured effect of a completed action (api/services/action_effects.py)
     "effect_up": ("改善明显", "clear improvement"),

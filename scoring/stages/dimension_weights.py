@@ -32,7 +32,7 @@ def resolve_weights(framework: Framework, model: WeightModel, agg: Aggregates) -
     if model.is_data_driven:
         eligible = agg.n_answering >= model.min_n
         equal = model.tree_spec(framework, np.ones(len(framework.dimension_codes)))
-        pre = aggregate_tree(agg.items.mean, framework, equal)
+        pre = aggregate_tree(agg.index_means, framework, equal)
         dim_w, info = model.resolve_dimension_weights(
             framework, pre.dim[eligible], agg.osi[eligible]
         )

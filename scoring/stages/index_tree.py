@@ -28,6 +28,6 @@ def hierarchical_index(
     weights: ResolvedWeights,
 ) -> IndexTree:
     """Aggregate the item means up the tree, then suppress, flag and rank on the index."""
-    tree = aggregate_tree(agg.items.mean, framework, weights.spec)
+    tree = aggregate_tree(agg.index_means, framework, weights.spec)
     pub = publication(tree.overall, agg.n_answering, min_n=model.min_n, flag_n=model.flag_n)
     return IndexTree(tree, pub)

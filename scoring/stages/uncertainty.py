@@ -134,6 +134,7 @@ def _bootstrapped(
         level=level,
         rank_mask=~index.publication.suppressed,
         progress=progress,
+        item_mask=None if agg.coverage is None else agg.coverage.excluded,
     )
     return Uncertainty(
         method="bootstrap",
@@ -162,7 +163,7 @@ def _linearised(
     level: float,
 ) -> Uncertainty:
     m, group, tree, st, S = data.m, data.group_index, index.scores, agg.items, rescaled.scores
-    grads = node_gradients(st.mean, framework, resolved.spec, tree)
+    grads = node_gradients(agg.index_means, framework, resolved.spec, tree)
     node = linearised_node_se(S, weights, group, st, grads)
     z = sps.norm.ppf(0.5 + level / 2)
     se, dim_se = node[:, 0], node[:, 1:]

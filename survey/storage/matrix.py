@@ -45,6 +45,10 @@ class WaveMatrix:
     # Per row; rows with the same flags share one tuple (900,000 lists cost 0.5 s at P4 scale).
     quality_flags: list[tuple[str, ...]] = field(default_factory=list)
     housing_types: list[str] = field(default_factory=list)
+    # The register's adult population per community (0 unknown): street and district figures
+    # weight communities by it. Lineage: [{"code", "share"}, ...] per community (merges, splits).
+    populations: list[int] = field(default_factory=list)
+    predecessors: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 def load_wave_matrix(*, session: Session, wave_code: str) -> WaveMatrix:
@@ -118,6 +122,8 @@ class _CommunityRow(NamedTuple):
     name: str
     housing_type: str
     margins: dict[str, float]
+    population: int = 0
+    predecessors: list[dict[str, Any]] | None = None
 
 
 class _StreetRow(NamedTuple):
@@ -130,13 +136,27 @@ def _communities(session: Session) -> list[tuple[_CommunityRow, _StreetRow]]:
     with their identity map cost 0.2 s at city scale, a sixth of the fetch itself)."""
     c, s = Community.__table__, Street.__table__  # type: ignore[attr-defined]
     query = (
-        sa_select(c.c.id, c.c.code, c.c.name, c.c.housing_type, c.c.margins, s.c.code, s.c.name)
+        sa_select(
+            c.c.id,
+            c.c.code,
+            c.c.name,
+            c.c.housing_type,
+            c.c.margins,
+            c.c.population,
+            c.c.predecessors,
+            s.c.code,
+            s.c.name,
+        )
         .join_from(c, s, c.c.street_id == s.c.id)
         .order_by(c.c.code)
     )
+    result = session.connection().execute(query)
     return [
-        (_CommunityRow(cid, code, name, housing, margins or {}), _StreetRow(scode, sname))
-        for cid, code, name, housing, margins, scode, sname in session.connection().execute(query)
+        (
+            _CommunityRow(cid, code, name, housing, margins or {}, int(pop or 0), pred or []),
+            _StreetRow(scode, sname),
+        )
+        for cid, code, name, housing, margins, pop, pred, scode, sname in result
     ]
 
 
@@ -187,6 +207,8 @@ def _assemble(
         response_ids=response_ids,
         quality_flags=flags,
         housing_types=[c.housing_type for c, _s in communities],
+        populations=[c.population for c, _s in communities],
+        predecessors=[list(c.predecessors or []) for c, _s in communities],
     )
 
 

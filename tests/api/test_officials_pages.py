@@ -88,7 +88,7 @@ def test_scorecard_page_answers_the_four_questions(admin: TestClient) -> None:
         assert f"第 {rank['rank_low']}–{rank['rank_high']} 名之间" in html
     assert f"{sc['overall']['score']:.1f}" in html
     assert f"({sc['overall']['ci_low']:.1f}–{sc['overall']['ci_high']:.1f})" in html
-    assert sc["change"]["label"] in html  # what changed
+    assert sc["change"]["label_text"]["zh"] in html  # what changed
     assert "街道平均" in html and "全区平均" in html and "同类型小区平均" in html  # with whom
     assert "重点改进" in html  # what to fix first
     for chart_id in ("dims", "trend", "ipa"):

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from scoring.change import change_report
 from scoring.result import WaveResult
 from scoring.trend import compare_waves
-from survey.storage.models import ScoreSnapshot, Wave
+from survey.storage.models import Community, ScoreSnapshot, Wave
 from tests.support.officials_district import (
     COMMUNITY_OFFICIAL_OF,
     LAST,
@@ -102,47 +103,135 @@ def test_scorecard_numbers_are_the_snapshots(admin: TestClient) -> None:
     assert sc["model_key"] == result.model_key and sc["ci_level"] == 0.9 and sc["min_n"] == 30
 
 
-def test_comparisons_are_n_weighted_means_of_published_communities(admin: TestClient) -> None:
+def register_population(client: TestClient) -> dict[str, int]:
+    """Adults per community, read from the register itself (not from the snapshot)."""
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        return {c.code: c.population for c in session.exec(select(Community)).all()}
+
+
+def test_comparisons_are_resident_weighted_means_of_published_communities(
+    admin: TestClient,
+) -> None:
     sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
     results = snapshot(admin, LAST)
     meta = {m["code"]: m for m in results["community_meta"]}
     rows = [r for r in results["communities"] if not r["suppressed"]]
+    population = register_population(admin)
+    assert len({population[r["code"]] for r in rows}) == len(rows)  # unequal populations
 
     def mean(keep: list[dict[str, Any]], value: Any) -> float:
-        n = np.array([r["n"] for r in keep], dtype=float)
-        return float(np.sum(n * np.array([value(r) for r in keep])) / n.sum())
+        big_n = np.array([population[r["code"]] for r in keep], dtype=float)
+        return float(np.sum(big_n * np.array([value(r) for r in keep])) / big_n.sum())
+
+    def se(keep: list[dict[str, Any]]) -> float:
+        big_n = np.array([population[r["code"]] for r in keep], dtype=float)
+        return float(np.sqrt(np.sum((big_n / big_n.sum()) ** 2 * [r["se"] ** 2 for r in keep])))
 
     street = [r for r in rows if meta[r["code"]]["street"] == sc["community"]["street"]]
     housing = [
         r for r in rows if meta[r["code"]]["housing_type"] == sc["community"]["housing_type"]
     ]
     comparison = sc["comparison"]
-    assert comparison["district"]["index"] == pytest.approx(mean(rows, lambda r: r["index"]))
-    assert comparison["street"]["index"] == pytest.approx(mean(street, lambda r: r["index"]))
-    assert comparison["housing_type"]["index"] == pytest.approx(mean(housing, lambda r: r["index"]))
+    tol = {"rel": 0, "abs": 1e-9}
+    assert comparison["district"]["index"] == pytest.approx(mean(rows, lambda r: r["index"]), **tol)
+    assert comparison["street"]["index"] == pytest.approx(mean(street, lambda r: r["index"]), **tol)
+    assert comparison["housing_type"]["index"] == pytest.approx(
+        mean(housing, lambda r: r["index"]), **tol
+    )
     assert comparison["district"]["communities"] == len(rows)
-    assert "n-weighted" in comparison["method"]["en"]
+    assert comparison["district"]["weighting"] == "residents"
+    assert comparison["district"]["population"] == sum(population[r["code"]] for r in rows)
+    assert "resident-weighted" in comparison["method"]["en"]
+    # the respondent-weighted mean differs (the rule is not a no-op on this district)
+    n = np.array([r["n"] for r in rows], dtype=float)
+    by_n = float(n @ [r["index"] for r in rows] / n.sum())
+    assert abs(by_n - comparison["district"]["index"]) > 1e-3
     d1 = sc["dimensions"][0]
     assert d1["district_mean"] == pytest.approx(
-        mean(rows, lambda r: r["dimensions"]["D1"]["score"])
+        mean(rows, lambda r: r["dimensions"]["D1"]["score"]), **tol
     )
     assert d1["street_mean"] == pytest.approx(
-        mean(street, lambda r: r["dimensions"]["D1"]["score"])
+        mean(street, lambda r: r["dimensions"]["D1"]["score"]), **tol
     )
+    summary = get(admin, f"/api/v1/waves/{LAST}/summary")
+    assert summary["district"]["index"] == pytest.approx(mean(rows, lambda r: r["index"]), **tol)
+    ranking = get(admin, f"/api/v1/waves/{LAST}/rankings?level=street")["streets"]
+    for s in ranking:
+        mine = [r for r in rows if meta[r["code"]]["street"] == s["street"]]
+        assert s["score"] == pytest.approx(mean(mine, lambda r: r["index"]), **tol)
+        z = 1.6448536269514722
+        assert s["ci_high"] - s["score"] == pytest.approx(z * se(mine), **tol)
+        every = [c for c, m in meta.items() if m["street"] == s["street"]]
+        assert s["population_total"] == sum(population[c] for c in every)
+        assert s["population_covered"] == pytest.approx(
+            sum(population[r["code"]] for r in mine) / s["population_total"]
+        )
+    trend = get(admin, "/api/v1/district/trend")
+    assert trend["points"][-1]["score"] == pytest.approx(mean(rows, lambda r: r["index"]), **tol)
 
 
-def test_change_and_trend_follow_scoring_trend(admin: TestClient) -> None:
+def family(before: dict[str, Any], after: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """The change rule recomputed from the raw snapshots: communities in both × (overall +
+    dimensions), one BH family, the model's threshold → {(code, node): (Δ, SE, label, q)}."""
+    rows_b = {r["code"]: r for r in before["communities"]}
+    rows_a = {r["code"]: r for r in after["communities"]}
+    nodes = ["overall", *after["codes"]["dimensions"]]
+    codes = [c for c in rows_a if c in rows_b]
+
+    def fig(r: dict[str, Any], node: str) -> tuple[float, float]:
+        if r["suppressed"] or r["index"] is None:
+            return np.nan, np.nan
+        if node == "overall":
+            return r["index"], r["se"]
+        return r["dimensions"][node]["score"], r["dimensions"][node]["se"]
+
+    d = np.array([[fig(rows_a[c], n)[0] - fig(rows_b[c], n)[0] for n in nodes] for c in codes])
+    se = np.array(
+        [[np.hypot(fig(rows_a[c], n)[1], fig(rows_b[c], n)[1]) for n in nodes] for c in codes]
+    )
+    threshold = after["provenance"]["model_definition"].get("trend_threshold", 3.0)
+    # Welch–Satterthwaite df from each side's SE and n (t p-values), written out here
+    se_b = np.array([[fig(rows_b[c], n)[1] for n in nodes] for c in codes])
+    se_a = np.array([[fig(rows_a[c], n)[1] for n in nodes] for c in codes])
+    n_b = np.array([[rows_b[c]["n"] - 1.0] for c in codes])
+    n_a = np.array([[rows_a[c]["n"] - 1.0] for c in codes])
+    df = (se_b**2 + se_a**2) ** 2 / (se_b**4 / n_b + se_a**4 / n_a)
+    rep = change_report(d, se, small_sample=~np.isfinite(d), fdr=0.10, min_change=threshold, df=df)
+    return {
+        (c, n): (d[i, j], se[i, j], str(rep.label[i, j]), rep.q[i, j])
+        for i, c in enumerate(codes)
+        for j, n in enumerate(nodes)
+    }
+
+
+def test_change_and_trend_follow_the_change_rule(admin: TestClient) -> None:
     sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
-    before = WaveResult.from_dict(snapshot(admin, WAVES[-2]))
-    after = WaveResult.from_dict(snapshot(admin, LAST))
-    engine = compare_waves(before, after)
-    k = engine.codes.index(OK_COMMUNITY)
+    cells = family(snapshot(admin, WAVES[-2]), snapshot(admin, LAST))
+    delta, se, lab, q = cells[OK_COMMUNITY, "overall"]
     change = sc["change"]
     assert (change["from_wave"], change["to_wave"]) == (WAVES[-2], LAST)
-    assert change["delta"] == pytest.approx(engine.delta[k])
-    assert change["ci_low"] == pytest.approx(engine.ci_low[k])
-    assert change["ci_high"] == pytest.approx(engine.ci_high[k])
-    assert change["label"] == engine.label[k]
+    assert change["delta"] == pytest.approx(delta)
+    assert change["ci_low"] == pytest.approx(delta - 1.6448536 * se)
+    assert change["ci_high"] == pytest.approx(delta + 1.6448536 * se)
+    assert change["label"] == lab and change["q"] == pytest.approx(q)
+    for d in sc["dimensions"]:  # each dimension's change, from the same family
+        assert d["change"]["label"] == cells[OK_COMMUNITY, d["code"]][2]
+        assert d["change"]["q"] == pytest.approx(cells[OK_COMMUNITY, d["code"]][3])
+    # the suppressed community cannot be labelled: sample too small
+    assert cells[SUPPRESSED, "overall"][2] == "undetermined"
+    engine = compare_waves(
+        WaveResult.from_dict(snapshot(admin, WAVES[-2])),
+        WaveResult.from_dict(snapshot(admin, LAST)),
+    )  # the research engine's labels are the same rule on the same family
+    for k, code in enumerate(engine.codes):
+        assert engine.label_code[k] == cells[code, "overall"][2], code
+        for j, node in enumerate(engine.dimension_codes):
+            assert engine.dimension_label[k, j] == cells[code, node][2]
+    trend = get(admin, "/api/v1/district/trend")
+    for row in trend["communities"]:  # the trend report carries exactly the same labels
+        assert row["last_change"]["label"] == cells[row["code"], "overall"][2]
+        for node, ch in row["last_dimension_changes"].items():
+            assert ch["label"] == cells[row["code"], node][2], (row["code"], node)
     assert [p["wave"] for p in sc["trend"]] == list(WAVES)
     for wave, point in zip(WAVES, sc["trend"], strict=True):
         r = WaveResult.from_dict(snapshot(admin, wave))
@@ -155,8 +244,10 @@ def test_change_is_refused_when_the_models_differ(admin: TestClient) -> None:
     results["provenance"] = {**results["provenance"], "model_key": "equal@2"}
     store(admin, WAVES[-2], results)  # a newer snapshot of the previous wave, another model
     sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
-    assert sc["change"]["delta"] is None and sc["change"]["label"] is None
+    assert sc["change"]["label"] == "undetermined" and sc["change"]["q"] is None
+    assert sc["change"]["label_text"]["zh"] == "无法判断"
     assert sc["change"]["note"]["zh"] == "评分模型不同，不可比较"
+    assert all(d["change"]["label"] == "undetermined" for d in sc["dimensions"])
     summary = get(admin, f"/api/v1/waves/{LAST}/summary")
     assert summary["changes"]["note"] is not None and summary["changes"]["rises"] == []
 
@@ -195,10 +286,12 @@ def test_street_rankings(admin: TestClient) -> None:
     assert [s["rank"] for s in streets] == sorted(s["rank"] for s in streets)
     assert body["n_ranked"] == len(streets) == 3
     community = get(admin, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    population = register_population(admin)
     for s in streets:
         mine = [c for c in community if c["street"] == s["street"] and not c["suppressed"]]
         n = np.array([c["n"] for c in mine], dtype=float)
-        assert s["score"] == pytest.approx(float(n @ [c["score"] for c in mine] / n.sum()))
+        big_n = np.array([population[c["community"]] for c in mine], dtype=float)
+        assert s["score"] == pytest.approx(float(big_n @ [c["score"] for c in mine] / big_n.sum()))
         assert s["n_published"] == int(n.sum())
         assert s["rank_low"] <= s["rank"] <= s["rank_high"]
         assert s["ci_low"] < s["score"] < s["ci_high"]
@@ -208,19 +301,18 @@ def test_street_rankings(admin: TestClient) -> None:
     assert {"community", "name", "rank", "score", "dimensions"} <= set(community[0])
 
 
-def test_summary_uses_bh_from_the_engine(admin: TestClient) -> None:
+def test_summary_lists_the_change_rules_labels(admin: TestClient) -> None:
     summary = get(admin, f"/api/v1/waves/{LAST}/summary")
     results = snapshot(admin, LAST)
     published = [r for r in results["communities"] if not r["suppressed"]]
     assert sum(b["count"] for b in summary["distribution"]) == len(published)
     assert summary["published"] == len(published) and summary["suppressed"] == 1
-    engine = compare_waves(
-        WaveResult.from_dict(snapshot(admin, WAVES[-2])), WaveResult.from_dict(results)
-    )
+    cells = family(snapshot(admin, WAVES[-2]), results)
+    labelled = {c for (c, n), v in cells.items() if n == "overall" and v[2] in ("up", "down")}
     listed = {c["code"] for c in summary["changes"]["rises"] + summary["changes"]["falls"]}
-    assert listed == set(engine.changed(0.05)) and listed  # the seed gives at least one
+    assert listed == labelled
     for c in summary["changes"]["rises"]:
-        assert c["delta"] > 0 and c["q"] < 0.05
+        assert c["delta"] > 0 and c["q"] <= 0.10 and c["label"] == "up"
     counts = [p["communities"] for p in summary["priorities"]["improve_first"]]
     assert counts == sorted(counts, reverse=True)
 
@@ -352,3 +444,97 @@ def test_rankings_are_served_gzipped_when_accepted(admin: TestClient) -> None:
     assert packed.headers["content-encoding"] == "gzip"
     assert packed.headers["vary"] == "Accept-Encoding"
     assert packed.json() == plain.json()  # httpx decodes it
+
+
+def test_a_missing_se_is_undetermined_never_zero(admin: TestClient) -> None:
+    """With SE unknown, even a large Δ cannot be called significant (it once became 0)."""
+    results = snapshot(admin, LAST)
+    row = next(r for r in results["communities"] if r["code"] == OK_COMMUNITY)
+    row["se"] = None
+    row["index"] = row["index"] + 20.0  # a change that a zero SE would label 显著提升
+    store(admin, LAST, results)
+    sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
+    change = sc["change"]
+    assert change["label"] == "undetermined" and change["reason"] == "missing_se"
+    assert change["note_code"] == "missing_se" and change["q"] is None
+    assert change["delta"] is not None and change["delta"] > 15
+    summary = get(admin, f"/api/v1/waves/{LAST}/summary")["changes"]
+    assert OK_COMMUNITY not in {c["code"] for c in summary["rises"]}
+
+
+def test_street_changes_compare_the_same_communities(admin: TestClient) -> None:
+    """The suppressed community (published the wave before) leaves both waves of its
+    street's change: Δ is resident-weighted over the communities published in both."""
+    before, after = snapshot(admin, WAVES[-2]), snapshot(admin, LAST)
+    population = register_population(admin)
+    street_of = {m["code"]: m["street"] for m in after["community_meta"]}
+
+    def published(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {r["code"]: r for r in results["communities"] if not r["suppressed"]}
+
+    b, a = published(before), published(after)
+    assert SUPPRESSED in b and SUPPRESSED not in a
+    both = sorted(set(a) & set(b))
+
+    def mean_se(rows: dict[str, dict[str, Any]], codes: list[str]) -> tuple[float, float]:
+        w = np.array([population[c] for c in codes], dtype=float)
+        w /= w.sum()
+        idx = np.array([rows[c]["index"] for c in codes])
+        se = np.array([rows[c]["se"] for c in codes])
+        return float(w @ idx), float(np.sqrt(w**2 @ se**2))
+
+    trend = get(admin, "/api/v1/district/trend")
+    for row in trend["streets"]:
+        codes = [c for c in both if street_of[c] == row["street"]]
+        (m1, s1), (m2, s2) = mean_se(b, codes), mean_se(a, codes)
+        change = row["last_change"]
+        assert change["delta"] == pytest.approx(m2 - m1, abs=1e-9)
+        assert change["se"] == pytest.approx(float(np.hypot(s1, s2)), abs=1e-9)
+    (m1, _), (m2, _) = mean_se(b, both), mean_se(a, both)
+    assert trend["changes"][-1]["delta"] == pytest.approx(m2 - m1, abs=1e-9)
+
+
+def test_scorecard_carries_the_fay_herriot_estimate(admin: TestClient) -> None:
+    """EBLUP of the published communities with street dummies, as scoring.small_area gives it
+    on the snapshot's own figures; the suppressed community has none and enters no one's."""
+    from scoring.small_area import dummies, fay_herriot
+
+    results = snapshot(admin, LAST)
+    street = {m["code"]: m["street"] for m in results["community_meta"]}
+    rows = [r for r in results["communities"] if not r["suppressed"]]
+    assert SUPPRESSED not in {r["code"] for r in rows}
+    fh = fay_herriot(
+        [r["index"] for r in rows],
+        [r["se"] ** 2 for r in rows],
+        dummies([street[r["code"]] for r in rows]),
+        level=0.90,
+    )
+    k = [r["code"] for r in rows].index(OK_COMMUNITY)
+    sa = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")["small_area"]
+    assert sa["design"] == "street" and sa["method"] == fh.method
+    assert sa["estimate"] == pytest.approx(fh.estimate[k], abs=1e-9)
+    assert sa["mse"] == pytest.approx(fh.mse[k], abs=1e-9)
+    assert sa["ci_low"] == pytest.approx(fh.ci_low[k], abs=1e-9)
+    assert 0 <= sa["gamma"] <= 1
+    hidden = get(admin, f"/api/v1/waves/{LAST}/communities/{SUPPRESSED}/scorecard")
+    assert hidden["small_area"] is None
+
+
+def test_rankings_carry_joint_rank_sets_and_tiers(admin: TestClient) -> None:
+    from scoring.rank_sets import rank_sets
+
+    rows = [r for r in snapshot(admin, LAST)["communities"] if not r["suppressed"]]
+    rs = rank_sets([r["index"] for r in rows], [r["se"] for r in rows], alpha=0.10)
+    want = {
+        r["code"]: (int(rs.lower[i]), int(rs.upper[i]), int(rs.tier[i])) for i, r in enumerate(rows)
+    }
+    ranking = get(admin, f"/api/v1/waves/{LAST}/rankings")["communities"]
+    got = {
+        r["community"]: (r["rank_set_low"], r["rank_set_high"], r["tier"])
+        for r in ranking
+        if not r["suppressed"]
+    }
+    assert got == want
+    assert all(lo <= hi for lo, hi, _t in got.values())
+    hidden = next(r for r in ranking if r["community"] == SUPPRESSED)
+    assert hidden["rank_set_low"] is None and hidden["tier"] is None

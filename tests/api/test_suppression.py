@@ -181,11 +181,14 @@ def test_street_figures_contain_exactly_the_published_communities(admin: TestCli
     visible = [r for r in rows if not r["suppressed"]]
     assert street["communities"] == len(rows) and street["communities_published"] == len(visible)
     assert street["n_published"] == sum(r["n"] for r in visible)
-    residual = street["score"] * street["n_published"] - sum(r["n"] * r["score"] for r in visible)
+    # resident-weighted: N = the published communities' register population
+    assert street["population"] == sum(r["population"] for r in visible)
+    big_n = street["population"]
+    residual = street["score"] * big_n - sum(r["population"] * r["score"] for r in visible)
     assert residual == pytest.approx(0.0, abs=1e-6)
     for code in street["dimensions"]:
-        dim_residual = street["dimensions"][code] * street["n_published"] - sum(
-            r["n"] * r["dimensions"][code] for r in visible
+        dim_residual = street["dimensions"][code] * big_n - sum(
+            r["population"] * r["dimensions"][code] for r in visible
         )
         assert dim_residual == pytest.approx(0.0, abs=1e-6)
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy import stats
 
 from scoring import change as change_mod
 from scoring.change import ChangeLabel, Reason, change_report
@@ -103,3 +104,22 @@ def test_matches_textbook_bh_and_never_labels_missing_se(delta, se_pool, alpha):
 
 def test_doctests():
     assert doctest.testmod(change_mod).failed == 0
+
+
+def test_t_p_values_with_welch_df() -> None:
+    """With df, p = 2·t_df.sf(|z|) (worked example: z = 3, df = 80); infinite df = normal."""
+    r = change_mod.change_report([[3.0, 3.0]], [[1.0, 1.0]], df=[[80.0, np.inf]])
+    assert r.p[0, 0] == pytest.approx(2 * stats.t.sf(3.0, 80))
+    assert r.p[0, 0] == pytest.approx(0.0036, abs=5e-5)
+    assert r.p[0, 1] == pytest.approx(2 * stats.norm.sf(3.0))
+    # Welch–Satterthwaite: equal SEs and sizes give n1 + n2 − 2; a tiny side dominates
+    assert change_mod.welch_df(1.0, 41, 1.0, 41) == pytest.approx(80.0)
+    assert change_mod.welch_df(2.0, 11, 0.01, 500) == pytest.approx(10.0, rel=1e-4)
+    assert np.isnan(change_mod.welch_df(1.0, 1, 1.0, 40))
+
+
+@settings(max_examples=80, deadline=None)
+@given(z=st.floats(0.0, 8.0), df=st.floats(2.0, 1e4))
+def test_t_p_values_are_never_smaller_than_normal(z: float, df: float) -> None:
+    r = change_mod.change_report([z], [1.0], df=[df])
+    assert r.p[0] >= 2 * stats.norm.sf(z) - 1e-15

@@ -50,3 +50,27 @@ def test_unbalanced_nan_and_dimensions():
 
 def test_doctests():
     assert doctest.testmod(icc_mod).failed == 0
+
+
+def test_score_wave_reports_icc_per_dimension() -> None:
+    """The wave's reliability report carries ICC(1) and ICC(2) of respondents' dimension
+    scores by community, equal to a one-way ANOVA written out here (equal group sizes)."""
+    from scoring.pipeline import score_wave
+    from scoring.weight_model import builtin_model
+    from tests.support.scoring_synth import wave
+
+    fw, data, _ = wave(m=8, per=50, seed=5, missing=0.0)
+    res = score_wave(data, fw, builtin_model("equal"), bootstrap=0, diagnostics=True)
+    assert res.reliability is not None
+    X = data.columns(fw.item_codes)
+    k = fw.points.astype(float)
+    S = np.where(fw.reverse, k - X, X - 1) / (k - 1) * 100  # ptm, reverse items flipped
+    for j, d in enumerate(fw.dimension_codes):
+        y = S[:, fw.dim_of_item == j].mean(axis=1)
+        groups = [y[data.group_index == c] for c in range(8)]
+        grand = y.mean()
+        msb = 50 * sum((g.mean() - grand) ** 2 for g in groups) / 7
+        msw = sum(((g - g.mean()) ** 2).sum() for g in groups) / (400 - 8)
+        block = res.reliability[d]
+        assert block["icc1"] == pytest.approx((msb - msw) / (msb + 49 * msw), abs=1e-9)
+        assert block["icc2"] == pytest.approx((msb - msw) / msb, abs=1e-9)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import stats
 from scipy.stats import false_discovery_control
 
 from scoring.errors import IncomparableWavesError, ScoringError
@@ -53,7 +54,20 @@ def test_compare_waves():
     assert np.allclose(ch.se, np.hypot(r1.se, r2.se))
     z = 1.6448536269514722
     assert np.allclose(ch.ci_high - ch.delta, z * ch.se)
-    assert np.allclose(ch.q, false_discovery_control(ch.p, method="bh"))
+
+    # one BH family: every community × (overall + every dimension), as the pages label it
+    # t p-values, Welch–Satterthwaite df from each community's n and the two SEs
+    def t_p(delta, s1, s2):
+        df = (s1**2 + s2**2) ** 2 / (s1**4 / (r1.n[:, None] - 1) + s2**4 / (r2.n[:, None] - 1))
+        return 2 * stats.t.sf(np.abs(delta) / np.hypot(s1, s2), df)
+
+    o_p = t_p((r2.index - r1.index)[:, None], r1.se[:, None], r2.se[:, None]).ravel()
+    d_p = t_p(r2.dim_score - r1.dim_score, r1.dim_se, r2.dim_se)
+    family = false_discovery_control(np.concatenate([o_p, d_p.ravel()]), method="bh")
+    assert np.allclose(ch.q, family[: len(o_p)])
+    assert np.allclose(ch.dimension_q, family[len(o_p) :].reshape(d_p.shape))
+    expected = np.where((family[: len(ch.p)] <= 0.10) & (np.abs(ch.delta) >= 3.0), 1, 0)
+    assert [c in ("up", "down") for c in ch.label_code] == expected.astype(bool).tolist()
     assert set(ch.label) <= {"显著提升", "基本持平", "显著下降"}
     # Different seeds draw different true values, so some communities really changed.
     assert ch.changed(fdr=0.05) and set(ch.changed()) <= set(ch.codes)
