@@ -33,8 +33,10 @@ from api.services.action_overview import overdue_actions, unanswered_communities
 from api.services.actions import action_views
 from api.services.district_summary import build_summary
 from api.services.labels import labels_for_wave
+from api.services.official_loop import effects_of_actions, page_summary, page_themes, summary_scope
 from api.services.snapshot_store import wave_results, waves_with_snapshots
 from api.services.street_level import AGGREGATION_METHOD, aggregates, street_rows
+from api.services.themes import MIN_THEME_COUNT
 from api.services.trends import community_trend, district_trend, street_trend
 from api.web.auth import CurrentUser
 from api.web.i18n import remember_lang, request_lang
@@ -144,6 +146,7 @@ def dashboard(
             unanswered=unanswered_communities(
                 view, actions, labels_for_wave(session=session, wave=wave), keep
             ),
+            effects_summary=page_summary(session, wave.code, summary_scope(user)),
         )
         return ctx
 
@@ -176,18 +179,21 @@ def scorecard_page(
             comment_delay_days=settings.comment_delay_days,
             lang_url=lang_url,
         )
-        # The loop: each priority links to "create an action", and the community's actions.
+        # The loop: each priority links to "create an action", and the community's actions
+        # with their measured effects; the residents' themes. Neither for a suppressed one.
+        actions = [
+            a for a in scoped_actions(session, user) if a.scope_code in (community.code, street)
+        ]
+        hidden = bool(ctx["sc"]["suppressed"])
         ctx.update(
             action_links=user.role in ("admin", "official"),
-            community_actions=action_views(
-                session,
-                [
-                    a
-                    for a in scoped_actions(session, user)
-                    if a.scope_code in (community.code, street)
-                ],
-            ),
+            community_actions=action_views(session, actions),
             public_url=f"/p/{quote(wave.code)}/{quote(community.code)}",
+            loop_effects=None if hidden else effects_of_actions(session, actions),
+            loop_themes=page_themes(
+                session, wave=wave.code, level="community", code=community.code, suppressed=hidden
+            ),
+            theme_min_count=MIN_THEME_COUNT,
         )
         ctx["exports"] = export_links(
             wave.code, role=user.role, model=model, community=community.code
@@ -268,6 +274,18 @@ def street_page(
             )
             if not mine["suppressed"]
             else None,
+            effects_summary=None
+            if mine["suppressed"]
+            else page_summary(session, wave.code, f"street:{found.code}"),
+            loop_themes=page_themes(
+                session,
+                wave=wave.code,
+                level="street",
+                code=found.code,
+                suppressed=bool(mine["suppressed"]),
+                hidden_communities=[r["community"] for r in rows if r["suppressed"]],
+            ),
+            theme_min_count=MIN_THEME_COUNT,
             trend=trend,
             exports=export_links(wave.code, role=user.role, model=model),
             trend_chart=trend_chart_for(

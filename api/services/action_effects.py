@@ -382,8 +382,8 @@ def effects_summary(
         "measured": len(measured),
         "improved": k,
         "sentence": {
-            "zh": f"{n} 项已完成整改中，{k} 项对应指标显著改善",
-            "en": f"of {n} completed actions, {k} clearly improved the indicator they addressed",
+            lang: words.format(n=n, k=k)
+            for lang, words in catalog_label("effects_sentence").items()
         },
         "effects": effects,
     }

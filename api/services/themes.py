@@ -348,9 +348,14 @@ def _wave_themes(
     return comments, assigned
 
 
-def _select(comments: WaveComments, level: str, code: str) -> np.ndarray:
+def _select(
+    comments: WaveComments, level: str, code: str, exclude: frozenset[str] = frozenset()
+) -> np.ndarray:
     keys = comments.communities if level == "community" else comments.streets
-    return np.array([k == code for k in keys], dtype=bool)
+    return np.array(
+        [k == code and c not in exclude for k, c in zip(keys, comments.communities, strict=True)],
+        dtype=bool,
+    )
 
 
 def _themes_block(
@@ -405,12 +410,14 @@ def scope_themes(
     code: str,
     model: str | None = None,
     examples: bool = True,
+    exclude_communities: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Themes of one community or street in a closed wave, with each theme's trend.
 
     ``level`` is ``"community"`` or ``"street"``. The trend (the theme's share in the same
     scope in every earlier closed wave) is given only under a published model: ad hoc themes
-    of different waves are different themes.
+    of different waves are different themes. ``exclude_communities``: comments of these
+    communities are left out (the officials' street page leaves out suppressed communities).
     """
     if level not in ("community", "street"):
         raise SurveyError(f"level is 'community' or 'street', not {level!r}")
@@ -418,7 +425,12 @@ def scope_themes(
     record = _active_model(session, model)
     comments, (assignment, labels, n) = _wave_themes(session, target, record)
     block = _themes_block(
-        comments, _select(comments, level, code), assignment, labels, n, examples=examples
+        comments,
+        _select(comments, level, code, exclude_communities),
+        assignment,
+        labels,
+        n,
+        examples=examples,
     )
     block.update(
         wave=wave,
@@ -434,7 +446,7 @@ def scope_themes(
             if w.status != "closed":
                 continue
             wc, (got, _labels_w, _n) = _wave_themes(session, w, record)
-            mask = _select(wc, level, code)
+            mask = _select(wc, level, code, exclude_communities)
             total = int(mask.sum())
             for entry in block["themes"]:
                 k = int(np.sum(got[mask] == entry["theme"]))

@@ -89,6 +89,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "effect_missing_se": ("无法估计误差", "error could not be estimated"),
     "effect_nonpositive_se": ("无法估计误差", "error could not be estimated"),
     "effect_missing_delta": ("无法计算变化", "change could not be computed"),
+    # the summary sentence of the street and district pages and GET /api/v1/action-effects
+    "effects_sentence": (
+        "{n} 项已完成整改中，{k} 项对应指标显著改善",
+        "of {n} completed actions, {k} clearly improved the indicator they addressed",
+    ),
 }
 
 # The exclusion policy's rules (api/services/exclusions.py), keyed "rule.<name>": how the

@@ -238,3 +238,45 @@ def test_a_street_action_pools_its_communities_against_the_other_streets(seeded)
         assert got["label"] == "flat", got
         assert got["n_before"] > 220 * (len(members) - 1)
         session.rollback()
+
+
+def test_the_action_page_shows_the_planted_effect_as_a_clear_improvement(seeded) -> None:
+    """The page officials read: the planted +12 on D6b reads 改善明显 (en: clear improvement),
+    with the estimate and interval of the service; a null action reads 未见明显变化."""
+    from fastapi.testclient import TestClient
+
+    import survey.storage.users as users
+    from api.app import create_app
+    from api.settings import Settings
+    from tests.support.officials_district import sign_in
+    from tests.support.staff import FAST_HASHER
+
+    engine, district = seeded
+    production, users._hasher = users._hasher, FAST_HASHER
+    try:
+        with Session(engine) as session:
+            if not session.exec(select(users.User).where(users.User.username == "page")).first():
+                users.create_user(
+                    session=session,
+                    username="page",
+                    password="pw-123456789",
+                    role="official",
+                    scope_level="district",
+                    scope_code="",
+                )
+    finally:
+        users._hasher = production
+    with Session(engine) as session:
+        effects = {e["community"]: e for e in all_effects(session)}
+    planted = effects[district.communities[0].code]
+    null = effects[district.communities[2].code]
+    assert (planted["label"], null["label"]) == ("up", "flat")
+    app = create_app(Settings(database_url=str(engine.url), secret_key="t"))
+    with TestClient(app) as client:
+        sign_in(client, "page")
+        page = client.get(f"/actions/{planted['action_id']}?lang=zh").text
+        assert "改善明显" in page
+        assert f"Δ {planted['estimate']:+.1f}, " in page
+        assert f"{planted['ci_low']:.1f}–{planted['ci_high']:.1f}" in page
+        assert "未见明显变化" in client.get(f"/actions/{null['action_id']}").text
+        assert "clear improvement" in client.get(f"/actions/{planted['action_id']}?lang=en").text
