@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from api.schemas.public import PublicResults
 from api.services.public_results import MIN_NEED_COUNT, change_words
-from api.services.trends import wave_change
 from survey.storage.access import open_link_token
 from survey.storage.actions import ActionFields, add_note, create_action
 from survey.storage.db import session_scope
@@ -109,11 +108,11 @@ def district(client: TestClient) -> TestClient:
 
 
 def test_change_in_plain_words_follows_the_change_rule() -> None:
-    up = wave_change(70.0, 1.5, 82.34, 1.5, threshold=3.0, level=0.9)
+    # Cells as api.services.change_rule labels them: the words follow its ``significant``.
+    up = {"delta": 82.34 - 70.0, "significant": True, "label": "up"}
     assert change_words(up, "zh") == "比上次提高 12.3 分，变化显著"
     assert change_words(up, "en") == "12.3 points higher than last time, a significant change"
-    small = wave_change(80.0, 1.5, 76.8, 1.5, threshold=3.0, level=0.9)  # −3.2 inside the error
-    assert not small["significant"]
+    small = {"delta": 76.8 - 80.0, "significant": False, "label": "flat"}  # inside the error
     assert change_words(small, "zh") == "比上次下降 3.2 分，变化不显著（在误差范围内）"
     assert change_words(
         {"delta": None, "note": {"zh": "无上一轮数据", "en": "no previous wave"}}, "en"
