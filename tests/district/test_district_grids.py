@@ -53,7 +53,7 @@ def test_split_grids_accepts_the_separators_an_admin_types() -> None:
 
 @pytest.mark.parametrize("header", ["grids", "网格"])
 def test_grids_are_stored_in_file_order_and_reimport_changes_nothing(
-    cli_db: Engine, tmp_path: Path, header: str
+    cli_db: Engine, tmp_path: Path, capsys: Any, header: str
 ) -> None:
     rows = _with_grids(district_rows(), header)
     path = write_xlsx(tmp_path / "district.xlsx", rows)
@@ -75,6 +75,10 @@ def test_grids_are_stored_in_file_order_and_reimport_changes_nothing(
     assert "一网格;二网格;三网格" in out.read_text(encoding="utf-8-sig")
     assert main(["district", "import", str(out)]) == 0
     assert _grids(cli_db) == grids and _audit_count(cli_db) == audits
+    capsys.readouterr()
+    assert main(["district", "show"]) == 0
+    shown = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "[3 grids]" in shown["S01-001"] and "grids" not in shown["S01-003"]
 
 
 def test_a_changed_grid_list_is_updated_and_audited_old_to_new(
