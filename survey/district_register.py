@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from survey.formats.district_file import CommunityEntry, DistrictFile, Problem
 from survey.storage.models import AuditEvent, Community, Street, utcnow
 
-FIELDS = ("name", "street", "housing_type", "population", "margins", "predecessors")
+FIELDS = ("name", "street", "housing_type", "population", "margins", "predecessors", "grids")
 
 
 @dataclass
@@ -104,6 +104,7 @@ def _state(community: Community, street_code: str) -> dict[str, Any]:
         "population": community.population,
         "margins": {k: float(v) for k, v in (community.margins or {}).items()},
         "predecessors": list(community.predecessors or []),
+        "grids": list(community.grids or []),
     }
 
 
@@ -115,6 +116,7 @@ def _wanted(entry: CommunityEntry) -> dict[str, Any]:
         "population": entry.population,
         "margins": {k: float(v) for k, v in entry.margins.items()},
         "predecessors": entry.predecessors,
+        "grids": entry.grids,
     }
 
 
@@ -221,6 +223,7 @@ def _new_community(entry: CommunityEntry, street: Street, now: Any) -> Community
         population=entry.population,
         margins=dict(entry.margins),
         predecessors=list(entry.predecessors),
+        grids=list(entry.grids),
         updated_at=now,
     )
 
@@ -232,6 +235,7 @@ def _update(community: Community, entry: CommunityEntry, street: Street, now: An
     community.population = entry.population
     community.margins = dict(entry.margins)
     community.predecessors = list(entry.predecessors)
+    community.grids = list(entry.grids)
     community.retired_at = None
     community.updated_at = now
 
@@ -256,6 +260,7 @@ def register_entries(*, session: Session, include_retired: bool = False) -> list
                 population=c.population,
                 margins={k: float(v) for k, v in (c.margins or {}).items()},
                 predecessors=list(c.predecessors or []),
+                grids=list(c.grids or []),
             )
         )
     return out

@@ -78,6 +78,8 @@ def show_command(args: argparse.Namespace) -> int:
                 flags.append("retired")
             if c.predecessors:
                 flags.append("from " + ";".join(p["code"] for p in c.predecessors))
+            if c.grids:
+                flags.append(f"{len(c.grids)} grids")
             extra = f"  [{', '.join(flags)}]" if flags else ""
             print(f"  {c.code}  {c.name}  {c.housing_type}  {c.population:,}{extra}")
     return 0

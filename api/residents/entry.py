@@ -128,7 +128,8 @@ def render_form(
     q, problems = entry.questionnaire, problems or []
     lang = request_lang(request)
     sections = paging.page_sections(q)
-    items = item_views(q, paging.shown_items(q, index, answers), answers, problems, lang)
+    shown = paging.shown_items(q, index, answers)
+    items = item_views(q, shown, answers, problems, lang, grids=entry.community.grids or [])
     token, _nonce = csrf_token(request, settings)  # the CsrfCookie middleware sets the cookie
     context = {
         "entry": entry,

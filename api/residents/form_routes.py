@@ -51,6 +51,7 @@ from api.web.csrf import CSRF_FIELD, csrf_valid
 from api.web.i18n import request_lang
 from api.web.ratelimit import check_in, client_address, enforce
 from survey.errors import AnswerValidationError, ConflictError, FieldProblem
+from survey.grids import GRID_CODE, grid_problems
 from survey.questionnaire import paging
 from survey.storage.access import (
     AccessError,
@@ -404,6 +405,8 @@ def _after_save(
         response.delete_cookie(CID_COOKIE, path=entry.path)
         return response
     problems = parse_problems + paging.page_problems(q, shown, index)
+    if GRID_CODE in paging.page_codes(q, index):
+        problems += grid_problems(entry.community.grids or [], shown)
     if problems:
         return render_form(
             request, settings, entry, client_id, index, shown, problems=problems, status_code=422
@@ -425,6 +428,7 @@ def _submit(
 ) -> Response:
     q, client_id = entry.questionnaire, draft.client_id
     problems = paging.problems_of(q, draft.answers)
+    problems += grid_problems(entry.community.grids or [], draft.answers)
     if problems:  # an earlier page is incomplete (e.g. pages were skipped by URL): go there
         first = paging.first_page_with(q, problems)
         set_page(session=session, draft=draft, page=first)

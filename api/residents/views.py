@@ -9,7 +9,7 @@ cache) and no referrer (the link itself is the credential).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from api.web.i18n import other_lang, remember_lang, request_lang, translator
 from api.web.templating import templates
 from survey.errors import FieldProblem
+from survey.grids import GRID_CODE, NOT_SURE
 from survey.questionnaire.expressions import Compare, Literal, Ref
 from survey.questionnaire.model import (
     Item,
@@ -94,13 +95,34 @@ def item_views(
     answers: Mapping[str, Any],
     problems: Iterable[FieldProblem],
     lang: str,
+    grids: Sequence[str] = (),
 ) -> list[ItemView]:
+    """``grids``: the community's grids from the register; with them the grid question is a
+    choice list (:func:`grid_choice_view`), without it the questionnaire's free-text item."""
     errors: dict[str, str] = {}
     for problem in problems:  # the first problem of a field is the one to fix first
         errors.setdefault(problem.field, problem_text(problem, lang))
-    return [
+    views = [
         _view(q, item, answers.get(item.code), errors.get(item.code, ""), lang) for item in items
     ]
+    if grids:
+        views = [grid_choice_view(v, grids, lang) if v.code == GRID_CODE else v for v in views]
+    return views
+
+
+def grid_choice_view(view: ItemView, grids: Sequence[str], lang: str) -> ItemView:
+    """The grid question as one radio per grid plus "not sure", with a hint that says to choose
+    (the questionnaire's own hint asks to type a name, which fits the text box only)."""
+    t = translator(lang)
+    chosen = view.value.strip()
+    choices = [(name, name, False) for name in grids] + [(NOT_SURE, t("grid_not_sure"), True)]
+    view.kind = "single_choice"
+    view.hint = t("grid_choose_hint")
+    view.options = [
+        OptionView(value, label, f"{view.dom_id}-{number}", value == chosen, dont_know)
+        for number, (value, label, dont_know) in enumerate(choices)
+    ]
+    return view
 
 
 def _view(q: Questionnaire, item: Item, answer: Any, error: str, lang: str) -> ItemView:

@@ -32,6 +32,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "back": ("上一页", "Back"),
     "submit": ("提交问卷", "Submit"),
     "optional": ("（选填）", "(optional)"),
+    # The grid question when the register lists the community's grids (survey/grids.py).
+    "grid_choose_hint": ("请选择您所在的网格", "Choose your grid"),
+    "grid_not_sure": ("不清楚", "Not sure"),
     "choose_up_to": ("最多选 {n} 项", "Choose up to {n}"),
     "error_summary": ("请检查以下 {n} 处问题：", "Please check the following ({n}):"),
     "saved": ("已自动保存", "Saved"),

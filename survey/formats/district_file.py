@@ -4,13 +4,15 @@ Columns (English or Chinese names, any order)::
 
     street_code 街道编码 | street_name 街道名称 | community_code 社区编码 |
     community_name 社区名称 | housing_type 住房类型 | population 常住人口 |
-    [predecessors 前身] | AGEBAND|GENDER ...
+    [predecessors 前身] | [grids 网格] | AGEBAND|GENDER ...
 
 The ``AGEBAND|GENDER`` columns hold the adult count of each population cell; their names are the
 option values of the questionnaire's ``age_band`` and ``gender`` items (``18-29|male`` ...
 ``70+|female`` for the default questionnaire). A community with any cell left empty is kept but
 not raked (its respondents keep equal weights), and the report says so. ``predecessors`` records
 a merger or split: ``C01;C02`` (both merged in whole) or ``C01:0.4`` (40 % of C01 came here).
+``grids`` lists the community's grids (网格) in one cell, ``一网格;二网格;三网格`` (``;``, ``；`` or
+``、`` between names): the residents' form then offers them as choices (survey/grids.py).
 
 The file is XLSX (the sheet named ``communities``, else the first) or CSV (UTF-8 with or without
 BOM, or GB18030, which is what Excel writes on a Chinese Windows). Reading never writes anything:
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from survey.errors import ImportFileError
 from survey.formats.tabular import cell_text, column_letter
+from survey.grids import grid_name_problems, join_grids, split_grids
 
 if TYPE_CHECKING:
     from survey.questionnaire.model import Questionnaire
@@ -56,6 +59,8 @@ REQUIRED = (
     "population",
 )
 PREDECESSORS = "predecessors"
+GRIDS = "grids"
+OPTIONAL = (PREDECESSORS, GRIDS)
 CHINESE = {
     "街道编码": "street_code",
     "街道名称": "street_name",
@@ -64,6 +69,7 @@ CHINESE = {
     "住房类型": "housing_type",
     "常住人口": "population",
     "前身": PREDECESSORS,
+    "网格": GRIDS,
 }
 SHEET_NAME = "communities"
 # The register's housing types (what officials' pages group by); English keys are accepted too.
@@ -110,6 +116,7 @@ class CommunityEntry:
     population: int
     margins: dict[str, float]  # empty: not raked
     predecessors: list[dict[str, Any]] = field(default_factory=list)
+    grids: list[str] = field(default_factory=list)  # empty: the grid question is free text
 
 
 @dataclass
@@ -209,7 +216,7 @@ def _read_header(parsed: DistrictFile, header: list[str]) -> None:
         letter = column_letter(position)
         if key in parsed.columns:
             parsed.problems.append(Problem(1, letter, name, "this column appears twice"))
-        elif key in REQUIRED or key == PREDECESSORS:
+        elif key in REQUIRED or key in OPTIONAL:
             parsed.columns[key] = position
         elif "|" in name:
             if name not in known_cells:
@@ -230,8 +237,8 @@ def _read_header(parsed: DistrictFile, header: list[str]) -> None:
                     1,
                     letter,
                     name,
-                    "unknown column; expected " + ", ".join(REQUIRED) + ", predecessors "
-                    "or AGEBAND|GENDER cells",
+                    "unknown column; expected " + ", ".join(REQUIRED) + ", predecessors, "
+                    "grids or AGEBAND|GENDER cells",
                 )
             )
     for name in REQUIRED:
@@ -323,6 +330,9 @@ def _read_row(parsed: DistrictFile, number: int, row: list[str]) -> CommunityEnt
                 f"(off by {gap:.1f} %, more than 1 %)",
             )
     predecessors = _predecessors(parsed, number, _cell(row, parsed.columns.get(PREDECESSORS)))
+    grids = split_grids(_cell(row, parsed.columns.get(GRIDS)))
+    for text in grid_name_problems(grids):
+        parsed.problem(number, GRIDS, text)
     if len(parsed.problems) > before:
         return None
     return CommunityEntry(
@@ -335,6 +345,7 @@ def _read_row(parsed: DistrictFile, number: int, row: list[str]) -> CommunityEnt
         population=int(population or 0),
         margins=margins,
         predecessors=predecessors,
+        grids=grids,
     )
 
 
@@ -410,11 +421,18 @@ def _check_across_rows(parsed: DistrictFile) -> None:
 # -- writing ----------------------------------------------------------------------------------
 
 
-def header(cells: Sequence[str], *, with_predecessors: bool) -> list[str]:
-    return [*REQUIRED, *([PREDECESSORS] if with_predecessors else []), *cells]
+def header(cells: Sequence[str], *, with_predecessors: bool, with_grids: bool = False) -> list[str]:
+    optional = [*([PREDECESSORS] if with_predecessors else []), *([GRIDS] if with_grids else [])]
+    return [*REQUIRED, *optional, *cells]
 
 
-def entry_row(entry: CommunityEntry, cells: Sequence[str], *, with_predecessors: bool) -> list[Any]:
+def entry_row(
+    entry: CommunityEntry,
+    cells: Sequence[str],
+    *,
+    with_predecessors: bool,
+    with_grids: bool = False,
+) -> list[Any]:
     row: list[Any] = [
         entry.street_code,
         entry.street_name,
@@ -430,6 +448,8 @@ def entry_row(entry: CommunityEntry, cells: Sequence[str], *, with_predecessors:
                 for p in entry.predecessors
             )
         )
+    if with_grids:
+        row.append(join_grids(entry.grids))
     for label in cells:
         value = entry.margins.get(label)
         row.append("" if value is None else int(value) if float(value).is_integer() else value)
@@ -443,8 +463,9 @@ def write_district_file(
     path = Path(path)
     entries = list(entries)
     lineage = any(e.predecessors for e in entries)
-    rows = [header(cells, with_predecessors=lineage)] + [
-        entry_row(e, cells, with_predecessors=lineage) for e in entries
+    grids = any(e.grids for e in entries)
+    rows = [header(cells, with_predecessors=lineage, with_grids=grids)] + [
+        entry_row(e, cells, with_predecessors=lineage, with_grids=grids) for e in entries
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
@@ -481,7 +502,7 @@ def template_bytes(cells: Sequence[str]) -> bytes:
         housing_type=next(iter(HOUSING_TYPES)),
         population=100 * len(cells),
         margins={label: 100.0 for label in cells},
+        grids=["一网格", "二网格", "三网格"],
     )
-    return xlsx_bytes(
-        [header(cells, with_predecessors=True), entry_row(example, cells, with_predecessors=True)]
-    )
+    both = {"with_predecessors": True, "with_grids": True}
+    return xlsx_bytes([header(cells, **both), entry_row(example, cells, **both)])

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from survey.errors import AnswerValidationError, FieldProblem, NotFoundError
+from survey.grids import grid_problems
 from survey.questionnaire.model import Questionnaire
 from survey.questionnaire.paging import merge_page
 from survey.storage.access import InvitationUsedError, claim_invitation, link_invitation
@@ -204,6 +205,10 @@ def submit_entry(
         return submit_response(**common)  # a retry: the original receipt, or a 409
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     cleaned = questionnaire.validate_answers(answers)
+    # The register's grids, where it lists them, are the only grid answers (survey/grids.py).
+    problems = grid_problems(community.grids or [], cleaned)
+    if problems:
+        raise AnswerValidationError(problems)
     assert wave.id is not None and community.id is not None
     flags = near_duplicate_flags(
         session=session,

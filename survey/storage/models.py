@@ -42,6 +42,9 @@ class Community(SQLModel, table=True):
     predecessors: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # The community's grids (网格) from the register, in the register's order: the choices of
+    # the residents' grid question (survey/grids.py); empty: the question stays free text.
+    grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Set when the community left the register: it keeps its history but gets no new posters.
     retired_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
