@@ -235,8 +235,10 @@ def _row_figures(view: ResultsView, code: str, nodes: tuple[str, ...]) -> dict[s
 
 def with_items(code: str, items: list[str]) -> dict[str, str]:
     words = label(code)
-    listed = ", ".join(items)
-    return {"zh": f"{words['zh']}({listed})", "en": f"{words['en']} ({listed})"}
+    return {
+        "zh": f"{words['zh']}（{'、'.join(items)}）",
+        "en": f"{words['en']} ({', '.join(items)})",
+    }
 
 
 def _bridged_overall(

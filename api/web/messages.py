@@ -68,8 +68,8 @@ CATALOG: dict[str, tuple[str, str]] = {
         "change reaches the model's threshold",
     ),
     Message.AGGREGATION_METHOD: (
-        "按登记常住成年人口加权的已发布社区平均(Σ N·得分 / Σ N；样本不足的社区不计入，"
-        "即已发布社区居民的平均；无人口数据时按有效样本量加权)",
+        "按登记常住成年人口加权的已发布社区平均（Σ N·得分 / Σ N；样本不足的社区不计入，"
+        "即已发布社区居民的平均；无人口数据时按有效样本量加权）",
         "resident-weighted mean of the published communities (Σ N·score / Σ N, N = adults in "
         "the register; suppressed communities left out, so it describes the residents of the "
         "published communities; weighted by valid responses where populations are unknown)",

@@ -149,13 +149,13 @@ def test_street_page_and_dashboard_show_the_summary_sentence(loop: Any) -> None:
     sign_in(client, "district")
     page = _section(client.get(f"/waves/{LAST}/streets/CH01").text, "h-effects-summary")
     assert street["sentence"]["zh"] in page
-    assert f"2 项已完成整改中,{street['improved']} 项对应指标显著改善" in page
+    assert f"2 项已完成整改中，{street['improved']} 项对应指标显著改善" in page
     en = client.get(f"/waves/{LAST}/streets/CH01?lang=en").text
     assert escape(street["sentence"]["en"]) in _section(en, "h-effects-summary")
     dash = _section(client.get(f"/waves/{LAST}?lang=zh").text, "h-effects-summary")
-    assert f"3 项已完成整改中,{district['improved']} 项" in dash
+    assert f"3 项已完成整改中，{district['improved']} 项" in dash
     # an earlier wave measured none of these actions
-    assert "0 项已完成整改中,0 项" in client.get(f"/waves/{WAVES[1]}").text
+    assert "0 项已完成整改中，0 项" in client.get(f"/waves/{WAVES[1]}").text
     sign_in(client, "street")  # a street official: the sentence of their street
     assert own["sentence"]["zh"] in client.get(f"/waves/{LAST}").text
 
@@ -199,7 +199,7 @@ def test_scorecard_themes_follow_the_thresholds(officials_client: TestClient) ->
             assert f"「{escape(example)}」" in html
     assert "[已隐去]" not in html
     hidden = _section(client.get(f"/waves/{wave}/communities/CH01-001").text, "h-themes")
-    assert "留言少于 10 条,不分析主题" in hidden and "<table" not in hidden
+    assert "留言少于 10 条，不分析主题" in hidden and "<table" not in hidden
     en = client.get(f"/waves/{wave}/communities/CH01-001?lang=en").text
     assert "Fewer than 10 comments: no themes" in _section(en, "h-themes")
     # the last wave is open: no themes at all

@@ -102,7 +102,7 @@ def test_a_reworded_item_refuses_its_dimension_and_bridges_the_index(
     row = next(r for r in trend["communities"] if r["code"] == OK_COMMUNITY)
     assert row["last_change"] == change  # the trend report says the same
     page = admin.get(f"/waves/{LAST}/communities/{OK_COMMUNITY}?lang=zh").text
-    assert "问卷题目有改动,不可比较(D3.2)" in page and "仅按未改动的维度桥接比较" in page
+    assert "问卷题目有改动，不可比较（D3.2）" in page and "仅按未改动的维度桥接比较" in page
 
 
 def test_items_changed_in_every_dimension_refuse_the_index(officials_client: TestClient) -> None:
