@@ -34,8 +34,15 @@ STAFF_PAGES = [
     "/trends/communities/CH02-001",
     f"/waves/{WAVE}/communities/NOPE-404",  # the 404 page
     "/logout",
+    "/actions",
+    "/admin/waves",
+    "/admin/district",
+    "/admin/questionnaires",
+    "/admin/staff",
+    "/admin/audit",
 ]
-PUBLIC_PAGES = ["/", "/login"]
+# The residents' public results of the first (closed) wave, as the poster leads to them.
+PUBLIC_PAGES = ["/", "/login", f"/p/{officials_district.WAVES[0]}/CH02-001"]
 SERIOUS = ("serious", "critical")
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
