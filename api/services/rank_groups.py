@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from api.services.small_area import rows_with_standard_errors
 from scoring.errors import ScoringError
 from scoring.rank_sets import rank_sets
 
@@ -24,15 +23,7 @@ MAX_COMMUNITIES = 500
 def rank_groups(results: dict[str, Any]) -> dict[str, Any] | None:
     """``{"method", "alpha", "communities": {code: {"rank_set_low", "rank_set_high",
     "tier"}}}`` over the published communities, or None (fewer than 2, or too many)."""
-    rows = [
-        r
-        for r in results.get("communities") or ()
-        if not r["suppressed"]
-        and r["index"] is not None
-        and r["se"] is not None
-        and np.isfinite(r["se"])
-        and r["se"] > 0
-    ]
+    rows = rows_with_standard_errors(results)
     if not 2 <= len(rows) <= MAX_COMMUNITIES:
         return None
     try:

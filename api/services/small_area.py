@@ -12,6 +12,7 @@ option).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,10 @@ from scoring.small_area import dummies, fay_herriot
 MAX_COMMUNITIES = 500
 
 
-def small_area_estimates(results: dict[str, Any]) -> dict[str, Any] | None:
-    """``{"method", "sigma2_v", "design", "communities": {code: {...}}}`` or None (too few)."""
-    street = {m["code"]: m.get("street") for m in results.get("community_meta") or ()}
-    rows = [
+def rows_with_standard_errors(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The published communities of a snapshot's results that have an index and a positive,
+    finite standard error: what the small-area fit and the joint rank sets can use."""
+    return [
         r
         for r in results.get("communities") or ()
         if not r["suppressed"]
@@ -36,6 +37,12 @@ def small_area_estimates(results: dict[str, Any]) -> dict[str, Any] | None:
         and np.isfinite(r["se"])
         and r["se"] > 0
     ]
+
+
+def small_area_estimates(results: dict[str, Any]) -> dict[str, Any] | None:
+    """``{"method", "sigma2_v", "design", "communities": {code: {...}}}`` or None (too few)."""
+    street = {m["code"]: m.get("street") for m in results.get("community_meta") or ()}
+    rows = rows_with_standard_errors(results)
     if not 4 <= len(rows) <= MAX_COMMUNITIES:
         return None
     y = np.array([float(r["index"]) for r in rows])

@@ -37,3 +37,20 @@ def test_street_level_rows_are_named_and_streets_is_documented(
     street_official = sign_in(officials_client, "street")
     mine = street_official.get(f"/api/v1/waves/{LAST}/rankings?level=street").json()
     assert [s["street"] for s in mine["streets"]] == ["CH02"]
+
+
+def test_published_rows_carry_their_joint_rank_set_and_tier(
+    officials_client: TestClient,
+) -> None:
+    """Issue 12: the snapshot's joint rank sets reach the rankings JSON; each set holds the
+    community's own rank, and tiers run from 1 without gaps, in rank order."""
+    client = sign_in(officials_client, "admin")
+    rows = client.get(f"/api/v1/waves/{LAST}/rankings").json()["communities"]
+    published = [r for r in rows if not r["suppressed"] and r["rank"] is not None]
+    assert len(published) >= 2
+    for row in published:
+        assert row["rank_set_low"] <= row["rank"] <= row["rank_set_high"], row["community"]
+    tiers = [r["tier"] for r in sorted(published, key=lambda r: r["rank"])]
+    assert tiers[0] == 1 and tiers == sorted(tiers)
+    assert set(tiers) == set(range(1, max(tiers) + 1))
+    assert all(r["tier"] is None for r in rows if r["suppressed"])
