@@ -1,37 +1,22 @@
 """Where the free-text themes and the measured effects of actions plug into the loop pages.
 
-Issue 14 is built in two parts: actions and the public results page (here), themes and
-did-it-work effects (``api.services.themes``, ``api.services.action_effects``, built on another
-branch). The pages and the export call only the two functions below. Each asks its provider
-when that module is installed and translates its answer into the shape the pages document;
-without it (before the two parts are merged) they return nothing, and every page says "not yet
-measured" instead of guessing. Only a *missing* provider module is tolerated: an error inside
-one is raised as usual.
+The public page, the action pages and the export call only the two functions below; each asks
+its provider (``api.services.themes``, ``api.services.action_effects``) and translates the
+answer into the shape the pages document, so a provider can change its own JSON without
+touching the pages. Providers are called through their modules (``themes.public_themes``) so
+that a test can stand one in.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session
 
+from api.services import action_effects as effects_provider
+from api.services import themes as themes_provider
 from survey.storage.models import Action, Community, Wave
-
-THEMES_PROVIDER = ("api.services.themes", "public_themes")
-EFFECTS_PROVIDER = ("api.services.action_effects", "all_effects")
-
-
-def _provider(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise  # the provider exists but one of its own imports is missing: a real error
-        return None
-    function = getattr(found, name, None)
-    return function if callable(function) else None
 
 
 def public_themes(session: Session, wave: Wave, community: Community) -> list[dict[str, Any]]:
@@ -41,10 +26,7 @@ def public_themes(session: Session, wave: Wave, community: Community) -> list[di
     past redaction and the minimum count. Example phrases are dropped: the public page shows
     themes, never residents' words.
     """
-    provider = _provider(*THEMES_PROVIDER)
-    if provider is None:
-        return []
-    block = provider(session, wave.code, community.code)
+    block = themes_provider.public_themes(session, wave.code, community.code)
     if not block.get("shown"):
         return []
     return [
@@ -62,11 +44,10 @@ def action_effects(session: Session, actions: Sequence[Action]) -> dict[int, dic
     to several sub-dimensions shows the first; the effects API lists them all.
     """
     wanted = {a.id for a in actions if a.status == "done" and a.id is not None}
-    provider = _provider(*EFFECTS_PROVIDER)
-    if provider is None or not wanted:
+    if not wanted:
         return {}
     out: dict[int, dict[str, Any]] = {}
-    for row in provider(session):
+    for row in effects_provider.all_effects(session):
         action_id = row.get("action_id")
         if action_id not in wanted or action_id in out:
             continue
