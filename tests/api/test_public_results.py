@@ -132,7 +132,7 @@ def test_the_page_shows_results_needs_and_actions(district: TestClient) -> None:
     assert [(n.code, n.count) for n in r.needs] == [("D1a", 6), ("D2b", 6)]  # D3a: 4 < 5
     assert r.needs[0].share == pytest.approx(6 / 10)
     assert [a.title for a in r.actions] == ["增设非机动车充电桩", "街道统一更换路灯"]
-    assert r.themes == []  # until the themes work fills api.services.loop_seams.public_themes
+    assert r.themes == []  # fewer comments than the themes minimum: none shown
     page = district.get("/p/W1/C1")
     assert page.status_code == 200 and "sign" not in page.headers.get("location", "")
     html = page.text
