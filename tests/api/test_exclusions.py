@@ -17,21 +17,10 @@ from api.services.exclusions import exact_duplicates
 from api.services.snapshots import compute_snapshot
 from survey.storage.models import Wave
 from survey.storage.responses import submit_response
-from tests.support.factories import complete_answers, new_client_id
+from tests.support.factories import new_client_id
+from tests.support.honest_answers import genuine
 from tests.support.officials_district import sign_in
 from tests.support.staff import bearer, engine_of, seed_staff
-
-
-def genuine(rng: np.random.Generator) -> dict[str, object]:
-    answers = complete_answers()
-    for code, value in list(answers.items()):
-        if isinstance(value, int) and 1 <= value <= 5 and code.startswith("D"):
-            answers[code] = int(rng.integers(1, 6))
-    # people in both of the seeded population cells, so raking has something to weight
-    answers["age_band"], answers["gender"] = (
-        ("60-69", "female") if rng.random() < 0.5 else ("30-44", "male")
-    )
-    return answers
 
 
 def test_exact_duplicates_keep_the_first_of_each_group() -> None:

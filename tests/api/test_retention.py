@@ -22,8 +22,8 @@ from survey.questionnaire.model import load_default
 from survey.storage.drafts import start_draft
 from survey.storage.models import AuditEvent, Draft, Response, Wave
 from survey.storage.responses import submit_response
-from tests.api.test_exclusions import genuine
 from tests.support.factories import new_client_id
+from tests.support.honest_answers import genuine
 
 ITEM = next(i.code for i in load_default().items if i.kind == "text")
 DAYS = 365  # the default free_text_retention_days

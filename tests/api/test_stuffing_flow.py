@@ -21,34 +21,11 @@ from api.services.stuffing import decide, scan_wave, waves_due_for_scan
 from api.services.waves import close_wave
 from api.settings import Settings, get_settings
 from survey.storage.models import Response, ScoreJob, SuspectBatch, Wave
-from survey.storage.responses import submit_response
-from tests.api.test_exclusions import genuine
 from tests.support.factories import link_token, new_client_id
+from tests.support.honest_answers import genuine, honest_fortnight
 from tests.support.staff import bearer, engine_of, seed_staff
 
 HOUR = timedelta(hours=1)
-
-
-def honest_fortnight(engine: Engine, rng: np.random.Generator) -> None:
-    """120 genuine answers from 120 addresses to C1 and C2, spread over the past two weeks."""
-    start = datetime.now(UTC) - timedelta(days=14)
-    with Session(engine) as session:
-        for k in range(120):
-            receipt = submit_response(
-                session=session,
-                wave_code="W1",
-                community_code=f"C{1 + k % 2}",
-                client_id=new_client_id(),
-                answers=genuine(rng),
-                source_hash=f"h{k}",
-            )
-            row = session.get(Response, receipt.response_id)
-            assert row is not None
-            row.submitted_at = start + timedelta(hours=2.5 * k)
-            session.add(row)
-            session.commit()  # before the next submission opens its own transaction
-        times = session.exec(select(Response.submitted_at)).all()
-        assert min(t.replace(tzinfo=UTC) for t in times) <= start + HOUR  # the dates held
 
 
 def burst(

@@ -3,8 +3,6 @@ shown to admins with the evidence, and once quarantined the ranking is what it w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +12,8 @@ from api.services.snapshots import compute_snapshot
 from api.services.stuffing import decide, scan_wave
 from survey.storage.models import AuditEvent, Response, SuspectBatch, Wave
 from survey.storage.responses import submit_response
-from tests.api.test_exclusions import genuine
 from tests.support.factories import new_client_id
+from tests.support.honest_answers import genuine, honest_fortnight
 from tests.support.staff import engine_of, seed_staff, session_cookie
 
 
@@ -31,23 +29,8 @@ def test_a_burst_is_flagged_quarantined_and_the_ranking_restored(
 ) -> None:
     engine = engine_of(client)
     rng = np.random.default_rng(3)
-    start = datetime.now(UTC) - timedelta(days=14)
+    honest_fortnight(engine, rng)  # two weeks of honest answers
     with Session(engine) as session:
-        for k in range(120):
-            receipt = submit_response(
-                session=session,
-                wave_code="W1",
-                community_code=f"C{1 + k % 2}",
-                client_id=new_client_id(),
-                answers=genuine(rng),
-                source_hash=f"h{k}",
-            )
-            row = session.get(Response, receipt.response_id)
-            assert row is not None
-            row.submitted_at = start + timedelta(hours=2.5 * k)  # two weeks of honest answers
-            session.add(row)
-            session.commit()  # before the next submission opens its own transaction
-        session.commit()
         before = indices(session)
         sheet = genuine(rng)
         for k in range(60):  # one address, a minute or two, one answer changed now and then
