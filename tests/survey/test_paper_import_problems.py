@@ -161,3 +161,35 @@ def test_report_cells_cannot_run_as_excel_formulas(seeded: Engine, tmp_path: Pat
     with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         line = list(csv.reader(handle))[1]
     assert line[2].startswith("'=HYPERLINK")
+
+
+def test_a_grid_answer_outside_the_registers_grids_is_a_problem_of_its_row(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    """As on the web form: where the register lists C1's grids, the sheet must name one of
+    them (or 不清楚); C2 lists none, so its grid answer stays free text."""
+    from sqlmodel import Session, select
+
+    from survey.grids import GRID_CODE, NOT_SURE
+    from survey.storage.models import Community
+
+    with Session(seeded) as session:
+        c1 = session.exec(select(Community).where(Community.code == "C1")).one()
+        c1.grids = ["一网格", "二网格"]
+        session.add(c1)
+        session.commit()
+    good = complete_answers()
+    rows = [
+        sheet_row(dict(good, **{GRID_CODE: "二网格"})),  # row 2: one of C1's grids
+        sheet_row(dict(good, **{GRID_CODE: "五网格"})),  # row 3: not one of them
+        sheet_row(dict(good, **{GRID_CODE: NOT_SURE})),  # row 4: not sure is allowed
+        sheet_row(dict(good, **{GRID_CODE: "五网格"}), community="C2"),  # row 5: no list
+    ]
+    report = import_paper(engine=seeded, path=write_csv(tmp_path / "g.csv", rows), wave_code="W1")
+    assert [(p.row, p.column, p.value) for p in report.problems] == [(3, GRID_CODE, "五网格")]
+    assert "一网格" in report.problems[0].problem and report.problems[0].problem_zh
+    assert count(seeded) == 0 and not report.committed  # all or nothing
+    report = import_paper(
+        engine=seeded, path=write_csv(tmp_path / "g.csv", rows), wave_code="W1", skip_invalid=True
+    )
+    assert report.committed and report.imported == 3 and count(seeded) == 3

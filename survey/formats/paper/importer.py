@@ -39,6 +39,7 @@ from survey.formats.paper.cells import (
 from survey.formats.paper.report import ImportReport
 from survey.formats.paper.rows import Chunk
 from survey.formats.tabular import open_sheet
+from survey.grids import GRID_CODE, grid_problems
 from survey.questionnaire.batch_validation import validate_columns
 from survey.storage.batch_encoding import BatchEncoder, canonical_hashes, canonical_tail
 from survey.storage.models import Community, Wave
@@ -101,14 +102,16 @@ def import_paper(
                 "into an open wave"
             )
         questionnaire = questionnaire_for_wave(session=session, wave=wave)
-        communities = {c.code: c.id or 0 for c in session.exec(select(Community)).all()}
+        register = session.exec(select(Community)).all()
+        communities = {c.code: c.id or 0 for c in register}
+        grids = {c.code: list(c.grids) for c in register if c.grids}
     report = ImportReport(
         file=Path(path).name, wave=wave.code, skip_invalid=skip_invalid, dry_run=dry_run
     )
     with open_sheet(path) as sheet:
         layout = read_header(sheet.header, questionnaire, report)
         if report.problems_total == 0:
-            job = _Job(wave, questionnaire, communities, layout, report, naive_timezone)
+            job = _Job(wave, questionnaire, communities, layout, report, naive_timezone, grids)
             with engine.connect() as conn, _big_cache(conn), conn.begin() as transaction:
                 for numbers, rows in sheet.chunks(chunk_rows):
                     job.run(conn, numbers, rows)
@@ -133,8 +136,10 @@ class _Job:
         layout: HeaderLayout,
         report: ImportReport,
         naive_timezone: tzinfo,
+        grids: dict[str, list[str]] | None = None,
     ) -> None:
         self.wave, self.q, self.communities = wave, questionnaire, communities
+        self.grids = grids or {}
         self.layout, self.report, self.naive_timezone = layout, report, naive_timezone
         self.encoder = BatchEncoder(questionnaire)
         self.converters = {code: converter(questionnaire.item(code)) for code in layout.items}
@@ -192,6 +197,7 @@ class _Job:
         for i, found in result.problems.items():
             for p in found:
                 chunk.problem(i, p.field, p.message, p.message_zh or "")
+        self._check_grids(chunk, community_codes)
 
         valid = chunk.valid_rows()
         rows = valid.tolist()
@@ -232,6 +238,17 @@ class _Job:
         if len(set(client_ids)) == len(client_ids):
             return staged, dict(zip(client_ids, rows, strict=True))
         return self._without_repeats(chunk, staged, rows)
+
+    def _check_grids(self, chunk: Chunk, community_codes: list[str]) -> None:
+        """Where the register lists a community's grids, the sheet's grid answer must be one
+        of them, as on the web form (survey/grids.py)."""
+        if not self.grids or GRID_CODE not in self.layout.position:
+            return
+        for i, text in enumerate(chunk.column(GRID_CODE)):
+            allowed = self.grids.get(community_codes[i])
+            if allowed:
+                for p in grid_problems(allowed, {GRID_CODE: text}):
+                    chunk.problem(i, p.field, p.message, p.message_zh or "")
 
     def _without_repeats(
         self, chunk: Chunk, staged: list[tuple[Any, ...]], rows: list[int]
