@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from api.deps import SessionDep
 from api.schemas.themes import ScopeThemes, ThemeModelOut, ThemePublishRequest, ThemeRelabelRequest
 from api.services import themes as service
+from api.services.official_loop import staff_scope_themes
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.permissions import ensure_community, ensure_street
 from survey.errors import ConflictError, NotFoundError, SurveyError
@@ -126,7 +127,7 @@ def community_themes(
 ) -> Any:
     ensure_community(user, community, _street_of(session, community))
     return _call(
-        lambda: service.scope_themes(
+        lambda: staff_scope_themes(
             session, wave=wave, level="community", code=community, model=model
         )
     )
@@ -144,5 +145,5 @@ def street_themes(
     if session.exec(select(Street).where(Street.code == street)).first() is None:
         raise HTTPException(status_code=404, detail=f"no street with code {street!r}")
     return _call(
-        lambda: service.scope_themes(session, wave=wave, level="street", code=street, model=model)
+        lambda: staff_scope_themes(session, wave=wave, level="street", code=street, model=model)
     )

@@ -70,3 +70,8 @@ class ScopeThemes(BaseModel):
     shown: bool
     unassigned: int | None = None
     themes: list[ThemeEntry]
+    withheld: str | None = Field(
+        default=None,
+        description="'suppressed': the scope's results are not published in this wave, so "
+        "neither are its themes",
+    )

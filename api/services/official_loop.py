@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.services.action_effects import all_effects, effects_summary
+from api.services.snapshot_store import find_snapshot_or_none, load_results
+from api.services.street_level import street_rows
 from api.services.themes import scope_themes
-from survey.errors import ConflictError
-from survey.storage.models import Action, User
+from survey.errors import ConflictError, NotFoundError
+from survey.storage.models import Action, User, Wave
 
 DONE = "done"
 
@@ -83,3 +85,48 @@ def page_themes(
         )
     except ConflictError:  # an open wave: themes come after it closes
         return None
+
+
+def staff_scope_themes(
+    session: Session, *, wave: str, level: str, code: str, model: str | None = None
+) -> dict[str, Any]:
+    """The themes JSON of one community or street, under the pages' publication rule.
+
+    A scope whose results the wave's default snapshot suppresses gets no themes (``withheld``
+    says why), and a street's count leaves out its suppressed communities, exactly as the
+    officials' pages do (:func:`page_themes`). A wave without a snapshot publishes no results
+    to compare with: only the comment thresholds apply. ``model`` is the theme model.
+    """
+    target = session.exec(select(Wave).where(Wave.code == wave)).first()
+    if target is None:
+        raise NotFoundError(f"no survey wave with code {wave!r}")
+    ref = find_snapshot_or_none(session=session, wave=target, model_name=None)
+    hidden: set[str] = set()
+    suppressed = False
+    if ref is not None:
+        view = load_results(session=session, ref=ref)
+        hidden = {c for c, row in view.rows.items() if row.suppressed}
+        if level == "community":
+            suppressed = code in hidden
+        else:
+            mine = next((r for r in street_rows(view) if r["street"] == code), None)
+            suppressed = mine is None or bool(mine["suppressed"])
+    if suppressed:
+        return {
+            "wave": wave,
+            "scope": f"{level}:{code}",
+            "model": None,
+            "comments": 0,
+            "min": 0,
+            "shown": False,
+            "themes": [],
+            "withheld": "suppressed",
+        }
+    return scope_themes(
+        session,
+        wave=wave,
+        level=level,
+        code=code,
+        model=model,
+        exclude_communities=frozenset(hidden) if level == "street" else frozenset(),
+    )

@@ -128,13 +128,19 @@ def test_a_suppressed_community_shows_no_effect_and_no_theme(loop: Any) -> None:
     assert "样本不足" in html
     assert 'id="h-effects"' not in html and 'id="h-themes"' not in html
     assert "整改成效" not in html and "居民急难愁盼" not in html
-    # the street page leaves the suppressed community's comments out of the street's themes;
-    # the street's JSON themes (no publication rule) do contain the planted phrase
+    # the street page leaves the suppressed community's comments out of the street's themes,
+    # and so does the JSON API: the community's own themes are withheld, the street's count
+    # leaves its comments out
+    token = bearer(engine_of(client), "district")
+    mine = client.get(f"/api/v1/waves/{LAST}/communities/{SUPPRESSED}/themes", headers=token).json()
+    assert mine["withheld"] == "suppressed" and mine["themes"] == [] and not mine["shown"]
     api = client.get(
-        f"/api/v1/waves/{LAST}/streets/{SUPPRESSED_STREET}/themes",
-        headers=bearer(engine_of(client), "district"),
+        f"/api/v1/waves/{LAST}/streets/{SUPPRESSED_STREET}/themes", headers=token
     ).json()
-    assert HIDDEN_PHRASE in repr(api)
+    with Session(engine_of(client)) as session:
+        whole = scope_themes(session, wave=LAST, level="street", code=SUPPRESSED_STREET)
+    assert HIDDEN_PHRASE in repr(whole) and HIDDEN_PHRASE not in repr(api)
+    assert api["withheld"] is None and api["comments"] < whole["comments"]
     street = client.get(f"/waves/{LAST}/streets/{SUPPRESSED_STREET}").text
     assert 'id="h-themes"' in street and HIDDEN_PHRASE not in street
 
