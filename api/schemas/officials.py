@@ -398,6 +398,11 @@ class ChangedCommunity(BaseModel):
     p: float | None
     q: float | None = Field(description="Benjamini–Hochberg adjusted p-value")
     label: str | None = Field(description="up | down (the change rule)")
+    estimator: str | None = Field(
+        default=None,
+        description="direct, or fay_herriot: before/after/delta are then EBLUPs (the model's "
+        "estimator)",
+    )
 
 
 class Changes(BaseModel):

@@ -186,6 +186,13 @@ def test_fay_herriot_model_labels_changes_on_eblups(admin: TestClient) -> None:
             assert cell["q"] == pytest.approx(report.q[i, j], abs=1e-9)
             assert cell["label"] == str(report.label[i, j])
             assert cell["df"] is None  # normal, not Welch
+    # the dashboard's rises and falls are the same labels, before/after the EBLUPs
+    summary = get(admin, f"/api/v1/waves/{LAST}/summary", model=FH_MODEL)["changes"]
+    listed = {c["code"]: c for c in summary["rises"] + summary["falls"]}
+    assert set(listed) == {k for i, k in enumerate(keys) if report.label[i, 0] in ("up", "down")}
+    for c in listed.values():
+        assert c["estimator"] == "fay_herriot"
+        assert c["after"] - c["before"] == pytest.approx(c["delta"], abs=1e-9)
     # the suppressed community: undetermined under either estimator
     assert rows[SUPPRESSED]["last_change"]["label"] == "undetermined"
     direct = get(admin, "/api/v1/district/trend", model=DIRECT_MODEL)
