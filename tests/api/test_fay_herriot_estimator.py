@@ -210,6 +210,10 @@ def test_scorecard_page_shows_the_borrowed_estimate_beside_the_direct_one(
     assert "借用所在街道信息的估计值" in page
     assert f"{fh.estimate[0]:.1f}" in page
     assert 'id="h-small-area"' in page
+    assert "本权重模型的排名和变化判断采用借用估计值" in page
+    direct_page = get(admin, f"/waves/{LAST}/communities/{codes[0]}", model=DIRECT_MODEL)
+    assert 'id="h-small-area"' in direct_page  # shown below flag_n whatever the estimator
+    assert "本权重模型的排名和变化判断采用借用估计值" not in direct_page
     en = admin.get(
         f"/waves/{LAST}/communities/{codes[0]}", params={"model": FH_MODEL, "lang": "en"}
     ).text

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.services.read_models import parse_small_area
 from api.services.small_area import small_area_estimates
@@ -95,3 +97,48 @@ def test_older_snapshots_read_as_direct_without_dimensions() -> None:
     old = {k: sa[k] for k in ("method", "design", "sigma2_v", "level", "communities")}
     typed = parse_small_area(old)
     assert typed is not None and typed.estimator == "direct" and typed.fit("D1") is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("ABC"),
+            st.floats(40.0, 95.0),
+            st.floats(0.5, 8.0),
+        ),
+        min_size=7,
+        max_size=20,
+    )
+)
+def test_eblup_ranks_order_the_eblups_and_lie_in_their_sets(cells: list[Any]) -> None:
+    """Property: rank 1 is the largest EBLUP, ranks follow the EBLUP order (ties share the best
+    rank) and every rank lies in its per-community set, which lies in [1, m]."""
+    rows = [(f"{s}-{i}", s, y, se) for i, (s, y, se) in enumerate(cells)]
+    order = sorted(rows, key=lambda r: -r[2])
+    raw = {
+        "provenance": {"ci_level": 0.9, "model_definition": {"estimator": "fay_herriot"}},
+        "codes": {"dimensions": []},
+        "community_meta": [{"code": c, "street": s} for c, s, _y, _se in rows],
+        "communities": [
+            {
+                "code": c,
+                "suppressed": False,
+                "index": y,
+                "se": se,
+                "rank": order.index((c, s, y, se)) + 1,
+                "dimensions": {},
+            }
+            for c, s, y, se in rows
+        ],
+    }
+    sa = small_area_estimates(raw)
+    if sa is None:  # the fit refused (e.g. a rank-deficient design): nothing to rank
+        return
+    assert sa["estimator"] == "fay_herriot"
+    ranks, est = sa["ranks"]["communities"], sa["communities"]
+    m = len(rows)
+    for c in ranks:
+        r = ranks[c]
+        assert 1 <= r["rank_low"] <= r["rank"] <= r["rank_high"] <= m
+        assert r["rank"] == 1 + sum(est[o]["estimate"] > est[c]["estimate"] for o in est)
