@@ -24,6 +24,9 @@ AGGREGATIONS = ("arithmetic", "geometric")
 AGG_LEVELS = ("subdimension", "dimension", "overall")
 METHODS = ("equal", "fixed", "ahp", "entropy", "critic", "pca", "derived", "combined")
 DATA_DRIVEN = ("entropy", "critic", "pca", "derived")
+# how a community's ranks and change labels are estimated (docs/methods.md, "Fay–Herriot"):
+# the direct survey estimate, or the Fay–Herriot EBLUP that borrows from the street
+ESTIMATORS = ("direct", "fay_herriot")
 DEFAULT_BANDS: list[list[Any]] = [["优", 90.0], ["良", 80.0], ["中", 60.0], ["差", None]]
 
 EXPERT_V0_MATRIX = [
@@ -53,6 +56,10 @@ class WeightModel:
         ``"dimension"``, ``"overall"``) or by node code (overrides the level).
     outcome_weights : weights of O1..O3 in the OSI (equal when empty).
     grade_bands : ``[[label, lower bound], ...]`` from the top; the last bound is ``None``.
+    estimator : ``"direct"`` (default) or ``"fay_herriot"``: what ranks and change labels use.
+        The published index is always the direct estimate; with ``"fay_herriot"`` ranks and
+        change labels use each community's EBLUP with √MSE (models stored before this field
+        read as ``"direct"``).
 
     Examples
     --------
@@ -85,6 +92,7 @@ class WeightModel:
     grade_bands: list[list[Any]] = field(default_factory=lambda: copy.deepcopy(DEFAULT_BANDS))
     trend_threshold: float = 3.0
     ci_level: float = 0.90
+    estimator: str = "direct"
     frozen_from: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
@@ -158,6 +166,10 @@ class WeightModel:
             raise WeightModelError("need min_item_n ≥ 0 and 0 ≤ min_item_share ≤ 1")
         if not 0 < self.ci_level < 1:
             raise WeightModelError("ci_level must be in (0, 1)")
+        if self.estimator not in ESTIMATORS:
+            raise WeightModelError(
+                f"estimator: {self.estimator!r} is not one of {', '.join(ESTIMATORS)}"
+            )
         if self.min_n < 1 or self.flag_n < self.min_n:
             raise WeightModelError("need 1 ≤ min_n ≤ flag_n")
         if self.trend_threshold < 0:

@@ -64,6 +64,16 @@ class RankingRow(BaseModel):
     tier: int | None = Field(
         default=None, description="group of communities that cannot be told apart (1 = top)"
     )
+    estimator: str = Field(
+        default="direct",
+        description="what produced rank, rank interval and rank sets: direct or fay_herriot "
+        "(the weight model's estimator; the score stays the direct estimate)",
+    )
+    fh_estimate: float | None = Field(
+        default=None, description="Fay–Herriot EBLUP of the index (null: not estimated)"
+    )
+    fh_ci_low: float | None = None
+    fh_ci_high: float | None = None
     change: Change | None = Field(
         default=None, description="since the previous wave (the trend report's label)"
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from api.officials.action_text import ACTION_TEXT
 from api.officials.loop_text import LOOP_TEXT
+from api.officials.small_area_text import SMALL_AREA_TEXT
 from api.web.i18n import translator
 from api.web.messages import CATALOG
 from scoring.rank import Note
@@ -114,6 +115,7 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "street_of": ("所属街道", "Street"),
     **ACTION_TEXT,
     **LOOP_TEXT,
+    **SMALL_AREA_TEXT,
     "answers_line": (
         "答卷：收到 {received} 份 · 按规则排除 {excluded} 份 · 计入评分 {scored} 份",
         "Responses: {received} received · {excluded} excluded by rule · {scored} scored",

@@ -34,6 +34,12 @@ class RankInfo(BaseModel):
     of: int = Field(description="共 N 个社区: communities with a published score")
     rank_low: int | None = Field(description="rank interval (5th percentile of bootstrap ranks)")
     rank_high: int | None
+    estimator: str = Field(
+        default="direct",
+        description="what produced the rank and its interval: direct (bootstrap of the direct "
+        "estimates) or fay_herriot (EBLUPs, rank sets from EBLUP and √MSE; the weight model's "
+        "estimator)",
+    )
 
 
 class Change(BaseModel):
@@ -81,6 +87,11 @@ class Change(BaseModel):
         default=None,
         description="scoring.change.Reason of an undetermined label: not_comparable, "
         "small_sample, missing_delta, missing_se, nonpositive_se ('' when tested)",
+    )
+    estimator: str | None = Field(
+        default=None,
+        description="what Δ compares: direct (published estimates, t p-value) or fay_herriot "
+        "(EBLUPs with √MSE as SE, normal p-value); null when not computed",
     )
 
 
@@ -272,8 +283,10 @@ class Scorecard(BaseModel):
     small_area: dict[str, Any] | None = Field(
         default=None,
         description="Fay–Herriot (EBLUP) estimate of the index shrunk toward the street mean: "
-        "estimate, mse, ci_low, ci_high, gamma (weight of the direct estimate), method, design, "
-        "sigma2_v; the published score stays the direct estimate",
+        "estimate, mse, se, ci_low, ci_high, gamma (weight of the direct estimate), direct, "
+        "method, design, sigma2_v, level; dimensions {code: the same figures or null}; "
+        "estimator (what ranks and change labels use: direct | fay_herriot); show (n < flag_n: "
+        "the page shows them); the published score stays the direct estimate",
     )
     rank: RankInfo
     change: Change | None
@@ -385,6 +398,11 @@ class ChangedCommunity(BaseModel):
     p: float | None
     q: float | None = Field(description="Benjamini–Hochberg adjusted p-value")
     label: str | None = Field(description="up | down (the change rule)")
+    estimator: str | None = Field(
+        default=None,
+        description="direct, or fay_herriot: before/after/delta are then EBLUPs (the model's "
+        "estimator)",
+    )
 
 
 class Changes(BaseModel):

@@ -11,11 +11,18 @@ Streets and the district form a second family (every street's overall index + th
 
 The dashboard, the trend report, the scorecard and the JSON all read their labels from the
 tables built here (memoised per pair of snapshots), so they cannot disagree.
+
+Estimator (the weight model's ``estimator``, carried by the snapshot's ``small_area``): with
+``fay_herriot`` the community family compares the two waves' Fay–Herriot EBLUPs with
+``SE = √(MSE₁ + MSE₂)`` and normal p-values (the MSE is model-based, no sample df applies);
+each cell says which estimator produced it (``estimator``). Streets and the district are
+always direct (their figures are population-weighted direct means).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +31,7 @@ from scipy import stats
 
 from api.services.framework_fingerprint import changed_items
 from api.services.lineage import combined, predecessors
-from api.services.read_models import ResultsView
+from api.services.read_models import CommunityRow, ResultsView
 from api.services.street_level import aggregates, figure_over
 from api.web.messages import Message, label
 from scoring.change import ChangeLabel, Reason, change_report, welch_df
@@ -33,6 +40,10 @@ from scoring.rank import Note
 FDR = 0.10
 OVERALL = "overall"
 DISTRICT = "_district"
+DIRECT = "direct"
+FAY_HERRIOT = "fay_herriot"
+# (score, SE) of one community's node in a snapshot; (x, NaN) when it has no SE
+Figure = Callable[[ResultsView, CommunityRow, str], tuple[float | None, float | None]]
 
 LABEL_MESSAGE = {
     ChangeLabel.UP.value: Message.CHANGE_UP,
@@ -68,6 +79,7 @@ def empty_change(from_wave: str | None, to_wave: str, note_code: str | None) -> 
         "bridged": False,
         "lineage": [],
         "df": None,
+        "estimator": None,
     }
 
 
@@ -119,6 +131,7 @@ def build_table(
     bridged: dict[str, dict[str, str]] | None = None,
     lineage: dict[str, list[str]] | None = None,
     sizes: dict[str, tuple[int, int]] | None = None,
+    estimator: str = DIRECT,
 ) -> ChangeTable:
     """Label a family. ``figures[key][node] = ((score, se) before, (score, se) after)``, with
     ``None`` for a side that is not published (suppressed: sample too small).
@@ -126,7 +139,8 @@ def build_table(
     ``bridged[node]`` the note of a node compared over the questions both waves share;
     ``lineage[key]`` the predecessors whose combination stands for ``key`` in the earlier wave;
     ``sizes[key]`` the respondents behind each side, for Welch–Satterthwaite df (t p-values;
-    without them the p-value is normal)."""
+    without them the p-value is normal). ``estimator`` names what the figures are (each cell
+    carries it)."""
     whole = comparability(previous, current)
     keys = list(figures)
     shape = (len(keys), len(nodes))
@@ -206,6 +220,7 @@ def build_table(
                 cell.update(bridged=True)
                 if not reason:
                     cell.update(note=(bridged or {})[node], note_code=Message.BRIDGED)
+            cell["estimator"] = estimator
             row[node] = cell
         cells[key] = row
     return ChangeTable(
@@ -220,14 +235,48 @@ def build_table(
     )
 
 
-def _row_figures(view: ResultsView, code: str, nodes: tuple[str, ...]) -> dict[str, Any]:
+def direct_figure(
+    view: ResultsView, row: CommunityRow, node: str
+) -> tuple[float | None, float | None]:
+    """The published (direct) score and SE."""
+    return (row.index, row.se) if node == OVERALL else row.dimension(node)[:2]
+
+
+def eblup_figure(
+    view: ResultsView, row: CommunityRow, node: str
+) -> tuple[float | None, float | None]:
+    """The Fay–Herriot EBLUP and √MSE; a published score without one (no direct SE to shrink
+    by) keeps its direct score with no SE, so the rule says 无法判断 (SE missing)."""
+    fit = None if view.small_area is None else view.small_area.fit(node)
+    e = None if fit is None else fit.communities.get(row.code)
+    if e is None:
+        return direct_figure(view, row, node)[0], None
+    return e.estimate, e.se
+
+
+def family_estimator(previous: ResultsView, current: ResultsView) -> str:
+    """``fay_herriot`` when the later wave's model says so and both snapshots have the fits of
+    the overall index and every dimension; otherwise ``direct`` (older snapshots, too few
+    communities for a fit): one estimator for the whole family."""
+    now, before = current.small_area, previous.small_area
+    if now is None or before is None or now.estimator != FAY_HERRIOT:
+        return DIRECT
+    nodes = (OVERALL, *current.dimension_codes)
+    if any(now.fit(n) is None or before.fit(n) is None for n in nodes):
+        return DIRECT
+    return FAY_HERRIOT
+
+
+def _row_figures(
+    view: ResultsView, code: str, nodes: tuple[str, ...], figure: Figure = direct_figure
+) -> dict[str, Any]:
     row = view.rows.get(code)
     out: dict[str, tuple[float, float] | None] = {}
     for node in nodes:
         if row is None or row.suppressed:
             out[node] = None
             continue
-        score, se = (row.index, row.se) if node == OVERALL else row.dimension(node)[:2]
+        score, se = figure(view, row, node)
         # a published score with no SE stays in: the rule labels it undetermined (missing SE)
         out[node] = None if score is None else (float(score), math.nan if se is None else se)
     return out
@@ -242,7 +291,11 @@ def with_items(code: str, items: list[str]) -> dict[str, str]:
 
 
 def _bridged_overall(
-    view: ResultsView, code: str, dims: tuple[str, ...], weights: dict[str, float]
+    view: ResultsView,
+    code: str,
+    dims: tuple[str, ...],
+    weights: dict[str, float],
+    figure: Figure = direct_figure,
 ) -> tuple[float, float] | None:
     """The index over the unchanged dimensions only, with the dimension weights of the later
     wave renormalised; SE = Σ a_d SE_d, the bound for perfectly correlated dimensions (the
@@ -253,11 +306,11 @@ def _bridged_overall(
     total = sum(weights[d] for d in dims)
     score = se = 0.0
     for d in dims:
-        est = row.dimension(d)
-        if est.score is None or est.se is None:
+        d_score, d_se = figure(view, row, d)
+        if d_score is None or d_se is None:
             return None
-        score += weights[d] / total * est.score
-        se += weights[d] / total * est.se
+        score += weights[d] / total * d_score
+        se += weights[d] / total * d_se
     return score, se
 
 
@@ -267,6 +320,8 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
     When the questionnaire changed between the waves (their framework fingerprints differ), a
     dimension with a changed item is refused (无法判断, naming the items) and the overall index
     is bridged over the unchanged dimensions (labelled ``bridged``), or refused if none is left.
+    With the Fay–Herriot estimator (:func:`family_estimator`) every figure is an EBLUP with
+    √MSE, and the p-values are normal (no Welch df).
     """
 
     def build() -> ChangeTable:
@@ -290,11 +345,13 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
                 bridged[OVERALL] = with_items(Message.BRIDGED, sorted(touched))
             else:
                 refused[OVERALL] = with_items(Message.QUESTIONNAIRE_CHANGED, sorted(diff))
+        estimator = family_estimator(previous, current)
+        figure = eblup_figure if estimator == FAY_HERRIOT else direct_figure
         figures = {}
         lineage: dict[str, list[str]] = {}
         sizes: dict[str, tuple[int, int]] = {}
         for code in current.rows:
-            after = _row_figures(current, code, nodes)
+            after = _row_figures(current, code, nodes, figure)
             n_after = current.rows[code].n or 0
             if code not in previous.rows:
                 preds = predecessors(current, code)
@@ -303,17 +360,17 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
                 lineage[code] = [p for p, _share in preds]
                 n_before = sum((r.n or 0) for p, _s in preds if (r := previous.rows.get(p)))
                 sizes[code] = (n_before, n_after)
-                before = {n: combined(previous, preds, n) for n in nodes}
+                before = {n: combined(previous, preds, n, figure) for n in nodes}
                 if OVERALL in bridged:
                     before[OVERALL] = None  # lineage and a new questionnaire: not combined
                 figures[code] = {n: (before[n], after[n]) for n in nodes}
                 continue
-            before = _row_figures(previous, code, nodes)
+            before = _row_figures(previous, code, nodes, figure)
             sizes[code] = (previous.rows[code].n or 0, n_after)
             if OVERALL in bridged:
                 w = {d: float(current.dimension_weights[d] or 0.0) for d in unchanged}
-                before[OVERALL] = _bridged_overall(previous, code, unchanged, w)
-                after[OVERALL] = _bridged_overall(current, code, unchanged, w)
+                before[OVERALL] = _bridged_overall(previous, code, unchanged, w, figure)
+                after[OVERALL] = _bridged_overall(current, code, unchanged, w, figure)
             figures[code] = {n: (before[n], after[n]) for n in nodes}
         return build_table(
             previous,
@@ -323,7 +380,8 @@ def community_table(previous: ResultsView, current: ResultsView) -> ChangeTable:
             refused=refused,
             bridged=bridged,
             lineage=lineage,
-            sizes=sizes,
+            sizes=sizes if estimator == DIRECT else None,
+            estimator=estimator,
         )
 
     table: ChangeTable = current.memo(f"change-rule-communities-{previous.ref.id}", build)

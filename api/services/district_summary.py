@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from api.services.change_rule import FDR, OVERALL, community_table
+from api.services.change_rule import FAY_HERRIOT, FDR, OVERALL, community_table, eblup_figure
 from api.services.labels import labels_for_wave
 from api.services.published import published_rows
 from api.services.read_models import ResultsView
@@ -78,6 +78,9 @@ def significant_changes(pair: LatestChanges, allowed: set[str] | None) -> dict[s
             continue
         meta = current.meta.get(code)
         before, after = previous.rows[code].index, current.rows[code].index
+        if cell["estimator"] == FAY_HERRIOT:  # before and after are what Δ compares
+            before = eblup_figure(previous, previous.rows[code], OVERALL)[0]
+            after = eblup_figure(current, current.rows[code], OVERALL)[0]
         entry = {
             "code": code,
             "name": None if meta is None else meta.name,
@@ -92,6 +95,7 @@ def significant_changes(pair: LatestChanges, allowed: set[str] | None) -> dict[s
             "p": cell["p_value"],
             "q": cell["q"],
             "label": cell["label"],
+            "estimator": cell["estimator"],
         }
         (out["rises"] if cell["direction"] > 0 else out["falls"]).append(entry)
     out["rises"].sort(key=lambda r: -r["delta"])

@@ -15,8 +15,9 @@ when unknown). If any predecessor is not published in that wave the combination 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from api.services.read_models import ResultsView
+from api.services.read_models import CommunityRow, ResultsView
 
 OVERALL = "overall"
 
@@ -27,9 +28,15 @@ def predecessors(view: ResultsView, code: str) -> tuple[tuple[str, float], ...]:
 
 
 def combined(
-    view: ResultsView, lineage: tuple[tuple[str, float], ...], node: str = OVERALL
+    view: ResultsView,
+    lineage: tuple[tuple[str, float], ...],
+    node: str = OVERALL,
+    figure: Callable[[ResultsView, CommunityRow, str], tuple[float | None, float | None]]
+    | None = None,
 ) -> tuple[float, float] | None:
-    """(score, SE) of the predecessors' combination in ``view``, or None (see module doc)."""
+    """(score, SE) of the predecessors' combination in ``view``, or None (see module doc).
+    ``figure(view, row, node)`` gives each predecessor's (score, SE): the published ones by
+    default, the Fay–Herriot EBLUP and √MSE under that estimator (the change rule)."""
     if not lineage:
         return None
     weights, scores, ses = [], [], []
@@ -40,7 +47,10 @@ def combined(
         meta = view.meta.get(code)
         population = None if meta is None else meta.population
         size = float(population) if population else float(row.n or 0)
-        score, se = (row.index, row.se) if node == OVERALL else row.dimension(node)[:2]
+        if figure is not None:
+            score, se = figure(view, row, node)
+        else:
+            score, se = (row.index, row.se) if node == OVERALL else row.dimension(node)[:2]
         if score is None or se is None or size <= 0 or share <= 0:
             return None
         weights.append(size * share)

@@ -56,9 +56,21 @@ def ranking_rows(
         )
         sets = (view.rank_sets or {}).get("communities") or {}
         rows[-1].update(sets.get(community.code) or {})
+        rows[-1].update(_small_area(view, community.code))
         if changes is not None:
             rows[-1]["change"] = changes.community(community.code)
     rows.sort(
         key=lambda r: (r["rank"] if r["rank"] is not None else SUPPRESSED_LAST, r["community"])
     )
     return rows
+
+
+def _small_area(view: ResultsView, code: str) -> dict[str, Any]:
+    """The estimator of the rank, and the community's Fay–Herriot EBLUP with its interval."""
+    fh = None if view.small_area is None else view.small_area.overall.communities.get(code)
+    return {
+        "estimator": view.rank_estimator,
+        "fh_estimate": None if fh is None else fh.estimate,
+        "fh_ci_low": None if fh is None else fh.ci_low,
+        "fh_ci_high": None if fh is None else fh.ci_high,
+    }

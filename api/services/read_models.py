@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -189,6 +189,47 @@ class Reliability:
     rows_used: int | None
 
 
+class SmallAreaEstimate(NamedTuple):
+    """One community's Fay–Herriot EBLUP (``api/services/small_area.py``)."""
+
+    estimate: float
+    mse: float
+    ci_low: float
+    ci_high: float
+    gamma: float  # weight of the direct estimate
+
+    @property
+    def se(self) -> float:
+        return float(np.sqrt(self.mse))
+
+
+@dataclass(frozen=True, slots=True)
+class SmallAreaFit:
+    """One Fay–Herriot fit (the overall index, or one dimension) over the published rows."""
+
+    method: str
+    design: str  # "street" (street dummies) or "intercept" (one common mean)
+    sigma2_v: float
+    level: float
+    communities: Mapping[str, SmallAreaEstimate]
+
+
+@dataclass(frozen=True, slots=True)
+class SmallArea:
+    """A snapshot's ``small_area``: the overall fit, one per dimension (None: not fitted, or a
+    snapshot stored before dimensions had one) and the estimator of ranks and change labels."""
+
+    overall: SmallAreaFit
+    dimensions: Mapping[str, SmallAreaFit | None]
+    estimator: str  # "direct" or "fay_herriot"
+    estimator_note: str | None = None
+    ranks: Mapping[str, Any] | None = None  # ranks by EBLUP (estimator fay_herriot only)
+
+    def fit(self, node: str) -> SmallAreaFit | None:
+        """The fit of ``"overall"`` or of a dimension code."""
+        return self.overall if node == "overall" else self.dimensions.get(node)
+
+
 @dataclass(eq=False)
 class ResultsView:
     """One snapshot's parsed results, with look-ups by community code.
@@ -217,7 +258,7 @@ class ResultsView:
     # items and their signatures (api/services/framework_fingerprint.py); None: older snapshot
     framework_fingerprint: Mapping[str, Any] | None = None
     # Fay–Herriot estimates of the published communities (api/services/small_area.py)
-    small_area: Mapping[str, Any] | None = None
+    small_area: SmallArea | None = None
     # joint rank sets and tiers of the published communities (api/services/rank_groups.py)
     rank_sets: Mapping[str, Any] | None = None
     derived: dict[str, Any] = field(default_factory=dict)
@@ -237,6 +278,12 @@ class ResultsView:
         with self.lock:
             stored: T = self.derived.setdefault(key, built)
             return stored
+
+    @property
+    def rank_estimator(self) -> str:
+        """What produced ``rank``, ``rank_low``/``rank_high`` and the rank sets: ``direct``
+        (the bootstrap) or ``fay_herriot`` (EBLUPs, when the weight model says so)."""
+        return "direct" if self.small_area is None else self.small_area.estimator
 
     @property
     def model_key(self) -> str:
@@ -464,6 +511,59 @@ def parse_reliability(raw: Mapping[str, Any] | None) -> Reliability | None:
     return Reliability(blocks, _int(raw.get("_rows_used")))
 
 
+def _fit(raw: Mapping[str, Any] | None) -> SmallAreaFit | None:
+    if not raw:
+        return None
+    return SmallAreaFit(
+        method=str(raw["method"]),
+        design=str(raw["design"]),
+        sigma2_v=float(raw["sigma2_v"]),
+        level=float(raw.get("level") or 0.9),
+        communities={
+            str(c): SmallAreaEstimate(
+                float(e["estimate"]),
+                float(e["mse"]),
+                float(e["ci_low"]),
+                float(e["ci_high"]),
+                float(e["gamma"]),
+            )
+            for c, e in raw["communities"].items()
+        },
+    )
+
+
+def parse_small_area(raw: Mapping[str, Any] | None) -> SmallArea | None:
+    """A snapshot's ``small_area``; older ones have no dimensions and no estimator (direct)."""
+    overall = _fit(raw)
+    if raw is None or overall is None:
+        return None
+    estimator = str(raw.get("estimator") or "direct")
+    ranks = raw.get("ranks")
+    if estimator != "direct" and not ranks:
+        estimator = "direct"  # nothing to rank by: the bootstrap ranks stand
+    return SmallArea(
+        overall=overall,
+        dimensions={str(d): _fit(f) for d, f in (raw.get("dimensions") or {}).items()},
+        estimator=estimator,
+        estimator_note=raw.get("estimator_note"),
+        ranks=ranks if estimator != "direct" else None,
+    )
+
+
+def _ranked_by(rows: dict[str, CommunityRow], ranks: Mapping[str, Any]) -> dict[str, CommunityRow]:
+    """Rows whose rank and rank interval are the EBLUP ones (``SmallArea.ranks``)."""
+    by_code = ranks.get("communities") or {}
+    out = {}
+    for code, row in rows.items():
+        r = by_code.get(code)
+        if row.published and r is not None:
+            row = replace(
+                row, rank=int(r["rank"]), rank_low=int(r["rank_low"]), rank_high=int(r["rank_high"])
+            )
+        out[code] = row
+    return out
+
+
 def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
     """The read model of a snapshot's ``results`` (see the module docstring)."""
     codes = results.get("codes") or {}
@@ -477,6 +577,13 @@ def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
                 "was WaveResult.to_dict changed without api/services/read_models.py?"
             ) from None
         rows[row.code] = row
+    small_area = parse_small_area(results.get("small_area"))
+    rank_groups = results.get("rank_sets")
+    if small_area is not None and small_area.ranks is not None:
+        # the weight model ranks by EBLUP: every reader of rank, rank interval and rank sets
+        # gets those (the direct ones stay in the stored rows, and in small_area for audit)
+        rows = _ranked_by(rows, small_area.ranks)
+        rank_groups = small_area.ranks.get("joint")
     return ResultsView(
         ref=ref,
         provenance=parse_provenance(results.get("provenance")),
@@ -494,6 +601,6 @@ def parse_results(ref: SnapshotRef, results: Mapping[str, Any]) -> ResultsView:
         meta={m.code: m for m in map(parse_meta, results.get("community_meta") or ())},
         exclusions=results.get("exclusions"),
         framework_fingerprint=results.get("framework_fingerprint"),
-        small_area=results.get("small_area"),
-        rank_sets=results.get("rank_sets"),
+        small_area=small_area,
+        rank_sets=rank_groups,
     )

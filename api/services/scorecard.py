@@ -22,6 +22,7 @@ from api.services.read_models import (
     CommunityRow,
     ItemFigures,
     ResultsView,
+    SmallAreaFit,
 )
 from api.services.snapshot_store import wave_results
 from api.services.street_level import AGGREGATION_METHOD, aggregates
@@ -220,13 +221,14 @@ def build_scorecard(
             "se": row.se,
             "grade": row.grade,
         },
-        "small_area": _small_area(view, community) if published else None,
+        "small_area": _small_area(view, row, _flag_n(view)) if published else None,
         "osi": {"score": row.osi.score, "ci_low": row.osi.ci_low, "ci_high": row.osi.ci_high},
         "rank": {
             "rank": row.rank,
             "of": view.n_ranked,
             "rank_low": row.rank_low,
             "rank_high": row.rank_high,
+            "estimator": view.rank_estimator,
         },
         "change": trend_changes[-1] if trend_changes else None,
         "trend": points,
@@ -258,17 +260,39 @@ def _exclusions(view: ResultsView, meta: CommunityMeta) -> dict[str, Any] | None
     return {"policy": policy, **meta.exclusions}
 
 
-def _small_area(view: ResultsView, code: str) -> dict[str, Any] | None:
-    """The community's Fay–Herriot estimate beside its direct one (None: not estimated)."""
+def _small_area(view: ResultsView, row: CommunityRow, flag_n: int) -> dict[str, Any] | None:
+    """The community's Fay–Herriot estimates beside its direct ones (None: not estimated):
+    the overall index as before (``estimate``, ``mse``, ...) plus ``dimensions`` (each
+    dimension's EBLUP, or None), ``estimator`` (what ranks and change labels use) and ``show``
+    (the page shows them: a small sample, n < the model's ``flag_n``)."""
     sa = view.small_area
-    if not sa or code not in (sa.get("communities") or {}):
+    if sa is None or row.code not in sa.overall.communities:
         return None
+
+    def one(fit: SmallAreaFit | None, direct: float | None) -> dict[str, Any] | None:
+        e = None if fit is None else fit.communities.get(row.code)
+        if e is None:
+            return None
+        return {**e._asdict(), "se": e.se, "direct": direct}
+
     return {
-        **sa["communities"][code],
-        "method": sa.get("method"),
-        "design": sa.get("design"),
-        "sigma2_v": sa.get("sigma2_v"),
+        **(one(sa.overall, row.index) or {}),
+        "method": sa.overall.method,
+        "design": sa.overall.design,
+        "sigma2_v": sa.overall.sigma2_v,
+        "level": sa.overall.level,
+        "dimensions": {
+            d: one(sa.dimensions.get(d), row.dimension(d).score) for d in view.dimension_codes
+        },
+        "estimator": sa.estimator,
+        "flag_n": flag_n,
+        "show": (row.n or 0) < flag_n,
     }
+
+
+def _flag_n(view: ResultsView) -> int:
+    prov = view.provenance
+    return int(prov.raw.get("flag_n") or prov.model_definition.get("flag_n") or 100)
 
 
 def _slim(agg: dict[str, Any] | None) -> dict[str, Any] | None:

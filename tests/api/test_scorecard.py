@@ -82,6 +82,7 @@ def test_scorecard_numbers_are_the_snapshots(admin: TestClient) -> None:
         "of": int((~result.suppressed).sum()),
         "rank_low": int(result.rank_low[i]),
         "rank_high": int(result.rank_high[i]),
+        "estimator": "direct",
     }
     assert sc["osi"]["score"] == result.osi[i]
     assert sc["n"] == int(result.n[i])

@@ -156,6 +156,8 @@ def test_publishing_again_makes_a_new_version_and_old_ones_never_change(api: Api
             },
             "Most inconsistent",
         ),
+        ({"name": "x", "estimator": "eblup"}, "estimator: 'eblup' is not one of"),
+        ({"name": "x", "estimator": 1}, "estimator"),
     ],
 )
 def test_invalid_models_get_422_with_the_reason(

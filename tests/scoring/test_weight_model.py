@@ -171,3 +171,14 @@ def test_grades_and_tree_spec():
     spec = model.tree_spec(FW, np.full(6, 1 / 6))
     assert spec.geo_sub.all() and spec.geo_dim.tolist() == [False, True, False, False, False, False]
     assert spec.item_w[0] == 2.0 and spec.item_w[1] == 1.0
+
+
+def test_estimator_field_defaults_to_direct_round_trips_and_is_checked():
+    fw = Framework.from_dict(default_framework_dict())
+    old = {k: v for k, v in builtin_model("equal").to_dict().items() if k != "estimator"}
+    assert WeightModel.from_dict(old).estimator == "direct"  # stored before the field
+    fh = WeightModel(name="fh", estimator="fay_herriot")
+    assert WeightModel.from_dict(json.loads(json.dumps(fh.to_dict()))).estimator == "fay_herriot"
+    fh.validate(fw)
+    with pytest.raises(WeightModelError, match="estimator: 'eblup'"):
+        WeightModel(name="bad", estimator="eblup").validate(fw)
