@@ -92,7 +92,9 @@ def score_wave(
     """
     model.validate(framework)
     hasher, digest = _fingerprint_async(data) if fingerprint else (None, {})
-    screened = screen(data, framework, exclusion_policy, quality_flags)
+    screened = screen(
+        data, framework, exclusion_policy, quality_flags, min_valid_share=model.min_valid_share
+    )
     data = screened.data
     rescaled = rescale(data, framework, model.preset)
     sw = survey_weights(data)
@@ -115,7 +117,17 @@ def score_wave(
     )
     published = publish(model, agg, tree, unc)
     diag = (
-        diagnose(data, framework, rescaled, sw.weights, agg, tree, random_state=random_state)
+        diagnose(
+            data,
+            framework,
+            rescaled,
+            sw.weights,
+            agg,
+            tree,
+            random_state=random_state,
+            spec=weights.spec,
+            level=model.ci_level,
+        )
         if diagnostics
         else Diagnostics()
     )
@@ -174,7 +186,12 @@ def _provenance(
         "ci_level": model.ci_level,
         "min_n": model.min_n,
         "flag_n": model.flag_n,
-        "coverage": None if coverage is None else coverage.summary(),
+        # item cells dropped by the coverage rules, respondents by the validity rule
+        "coverage": {
+            **({} if coverage is None else coverage.summary()),
+            **screened.validity,
+        }
+        or None,
     }
 
 

@@ -53,6 +53,9 @@ class WeightModel:
         ``"dimension"``, ``"overall"``) or by node code (overrides the level).
     outcome_weights : weights of O1..O3 in the OSI (equal when empty).
     grade_bands : ``[[label, lower bound], ...]`` from the top; the last bound is ``None``.
+    min_valid_share : a response counts (is scored) only when at least this share of the
+        index items is answered, don't-know not counting (default 0.5; 0 turns the rule off).
+        Stored models without the field load with the default.
 
     Examples
     --------
@@ -80,6 +83,8 @@ class WeightModel:
     # coverage rules of item means in a community's index (scoring/coverage.py)
     min_item_n: int = 10
     min_item_share: float = 0.5
+    # a response is valid only with at least this share of the index items answered (issue 12)
+    min_valid_share: float = 0.5
     min_n: int = 30
     flag_n: int = 100
     grade_bands: list[list[Any]] = field(default_factory=lambda: copy.deepcopy(DEFAULT_BANDS))
@@ -156,6 +161,11 @@ class WeightModel:
             raise WeightModelError("min_coverage must be in (0, 1]")
         if self.min_item_n < 0 or not 0 <= self.min_item_share <= 1:
             raise WeightModelError("need min_item_n ≥ 0 and 0 ≤ min_item_share ≤ 1")
+        if not 0 <= self.min_valid_share <= 1:
+            raise WeightModelError(
+                f"min_valid_share must be in [0, 1] (share of index items answered); "
+                f"got {self.min_valid_share}"
+            )
         if not 0 < self.ci_level < 1:
             raise WeightModelError("ci_level must be in (0, 1)")
         if self.min_n < 1 or self.flag_n < self.min_n:
