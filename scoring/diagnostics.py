@@ -28,29 +28,44 @@ from scoring.icc import icc_oneway
 from scoring.importance import Quadrant, ipa_quadrants
 
 
-def respondent_subscores(S: Scores, fw: Framework) -> np.ndarray:
-    """Each respondent's sub-dimension scores (mean of answered items), (n, S)."""
+def respondent_subscores(S: Scores, fw: Framework, *, complete: bool = False) -> np.ndarray:
+    """Each respondent's sub-dimension scores (mean of answered items), (n, S).
+
+    ``complete=True``: NaN unless *every* item of the sub-dimension is answered. The derived
+    importance uses this: a mean of fewer answered items is a noisier score, so with
+    mean-of-answered scores a sub-dimension's importance would fall with its don't-know rate
+    (attenuation); complete scores have the same reliability whatever the DK rate, and the
+    pairwise-complete correlations then handle don't-know without bias when it is random.
+    """
     A = np.zeros((fw.n_items, len(fw.subdimension_codes)))
     A[np.arange(fw.n_items), fw.sub_of_item] = 1.0
+    size = A.sum(axis=0)
     out = np.empty((S.shape[0], A.shape[1]))
     for a in range(0, S.shape[0], 65536):  # chunks: no full-size temporaries
         block = S[a : a + 65536]
         ok = ~np.isnan(block)
+        answered = ok.astype(float) @ A
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[a : a + 65536] = (np.where(ok, block, 0.0) @ A) / (ok.astype(float) @ A)
+            mean = (np.where(ok, block, 0.0) @ A) / answered
+        out[a : a + 65536] = np.where(answered == size, mean, np.nan) if complete else mean
     return out
 
 
-def respondent_dimension_scores(S: Scores, fw: Framework) -> np.ndarray:
-    """Each respondent's dimension scores (mean of answered items of the dimension), (n, D)."""
+def respondent_dimension_scores(S: Scores, fw: Framework, *, complete: bool = False) -> np.ndarray:
+    """Each respondent's dimension scores (mean of answered items of the dimension), (n, D);
+    ``complete=True``: NaN unless every item of the dimension is answered (as in
+    :func:`respondent_subscores`)."""
     A = np.zeros((fw.n_items, len(fw.dimension_codes)))
     A[np.arange(fw.n_items), fw.dim_of_item] = 1.0
+    size = A.sum(axis=0)
     out = np.empty((S.shape[0], A.shape[1]))
     for a in range(0, S.shape[0], 65536):
         block = S[a : a + 65536]
         ok = ~np.isnan(block)
+        answered = ok.astype(float) @ A
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[a : a + 65536] = (np.where(ok, block, 0.0) @ A) / (ok.astype(float) @ A)
+            mean = (np.where(ok, block, 0.0) @ A) / answered
+        out[a : a + 65536] = np.where(answered == size, mean, np.nan) if complete else mean
     return out
 
 
@@ -186,16 +201,17 @@ def wave_priorities(
     "Derived importance").
 
     Importance: :func:`scoring.priorities.clustered_importance` of the respondent OSI (mean of
-    the answered outcomes) on the respondents' sub-dimension scores, grouped by community
-    (on the ``sample`` rows). Quadrants: :func:`scoring.importance.ipa_quadrants` on the
+    the answered outcomes) on the respondents' complete sub-dimension scores (every item of
+    the sub-dimension answered; :func:`respondent_subscores`), grouped by community (on the
+    ``sample`` rows). Quadrants: :func:`scoring.importance.ipa_quadrants` on the
     published communities' sub-dimension scores and their linearisation SEs — a cell gets a
     quadrant only when both its gap to the sub-dimension's district median and the
     importance interval against ``1/k`` are clear at ``level``; otherwise ``undetermined``.
     """
     codes = fw.subdimension_codes
-    y = _row_mean(Q)
+    y = row_mean(Q)
     imp = pri.clustered_importance(
-        respondent_subscores(S, fw),
+        respondent_subscores(S, fw, complete=True),
         y,
         data.group_index[sample],
         B=bootstrap,
@@ -261,7 +277,8 @@ def _num(v: float) -> float | None:
     return float(v) if np.isfinite(v) else None
 
 
-def _row_mean(Q: np.ndarray) -> np.ndarray:
+def row_mean(Q: np.ndarray) -> np.ndarray:
+    """Each row's mean over its answered entries (NaN when none): the respondent OSI."""
     ok = ~np.isnan(Q)
     k = ok.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

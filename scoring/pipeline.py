@@ -99,7 +99,15 @@ def score_wave(
     rescaled = rescale(data, framework, model.preset)
     sw = survey_weights(data)
     agg = aggregate(data, framework, model, rescaled, sw.weights)
-    weights = resolve_weights(framework, model, agg)
+    weights = resolve_weights(
+        framework,
+        model,
+        agg,
+        scores=rescaled.scores,
+        outcomes=rescaled.outcomes,
+        weights=sw.weights,
+        group=data.group_index,
+    )
     tree = hierarchical_index(framework, model, agg, weights)
     unc = uncertainty(
         data,
