@@ -237,6 +237,7 @@ def wave_priorities(
         )
         is_res = pri.importance_satisfaction(stated, np.clip(sat, 0.0, 1.0))
     subs = np.array(codes, dtype=object)
+    gaps, ses = _json_floats(ipa.gap), _json_floats(perf_se)  # once, not per cell
     rows: list[dict[str, Any] | None] = []
     for i in range(data.m):  # building per-community JSON: output-sized, not data-sized
         quad = ipa.quadrant[i]
@@ -246,8 +247,8 @@ def wave_priorities(
             "improve_first": subs[first].tolist(),
             "keep_up": subs[np.flatnonzero(quad == Quadrant.MAINTAIN.value)].tolist(),
             "quadrants": dict(zip(codes, quad.tolist(), strict=True)),
-            "gaps": dict(zip(codes, map(_num, ipa.gap[i]), strict=True)),
-            "performance_se": dict(zip(codes, map(_num, perf_se[i]), strict=True)),
+            "gaps": dict(zip(codes, gaps[i], strict=True)),
+            "performance_se": dict(zip(codes, ses[i], strict=True)),
         }
         if stated is not None:
             row["stated_top"] = subs[is_res.order[i, :3]].tolist()
@@ -271,6 +272,11 @@ def wave_priorities(
         "performance_cuts": dict(zip(codes, map(_num, ipa.cut), strict=True)),
     }
     return district, rows
+
+
+def _json_floats(M: np.ndarray) -> list[list[float | None]]:
+    """Nested lists of floats with None for NaN (JSON-safe)."""
+    return np.where(np.isfinite(M), M, None).tolist()  # type: ignore[no-any-return]
 
 
 def _num(v: float) -> float | None:

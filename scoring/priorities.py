@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse
 
 from scoring.errors import ScoringError
 from scoring.importance import (
@@ -26,7 +25,6 @@ from scoring.importance import (
     nearest_correlation,
     relative_weights_from_correlation,
     shapley_r2,
-    within_centre,
 )
 from scoring.weighting._common import FloatArray, as_matrix
 
@@ -270,28 +268,49 @@ def stated_importance_shares(
         return np.where(den[:, None] > 0, num / np.where(den > 0, den, 1.0)[:, None], np.nan)
 
 
+def _within_centre(A: FloatArray, gi: NDArray[np.intp], m: int) -> FloatArray:
+    """:func:`scoring.importance.within_centre` by ``bincount`` (``np.add.at`` is ~10× slower
+    on a city wave); ``gi`` are community indices 0..m−1."""
+    M = ~np.isnan(A)
+    out = np.full_like(A, np.nan)
+    for j in range(A.shape[1]):
+        col, ok = A[:, j], M[:, j]
+        sums = np.bincount(gi, np.where(ok, col, 0.0), minlength=m)
+        cnts = np.bincount(gi, ok.astype(np.float64), minlength=m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums / cnts
+        out[ok, j] = col[ok] - means[gi[ok]]
+    return out
+
+
 def _community_moments(Z: FloatArray, gi: NDArray[np.intp], m: int) -> FloatArray:
     """Per-community cross-moments of the centred matrix, (4, m, K, K): counts of rows with
     both variables present, Σ z_i·[j present], Σ z_i²·[j present] and Σ z_i z_j.
 
     A bootstrap draw of whole communities weights every row of a community by the same count,
     so each replicate's pairwise moments are ``counts @ moments``: O(m K²) per replicate
-    instead of O(n K²).
+    instead of O(n K²). One small product per community, ``[M, Z₀, Z₀²]ᵀ [M, Z₀]``, gives
+    all four blocks.
     """
     K = Z.shape[1]
-    out = np.zeros((4, m, K * K))
-    for a in range(0, Z.shape[0], 16384):  # chunks bound the (rows × K²) temporaries
-        block = Z[a : a + 16384]
-        M = ~np.isnan(block)
-        A0 = np.where(M, block, 0.0)
-        Mf = M.astype(np.float64)
-        G = sparse.csr_matrix(
-            (np.ones(block.shape[0]), (gi[a : a + 16384], np.arange(block.shape[0]))),
-            shape=(m, block.shape[0]),
-        )
-        for t, (L, R) in enumerate(((Mf, Mf), (A0, Mf), (A0**2, Mf), (A0, A0))):
-            out[t] += G @ (L[:, :, None] * R[:, None, :]).reshape(block.shape[0], K * K)
-    return out.reshape(4, m, K, K)
+    order = np.argsort(gi, kind="stable")
+    bounds = np.searchsorted(gi[order], np.arange(m + 1))
+    M = ~np.isnan(Z[order])
+    A0 = np.where(M, Z[order], 0.0)
+    Mf = M.astype(np.float64)
+    left = np.hstack([Mf, A0, A0 * A0])
+    right = np.hstack([Mf, A0])
+    out = np.zeros((4, m, K, K))
+    for c in range(m):
+        a, b = bounds[c], bounds[c + 1]
+        if a == b:
+            continue
+        P = left[a:b].T @ right[a:b]  # (3K, 2K)
+        out[0, c] = P[:K, :K]
+        out[1, c] = P[K : 2 * K, :K]
+        out[2, c] = P[2 * K :, :K]
+        out[3, c] = P[K : 2 * K, K:]
+    return out
 
 
 def _correlation_from_moments(W: FloatArray, present: FloatArray, K: int) -> FloatArray:
@@ -326,9 +345,10 @@ def clustered_importance(
     The same estimator (within-community centring, pairwise-complete correlations, relative
     weights or Shapley values) and the same bootstrap draws (``rng.multinomial(m, 1/m)`` per
     replicate, in order), so for one seed the intervals agree with ``driver_importance`` to
-    rounding (tested to 1e-9). Each replicate is computed from per-community cross-moments
-    (:func:`_community_moments`) instead of a pass over the respondents, which keeps B = 200
-    replicates on a city wave to well under a second.
+    rounding (tested to 1e-9). The point estimate and each replicate are computed from
+    per-community cross-moments (:func:`_community_moments`, one pass over the respondents)
+    instead of a pass per replicate: B = 200 on 200,000 respondents in 3,000 communities take
+    ~1.5 s instead of ~30 s.
 
     Examples
     --------
@@ -341,17 +361,46 @@ def clustered_importance(
     >>> bool(np.allclose(a.importance_low, b.importance_low, atol=1e-9))
     True
     """
-    point = driver_importance(X, y, groups, method=method, B=0, level=level)
     if B == 0:
-        return point
+        return driver_importance(X, y, groups, method=method, B=0, level=level)
     A = np.asarray(X, dtype=np.float64)
     b = np.asarray(y, dtype=np.float64)
     g = np.asarray(groups)
-    Z = within_centre(np.column_stack([A, b]), g)
+    if A.ndim != 2 or b.shape != (A.shape[0],) or g.shape != b.shape:
+        raise ScoringError(
+            f"X must be (n, k), y and groups (n,); got {A.shape}, {b.shape}, {g.shape}"
+        )
+    if np.isinf(A).any() or np.isinf(b).any():
+        raise ScoringError("X and y must not contain infinite values")
+    if method not in ("relative", "shapley"):
+        raise ScoringError(f"method must be one of ('relative', 'shapley'); got {method!r}")
+    if B < 0 or not 0 < level < 1:
+        raise ScoringError(f"need B >= 0 and level in (0, 1); got B={B}, level={level}")
     _, gi = np.unique(g, return_inverse=True)
+    gi = gi.astype(np.intp)
     m = int(gi.max()) + 1
+    Z = _within_centre(np.column_stack([A, b]), gi, m)
     K = Z.shape[1]
-    mom = _community_moments(Z, gi.astype(np.intp), m).transpose(1, 0, 2, 3).reshape(m, -1)
+    mom = _community_moments(Z, gi, m).transpose(1, 0, 2, 3).reshape(m, -1)
+    # The point estimate is the replicate with every community once (counts = 1).
+    ones = np.ones(m)
+    n_pairs = (ones @ mom[:, : K * K]).reshape(K, K)
+    R = _correlation_from_moments((ones @ mom).reshape(4, K, K), n_pairs, K)
+    if np.isnan(R).any():
+        i, j = np.argwhere(np.isnan(R))[0]
+        raise ScoringError(
+            f"correlation of variables {i} and {j} is undefined (fewer than 3 respondents with "
+            "both, or no variation within communities); drop the driver"
+        )
+    R, adjusted = nearest_correlation(R)
+    raw = (
+        relative_weights_from_correlation(R[:-1, :-1], R[:-1, -1])
+        if method == "relative"
+        else shapley_r2(R[:-1, :-1], R[:-1, -1])
+    )
+    r2 = float(raw.sum())
+    if r2 <= 0:
+        raise ScoringError("the drivers explain none of the outcome within communities")
     k = A.shape[1]
     reps = np.full((B, k), np.nan)
     raw_reps = np.full((B, k), np.nan)
@@ -383,16 +432,16 @@ def clustered_importance(
     nan = np.full(k, np.nan)
     have = bool(np.isfinite(reps[:, 0]).any())
     return DriverImportance(
-        raw=point.raw,
-        importance=point.importance,
-        r2=point.r2,
+        raw=raw,
+        importance=raw / r2,
+        r2=r2,
         raw_low=np.nanquantile(raw_reps, a, axis=0) if have else nan,
         raw_high=np.nanquantile(raw_reps, 1 - a, axis=0) if have else nan,
         importance_low=np.nanquantile(reps, a, axis=0) if have else nan,
         importance_high=np.nanquantile(reps, 1 - a, axis=0) if have else nan,
         replicates=reps,
-        n_pairs=point.n_pairs,
-        psd_adjusted=point.psd_adjusted,
+        n_pairs=n_pairs,
+        psd_adjusted=adjusted,
         method=method,
         level=float(level),
     )

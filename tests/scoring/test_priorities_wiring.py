@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from scoring import priorities as pri_mod
 from scoring.aggregate import TreeSpec, item_stats
 from scoring.data import SurveyData
+from scoring.errors import ScoringError
 from scoring.diagnostics import respondent_subscores, row_mean, subdimension_se
 from scoring.framework import Framework, default_framework_dict
 from scoring.importance import driver_importance, ipa_quadrants
@@ -54,9 +55,19 @@ def test_fast_bootstrap_reproduces_driver_importance(method: str) -> None:
     a = clustered_importance(X, y, g, method=method, B=60, random_state=11)
     b = driver_importance(X, y, g, method=method, B=60, random_state=11)
     assert np.allclose(a.importance, b.importance, atol=1e-12)
+    assert np.allclose(a.n_pairs, b.n_pairs) and a.psd_adjusted == b.psd_adjusted
+    assert a.r2 == pytest.approx(b.r2, abs=1e-12)
     assert np.allclose(a.replicates, b.replicates, atol=1e-9, equal_nan=True)
     for f in ("importance_low", "importance_high", "raw_low", "raw_high"):
         assert np.allclose(getattr(a, f), getattr(b, f), atol=1e-9), f
+
+
+def test_fast_bootstrap_refuses_as_driver_importance_does() -> None:
+    X, y, g = _clustered_data(2)
+    X[:, 1] = g  # constant within every community: no within variation
+    for fn in (clustered_importance, driver_importance):
+        with pytest.raises(ScoringError, match="undefined"):
+            fn(X, y, g, B=10, random_state=0)
 
 
 @settings(max_examples=15, deadline=None)
