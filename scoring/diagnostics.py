@@ -276,7 +276,8 @@ def wave_priorities(
 
 def _json_floats(M: np.ndarray) -> list[list[float | None]]:
     """Nested lists of floats with None for NaN (JSON-safe)."""
-    return np.where(np.isfinite(M), M, None).tolist()  # type: ignore[no-any-return]
+    # v == v is False only for NaN
+    return [[v if v == v else None for v in row] for row in np.asarray(M, float).tolist()]
 
 
 def _num(v: float) -> float | None:

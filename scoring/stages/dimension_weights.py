@@ -22,7 +22,7 @@ from scoring.aggregate import (
     linearised_node_se,
     node_gradients,
 )
-from scoring.diagnostics import row_mean, respondent_dimension_scores
+from scoring.diagnostics import respondent_dimension_scores, row_mean
 from scoring.framework import Framework
 from scoring.stages.aggregates import Aggregates
 from scoring.weight_model import RespondentData, WeightModel

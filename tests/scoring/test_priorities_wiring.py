@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from scoring import priorities as pri_mod
 from scoring.aggregate import TreeSpec, item_stats
 from scoring.data import SurveyData
-from scoring.errors import ScoringError
 from scoring.diagnostics import respondent_subscores, row_mean, subdimension_se
+from scoring.errors import ScoringError
 from scoring.framework import Framework, default_framework_dict
 from scoring.importance import driver_importance, ipa_quadrants
 from scoring.pipeline import score_wave
@@ -129,7 +129,7 @@ def scored():
 
 
 def test_stored_shape_and_the_rule(scored) -> None:
-    fw, data, res = scored
+    fw, _data, res = scored
     district = res.priorities
     assert district is not None and "error" not in district
     assert district["estimator"] == "within_relative_weights"
@@ -146,7 +146,7 @@ def test_stored_shape_and_the_rule(scored) -> None:
 
 
 def test_quadrants_follow_the_gaps_and_intervals(scored) -> None:
-    fw, data, res = scored
+    fw, _data, res = scored
     district = res.priorities
     z = 1.6448536269514722  # 90 %
     for i, row in enumerate(res.community_priorities):
@@ -205,9 +205,11 @@ def _district(seed: int, m: int = 30, per: int = 80) -> SurveyData:
     dk[FW.sub_of_item == SUBS.index("D4c")] = 0.25
     dk[FW.sub_of_item == SUBS.index("D6a")] = 0.02
     X[rng.random((n, 36)) < dk] = np.nan
-    O = np.clip(np.round(6 + 2.5 * T.mean(axis=1)[:, None] + rng.normal(0, 0.8, (n, 3))), 1, 10)
+    outcomes = np.clip(
+        np.round(6 + 2.5 * T.mean(axis=1)[:, None] + rng.normal(0, 0.8, (n, 3))), 1, 10
+    )
     codes = (*FW.item_codes, "O1", "O2", "O3")
-    return SurveyData(np.hstack([X, O]), codes, g, tuple(f"C{i}" for i in range(m)))
+    return SurveyData(np.hstack([X, outcomes]), codes, g, tuple(f"C{i}" for i in range(m)))
 
 
 def _old_rule_high(data: SurveyData) -> np.ndarray:

@@ -37,7 +37,7 @@ def test_worked_example() -> None:
     share=st.floats(0.0, 1.0),
 )
 def test_dropped_count_is_the_respondents_below_the_share(answered, share) -> None:
-    n, p = answered.shape
+    _n, p = answered.shape
     A = np.where(answered, 3.0, np.nan)
     keep = valid_responses(A, share)
     below = answered.sum(axis=1) / p < share - 1e-9
@@ -46,7 +46,7 @@ def test_dropped_count_is_the_respondents_below_the_share(answered, share) -> No
 
 
 def _data_with_sparse_rows(seed: int = 0) -> tuple[SurveyData, np.ndarray]:
-    fw, data, _ = wave(m=4, per=50, seed=seed)
+    _fw, data, _ = wave(m=4, per=50, seed=seed)
     rng = np.random.default_rng(seed)
     X = data.X.copy()
     answered = rng.integers(0, 37, data.n)  # how many of the 36 index items each answers
