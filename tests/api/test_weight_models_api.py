@@ -169,7 +169,7 @@ def test_invalid_models_get_422_with_the_reason(
 
 def test_data_driven_weights_are_resolved_on_the_named_wave_and_frozen(api: Api) -> None:
     from api.services.bridge import framework_of, score, to_survey_data
-    from scoring.weighting import entropy_weights
+    from scoring.weighting import entropy_signal_weights
     from survey.research import load_research_data
 
     response = api.publish(
@@ -181,12 +181,21 @@ def test_data_driven_weights_are_resolved_on_the_named_wave_and_frozen(api: Api)
     assert spec["method"] == "fixed"
     assert body["frozen_from"]["method"] == "entropy"
     assert body["frozen_from"]["resolved_on"]["wave"] == LATEST
-    # The frozen numbers are entropy weights of the wave's community dimension scores.
+    # The frozen numbers are entropy weights of the between-community signal of the wave's
+    # community dimension scores: net of their sampling variances, the squared linearised SEs
+    # of the equal-weight scores (issue 12, point 8).
     data = load_research_data(api.url, LATEST)
-    equal = score(data, "equal", bootstrap=0)
-    expected = entropy_weights(equal.dim_score[~equal.suppressed])
+    equal = score(data, "equal", bootstrap=0, node_se="linearised")
+    published = ~equal.suppressed
+    expected = entropy_signal_weights(
+        equal.dim_score[published], equal.dim_se[published] ** 2
+    ).weights
     frozen = np.array([spec["weights"][c] for c in equal.dimension_codes])
-    np.testing.assert_allclose(frozen, expected, rtol=1e-12)
+    np.testing.assert_allclose(frozen, expected, rtol=1e-9, atol=1e-12)
+    info = body["frozen_from"]["resolved_on"]["weights_info"]
+    assert info["net_of_sampling_variance"] is True and set(info["reliability"]) == set(
+        equal.dimension_codes
+    )
     assert body["frozen_from"]["resolved_on"]["data_sha256"] == to_survey_data(data).fingerprint()
     assert framework_of(data).dimension_codes == equal.dimension_codes
     unknown = api.publish(
