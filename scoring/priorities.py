@@ -295,17 +295,16 @@ def _community_moments(Z: FloatArray, gi: NDArray[np.intp], m: int) -> FloatArra
     K = Z.shape[1]
     order = np.argsort(gi, kind="stable")
     bounds = np.searchsorted(gi[order], np.arange(m + 1))
-    M = ~np.isnan(Z[order])
-    A0 = np.where(M, Z[order], 0.0)
-    Mf = M.astype(np.float64)
-    left = np.hstack([Mf, A0, A0 * A0])
-    right = np.hstack([Mf, A0])
+    Zs = Z[order]  # one sorted copy; the blocks are built per community (bounded memory)
     out = np.zeros((4, m, K, K))
     for c in range(m):
         a, b = bounds[c], bounds[c + 1]
         if a == b:
             continue
-        P = left[a:b].T @ right[a:b]  # (3K, 2K)
+        block = Zs[a:b]
+        Mf = (~np.isnan(block)).astype(np.float64)
+        A0 = np.nan_to_num(block)
+        P = np.hstack([Mf, A0, A0 * A0]).T @ np.hstack([Mf, A0])  # (3K, 2K)
         out[0, c] = P[:K, :K]
         out[1, c] = P[K : 2 * K, :K]
         out[2, c] = P[2 * K :, :K]
