@@ -342,3 +342,25 @@ def test_compare_two_models(api: Api) -> None:
         f"/api/v1/waves/{LATEST}/compare", params={"a": "equal", "b": "x"}, headers=api.h("admin")
     )
     assert unscored.status_code == 404 and "meihao score" in unscored.json()["detail"]
+
+
+def test_a_preset_without_signal_is_refused_with_422(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sampling SEs of 100 points dwarf any spread of the community means: entropy on the
+    # between-community signal is undefined, and the publication says so (issue 12, point 8).
+    import scoring.stages.dimension_weights as stage
+
+    real = stage.linearised_node_se
+
+    def huge(*args: Any, **kwargs: Any) -> np.ndarray:
+        return np.full_like(real(*args, **kwargs), 100.0)
+
+    monkeypatch.setattr(stage, "linearised_node_se", huge)
+    response = api.publish(
+        {"name": "entropy-noise", "dimension_weights": {"method": "entropy"}}, resolve_wave=LATEST
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "entropy dimension weights refused" in detail and "within noise" in detail
+    assert api.audit("publish_weight_model") == []
