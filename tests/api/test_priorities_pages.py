@@ -114,3 +114,18 @@ def test_snapshots_stored_before_still_render(officials_client: TestClient) -> N
     summary = get(admin, f"/api/v1/waves/{LAST}/summary")["priorities"]
     assert summary.get("importance") is None and summary.get("rule") is None
     assert "象限判定" not in page(admin, f"/waves/{LAST}")
+
+
+def test_a_determined_quadrant_is_shown_by_name(officials_client: TestClient) -> None:
+    admin = sign_in(officials_client, "admin")
+    results = snapshot(admin, LAST)
+    row = next(r for r in results["communities"] if r["code"] == OK_COMMUNITY)
+    row["priorities"]["quadrants"]["D2b"] = "priority"  # as the engine stores a clear cell
+    row["priorities"]["improve_first"] = ["D2b"]
+    store(admin, LAST, results)
+    pri = get(admin, SCORECARD)["priorities"]
+    point = next(p for p in pri["points"] if p["code"] == "D2b")
+    assert point["quadrant"] == 0 and point["quadrant_label"]["zh"] == "重点改进"
+    assert [p["code"] for p in pri["improve_first"]] == ["D2b"]
+    cells = priority_rows(page(admin, f"/waves/{LAST}/communities/{OK_COMMUNITY}"))
+    assert cells["D2b"] == "重点改进"
