@@ -92,12 +92,22 @@ def score_wave(
     """
     model.validate(framework)
     hasher, digest = _fingerprint_async(data) if fingerprint else (None, {})
-    screened = screen(data, framework, exclusion_policy, quality_flags)
+    screened = screen(
+        data, framework, exclusion_policy, quality_flags, min_valid_share=model.min_valid_share
+    )
     data = screened.data
     rescaled = rescale(data, framework, model.preset)
     sw = survey_weights(data)
     agg = aggregate(data, framework, model, rescaled, sw.weights)
-    weights = resolve_weights(framework, model, agg)
+    weights = resolve_weights(
+        framework,
+        model,
+        agg,
+        scores=rescaled.scores,
+        outcomes=rescaled.outcomes,
+        weights=sw.weights,
+        group=data.group_index,
+    )
     tree = hierarchical_index(framework, model, agg, weights)
     unc = uncertainty(
         data,
@@ -115,7 +125,17 @@ def score_wave(
     )
     published = publish(model, agg, tree, unc)
     diag = (
-        diagnose(data, framework, rescaled, sw.weights, agg, tree, random_state=random_state)
+        diagnose(
+            data,
+            framework,
+            rescaled,
+            sw.weights,
+            agg,
+            tree,
+            random_state=random_state,
+            spec=weights.spec,
+            level=model.ci_level,
+        )
         if diagnostics
         else Diagnostics()
     )
@@ -174,7 +194,12 @@ def _provenance(
         "ci_level": model.ci_level,
         "min_n": model.min_n,
         "flag_n": model.flag_n,
-        "coverage": None if coverage is None else coverage.summary(),
+        # item cells dropped by the coverage rules, respondents by the validity rule
+        "coverage": {
+            **({} if coverage is None else coverage.summary()),
+            **screened.validity,
+        }
+        or None,
     }
 
 

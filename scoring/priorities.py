@@ -4,6 +4,11 @@ importance–satisfaction rating from the "top three priorities" question.
 Conventions: performance is a (m communities × k sub-dimensions) matrix of 0–100 scores,
 importance a (k,) vector (district-level derived importance) or an (m, k) matrix; NaN = no
 score (gets no quadrant).
+
+The wave's published priorities (``scoring.diagnostics``) use :func:`clustered_importance`
+(within-community relative weights with a cluster bootstrap, :mod:`scoring.importance`) and
+:func:`scoring.importance.ipa_quadrants`; :func:`importance_performance` (point crosshairs,
+no uncertainty) remains for exploratory use and for snapshots stored before.
 """
 
 from __future__ import annotations
@@ -14,12 +19,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from scoring.errors import ScoringError
+from scoring.importance import (
+    DriverImportance,
+    driver_importance,
+    nearest_correlation,
+    relative_weights_from_correlation,
+    shapley_r2,
+)
 from scoring.weighting._common import FloatArray, as_matrix
 
 __all__ = [
     "QUADRANTS",
     "IPAResult",
     "ISResult",
+    "clustered_importance",
     "importance_performance",
     "importance_satisfaction",
     "stated_importance_shares",
@@ -253,3 +266,181 @@ def stated_importance_shares(
     num = np.bincount(g[rows] * k + cols, weights=w[rows], minlength=m * k).reshape(m, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den[:, None] > 0, num / np.where(den > 0, den, 1.0)[:, None], np.nan)
+
+
+def _within_centre(A: FloatArray, gi: NDArray[np.intp], m: int) -> FloatArray:
+    """:func:`scoring.importance.within_centre` by ``bincount`` (``np.add.at`` is ~10× slower
+    on a city wave); ``gi`` are community indices 0..m−1."""
+    M = ~np.isnan(A)
+    out = np.full_like(A, np.nan)
+    for j in range(A.shape[1]):
+        col, ok = A[:, j], M[:, j]
+        sums = np.bincount(gi, np.where(ok, col, 0.0), minlength=m)
+        cnts = np.bincount(gi, ok.astype(np.float64), minlength=m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums / cnts
+        out[ok, j] = col[ok] - means[gi[ok]]
+    return out
+
+
+def _community_moments(Z: FloatArray, gi: NDArray[np.intp], m: int) -> FloatArray:
+    """Per-community cross-moments of the centred matrix, (4, m, K, K): counts of rows with
+    both variables present, Σ z_i·[j present], Σ z_i²·[j present] and Σ z_i z_j.
+
+    A bootstrap draw of whole communities weights every row of a community by the same count,
+    so each replicate's pairwise moments are ``counts @ moments``: O(m K²) per replicate
+    instead of O(n K²). One small product per community, ``[M, Z₀, Z₀²]ᵀ [M, Z₀]``, gives
+    all four blocks.
+    """
+    K = Z.shape[1]
+    order = np.argsort(gi, kind="stable")
+    bounds = np.searchsorted(gi[order], np.arange(m + 1))
+    Zs = Z[order]  # one sorted copy; the blocks are built per community (bounded memory)
+    out = np.zeros((4, m, K, K))
+    for c in range(m):
+        a, b = bounds[c], bounds[c + 1]
+        if a == b:
+            continue
+        block = Zs[a:b]
+        Mf = (~np.isnan(block)).astype(np.float64)
+        A0 = np.nan_to_num(block)
+        P = np.hstack([Mf, A0, A0 * A0]).T @ np.hstack([Mf, A0])  # (3K, 2K)
+        out[0, c] = P[:K, :K]
+        out[1, c] = P[K : 2 * K, :K]
+        out[2, c] = P[2 * K :, :K]
+        out[3, c] = P[K : 2 * K, K:]
+    return out
+
+
+def _correlation_from_moments(W: FloatArray, present: FloatArray, K: int) -> FloatArray:
+    """:func:`scoring.importance.pairwise_correlation` from one replicate's weighted moments
+    ``W`` (4, K, K) and the unweighted count of rows with both present (the same formulas and
+    the same NaN rules)."""
+    N, S1, S2, P = W
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mi, mj = S1 / N, S1.T / N
+        cov = P / N - mi * mj
+        vi, vj = S2 / N - mi**2, S2.T / N - mj**2
+        R = cov / np.sqrt(vi * vj)
+        bad = (present < 3) | ~(vi > 1e-12 * (S2 / N)) | ~(vj > 1e-12 * (S2.T / N))
+    R[bad] = np.nan
+    R = np.clip(R, -1.0, 1.0)
+    np.fill_diagonal(R, np.where(np.isnan(np.diag(R)), np.nan, 1.0))
+    return np.asarray(R, dtype=np.float64)
+
+
+def clustered_importance(
+    X: ArrayLike,
+    y: ArrayLike,
+    groups: ArrayLike,
+    *,
+    method: str = "relative",
+    B: int = 200,
+    level: float = 0.90,
+    random_state: int | np.random.Generator | None = None,
+) -> DriverImportance:
+    """:func:`scoring.importance.driver_importance` with a fast cluster bootstrap.
+
+    The same estimator (within-community centring, pairwise-complete correlations, relative
+    weights or Shapley values) and the same bootstrap draws (``rng.multinomial(m, 1/m)`` per
+    replicate, in order), so for one seed the intervals agree with ``driver_importance`` to
+    rounding (tested to 1e-9). The point estimate and each replicate are computed from
+    per-community cross-moments (:func:`_community_moments`, one pass over the respondents)
+    instead of a pass per replicate: B = 200 on 200,000 respondents in 3,000 communities take
+    ~1.5 s instead of ~30 s.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(np.arange(20), 30)
+    >>> X = rng.normal(size=(600, 2)) + rng.normal(size=(20, 1))[g] * 5
+    >>> y = X @ [2.0, 1.0] + rng.normal(size=600)
+    >>> a = clustered_importance(X, y, g, B=50, random_state=1)
+    >>> b = driver_importance(X, y, g, B=50, random_state=1)
+    >>> bool(np.allclose(a.importance_low, b.importance_low, atol=1e-9))
+    True
+    """
+    if B == 0:
+        return driver_importance(X, y, groups, method=method, B=0, level=level)
+    A = np.asarray(X, dtype=np.float64)
+    b = np.asarray(y, dtype=np.float64)
+    g = np.asarray(groups)
+    if A.ndim != 2 or b.shape != (A.shape[0],) or g.shape != b.shape:
+        raise ScoringError(
+            f"X must be (n, k), y and groups (n,); got {A.shape}, {b.shape}, {g.shape}"
+        )
+    if np.isinf(A).any() or np.isinf(b).any():
+        raise ScoringError("X and y must not contain infinite values")
+    if method not in ("relative", "shapley"):
+        raise ScoringError(f"method must be one of ('relative', 'shapley'); got {method!r}")
+    if B < 0 or not 0 < level < 1:
+        raise ScoringError(f"need B >= 0 and level in (0, 1); got B={B}, level={level}")
+    _, gi = np.unique(g, return_inverse=True)
+    gi = gi.astype(np.intp)
+    m = int(gi.max()) + 1
+    Z = _within_centre(np.column_stack([A, b]), gi, m)
+    K = Z.shape[1]
+    mom = _community_moments(Z, gi, m).transpose(1, 0, 2, 3).reshape(m, -1)
+    # The point estimate is the replicate with every community once (counts = 1).
+    ones = np.ones(m)
+    n_pairs = (ones @ mom[:, : K * K]).reshape(K, K)
+    R = _correlation_from_moments((ones @ mom).reshape(4, K, K), n_pairs, K)
+    if np.isnan(R).any():
+        i, j = np.argwhere(np.isnan(R))[0]
+        raise ScoringError(
+            f"correlation of variables {i} and {j} is undefined (fewer than 3 respondents with "
+            "both, or no variation within communities); drop the driver"
+        )
+    R, adjusted = nearest_correlation(R)
+    raw = (
+        relative_weights_from_correlation(R[:-1, :-1], R[:-1, -1])
+        if method == "relative"
+        else shapley_r2(R[:-1, :-1], R[:-1, -1])
+    )
+    r2 = float(raw.sum())
+    if r2 <= 0:
+        raise ScoringError("the drivers explain none of the outcome within communities")
+    k = A.shape[1]
+    reps = np.full((B, k), np.nan)
+    raw_reps = np.full((B, k), np.nan)
+    rng = np.random.default_rng(random_state)
+    counts = np.stack([rng.multinomial(m, np.full(m, 1.0 / m)) for _ in range(B)]).astype(
+        np.float64
+    )
+    moments = (counts @ mom).reshape(B, 4, K, K)  # every replicate's moments in one product
+    present = ((counts > 0).astype(np.float64) @ mom[:, : K * K]).reshape(B, K, K)
+    for r in range(B):
+        Rb = _correlation_from_moments(moments[r], present[r], K)
+        if np.isnan(Rb).any():
+            continue
+        try:
+            Rb, _ = nearest_correlation(Rb)
+            Rxx, rxy = Rb[:-1, :-1], Rb[:-1, -1]
+            rb = (
+                relative_weights_from_correlation(Rxx, rxy)
+                if method == "relative"
+                else shapley_r2(Rxx, rxy)
+            )
+        except (ScoringError, np.linalg.LinAlgError):
+            continue
+        r2b = float(rb.sum())
+        if r2b > 0:
+            raw_reps[r] = rb
+            reps[r] = rb / r2b
+    a = (1 - level) / 2
+    nan = np.full(k, np.nan)
+    have = bool(np.isfinite(reps[:, 0]).any())
+    return DriverImportance(
+        raw=raw,
+        importance=raw / r2,
+        r2=r2,
+        raw_low=np.nanquantile(raw_reps, a, axis=0) if have else nan,
+        raw_high=np.nanquantile(raw_reps, 1 - a, axis=0) if have else nan,
+        importance_low=np.nanquantile(reps, a, axis=0) if have else nan,
+        importance_high=np.nanquantile(reps, 1 - a, axis=0) if have else nan,
+        replicates=reps,
+        n_pairs=n_pairs,
+        psd_adjusted=adjusted,
+        method=method,
+        level=float(level),
+    )

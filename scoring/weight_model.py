@@ -60,6 +60,9 @@ class WeightModel:
         The published index is always the direct estimate; with ``"fay_herriot"`` ranks and
         change labels use each community's EBLUP with √MSE (models stored before this field
         read as ``"direct"``).
+    min_valid_share : a response counts (is scored) only when at least this share of the
+        index items is answered, don't-know not counting (default 0.5; 0 turns the rule off).
+        Stored models without the field load with the default.
 
     Examples
     --------
@@ -87,6 +90,8 @@ class WeightModel:
     # coverage rules of item means in a community's index (scoring/coverage.py)
     min_item_n: int = 10
     min_item_share: float = 0.5
+    # a response is valid only with at least this share of the index items answered (issue 12)
+    min_valid_share: float = 0.5
     min_n: int = 30
     flag_n: int = 100
     grade_bands: list[list[Any]] = field(default_factory=lambda: copy.deepcopy(DEFAULT_BANDS))
@@ -164,6 +169,11 @@ class WeightModel:
             raise WeightModelError("min_coverage must be in (0, 1]")
         if self.min_item_n < 0 or not 0 <= self.min_item_share <= 1:
             raise WeightModelError("need min_item_n ≥ 0 and 0 ≤ min_item_share ≤ 1")
+        if not 0 <= self.min_valid_share <= 1:
+            raise WeightModelError(
+                f"min_valid_share must be in [0, 1] (share of index items answered); "
+                f"got {self.min_valid_share}"
+            )
         if not 0 < self.ci_level < 1:
             raise WeightModelError("ci_level must be in (0, 1)")
         if self.estimator not in ESTIMATORS:
@@ -206,13 +216,29 @@ class WeightModel:
         framework: Framework,
         dim_scores: np.ndarray | None = None,
         outcome: np.ndarray | None = None,
+        *,
+        variances: np.ndarray | None = None,
+        respondents: RespondentData | None = None,
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Dimension weights (D,), normalised, and a JSON-safe note of how they were obtained.
 
         ``dim_scores`` (m × D) and ``outcome`` (m,, the community OSI) are needed by
-        data-driven methods only; rows with a NaN are dropped first.
+        data-driven methods only; rows with a NaN are dropped first. ``variances`` (m × D,
+        the sampling variances SE² of ``dim_scores``) make entropy and CRITIC use the
+        between-community *signal* (``entropy_signal_weights`` / ``critic_signal_weights``;
+        refused with a :class:`WeightModelError` when no signal is left); without them
+        the plain methods run (as if the means had no sampling error). ``respondents``
+        (respondent dimension scores, OSI and community) make ``derived`` a respondent-level
+        model with community fixed effects (within-community relative weights).
         """
-        return _resolve(self.dimension_spec(), framework.dimension_codes, dim_scores, outcome)
+        return _resolve(
+            self.dimension_spec(),
+            framework.dimension_codes,
+            dim_scores,
+            outcome,
+            variances=variances,
+            respondents=respondents,
+        )
 
     def tree_spec(self, framework: Framework, dim_w: np.ndarray) -> TreeSpec:
         """The :class:`~scoring.aggregate.TreeSpec` for resolved dimension weights."""
@@ -363,8 +389,25 @@ def _validate_spec(spec: dict[str, Any], codes: tuple[str, ...]) -> None:
             raise WeightModelError("combined alpha must be in [0, 1]")
 
 
+@dataclass(frozen=True)
+class RespondentData:
+    """Respondent-level inputs of derived weights: ``X`` (n × D) dimension scores (NaN =
+    not answered), ``y`` (n,) the respondent's overall satisfaction and ``groups`` (n,) the
+    community (the fixed effect)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+
+
 def _resolve(
-    spec: dict[str, Any], codes: tuple[str, ...], X: np.ndarray | None, y: np.ndarray | None
+    spec: dict[str, Any],
+    codes: tuple[str, ...],
+    X: np.ndarray | None,
+    y: np.ndarray | None,
+    *,
+    variances: np.ndarray | None = None,
+    respondents: RespondentData | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     from scoring import weighting
 
@@ -386,7 +429,9 @@ def _resolve(
         return np.asarray(r.weights, dtype=float), {"method": "ahp", **r.to_dict()}
     if method == "combined":
         ws, info_s = _resolve(spec["subjective"], codes, X, y)
-        wo, info_o = _resolve(spec["objective"], codes, X, y)
+        wo, info_o = _resolve(
+            spec["objective"], codes, X, y, variances=variances, respondents=respondents
+        )
         w = weighting.combine_weights(
             ws, wo, alpha=spec.get("alpha", 0.5), method=spec.get("combine", "linear")
         )
@@ -395,10 +440,17 @@ def _resolve(
             "subjective": info_s,
             "objective": info_o,
         }
+    if method == "derived" and respondents is not None:
+        return _derived_within(respondents, codes)
     if X is None:
         raise WeightModelError(f"method {method!r} needs the community-level matrix")
     X = np.asarray(X, dtype=float)
     rows = ~np.isnan(X).any(axis=1)
+    if variances is not None:
+        V = np.asarray(variances, dtype=float)
+        if V.shape != X.shape:
+            raise WeightModelError(f"variances {V.shape} must match the scores {X.shape}")
+        rows &= np.isfinite(V).all(axis=1)
     if method == "derived":
         if y is None:
             raise WeightModelError("derived weights need the overall satisfaction outcome")
@@ -421,8 +473,62 @@ def _resolve(
         raise WeightModelError(f"unknown weighting method {method!r}")
     if rows.sum() < 2:
         raise WeightModelError(f"method {method!r} needs at least 2 communities with scores")
+    if method in ("entropy", "critic") and variances is not None:
+        return _signal_weights(str(method), X[rows], V[rows], codes)
     w = np.asarray(fn(X[rows]), dtype=float)
     return w, {"method": method, "n_communities": int(rows.sum())}
+
+
+def _signal_weights(
+    method: str, X: np.ndarray, V: np.ndarray, codes: tuple[str, ...]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Entropy / CRITIC on the between-community signal, with the variances in the info."""
+    from scoring import weighting
+    from scoring.errors import ScoringError
+
+    fn = (
+        weighting.entropy_signal_weights if method == "entropy" else weighting.critic_signal_weights
+    )
+    try:
+        r = fn(X, V)
+    except WeightModelError:
+        raise
+    except ScoringError as exc:
+        raise WeightModelError(f"{method} dimension weights refused: {exc}") from None
+
+    def named(a: np.ndarray) -> dict[str, float]:
+        return dict(zip(codes, map(float, a), strict=True))
+
+    return np.asarray(r.weights, dtype=float), {
+        "method": method,
+        "n_communities": int(X.shape[0]),
+        "net_of_sampling_variance": True,
+        "observed_variance": named(r.observed_var),
+        "sampling_variance": named(r.sampling_var),
+        "signal_variance": named(r.signal_var),
+        "reliability": named(r.reliability),
+    }
+
+
+def _derived_within(
+    data: RespondentData, codes: tuple[str, ...]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Derived weights from respondents, community fixed effects: the within-community
+    relative weights of the OSI on the dimension scores (``scoring.importance``)."""
+    from scoring.importance import driver_importance
+
+    r = driver_importance(data.X, data.y, data.groups, method="relative", B=0)
+    return np.asarray(r.importance, dtype=float), {
+        "method": "derived",
+        "estimator": "within_relative_weights",
+        "model": "respondent-level, community fixed effects (within-community centring), "
+        "pairwise-complete correlations, Johnson relative weights",
+        "r2": r.r2,
+        "raw_relative_weights": dict(zip(codes, map(float, r.raw), strict=True)),
+        "n_respondents": int(np.isfinite(data.y).sum()),
+        "n_communities": int(np.unique(data.groups).size),
+        "psd_adjusted": r.psd_adjusted,
+    }
 
 
 def builtin_model(name: str) -> WeightModel:

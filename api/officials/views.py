@@ -31,7 +31,7 @@ from api.charts import (
 )
 from api.officials.text import GRADE_LABELS, grade_label, housing_label, local
 from api.services.scorecard import QUADRANTS
-from api.web.messages import excluded_text, note_code, text
+from api.web.messages import excluded_text, label, note_code, text
 
 Translate = Callable[..., str]
 
@@ -327,23 +327,37 @@ def ipa_chart(sc: dict[str, Any], *, chart_id: str, lang: str, t: Translate) -> 
     pri = sc.get("priorities")
     if not pri:
         return None
-    points = [
-        IpaPoint(
-            p["code"], local(p["label"], lang), p["importance"], p["performance"], p["quadrant"]
-        )
-        for p in pri["points"]
-    ]
     names = {q: QUADRANTS[q][1 if lang == "en" else 0] for q in QUADRANTS}
+    labels = _labels(t, lang)
+    if pri.get("per_subdimension"):
+        # Each sub-dimension has its own cut (its district median): the vertical axis is the
+        # gap to that cut, so one crosshair at 0 serves every point; undetermined points are
+        # listed in the table only.
+        points = [
+            IpaPoint(p["code"], local(p["label"], lang), p["importance"], p["gap"], p["quadrant"])
+            for p in pri["points"]
+        ]
+        names[-1] = local(label("quadrant_undetermined"), lang)
+        labels = {**labels, "performance": t("performance_gap")}
+        cut = 0.0
+    else:
+        points = [
+            IpaPoint(
+                p["code"], local(p["label"], lang), p["importance"], p["performance"], p["quadrant"]
+            )
+            for p in pri["points"]
+        ]
+        cut = pri["performance_cut"]
     title = f"{sc['community']['name']} · {t('priorities')}"
     return ipa_scatter(
         points,
         importance_cut=pri["importance_cut"],
-        performance_cut=pri["performance_cut"],
+        performance_cut=cut,
         chart_id=chart_id,
         title=title,
-        desc=f"{title}: {t('importance')} × {t('performance')}",
+        desc=f"{title}: {t('importance')} × {labels['performance']}",
         quadrant_names=names,
-        labels=_labels(t, lang),
+        labels=labels,
     )
 
 

@@ -152,15 +152,33 @@ class PriorityPoint(BaseModel):
     code: str
     label: Local
     importance: float
+    importance_low: float | None = Field(
+        default=None, description="interval of the importance (null in older snapshots)"
+    )
+    importance_high: float | None = None
     performance: float | None
-    quadrant: int = Field(description="0 重点改进, 1 继续保持, 2 次要改进, 3 可能过度, −1 none")
+    performance_cut: float | None = Field(
+        default=None, description="the sub-dimension's district median (null: older snapshot)"
+    )
+    gap: float | None = Field(default=None, description="performance − performance_cut")
+    quadrant: int = Field(
+        description="0 重点改进, 1 继续保持, 2 次要改进, 3 可能过度, −1 未定 (undetermined) or none"
+    )
     quadrant_label: Local | None
 
 
 class Priorities(BaseModel):
     importance_method: str | None
     importance_cut: float
-    performance_cut: float
+    performance_cut: float | None = Field(
+        description="one grand-mean crosshair (older snapshots); null when each sub-dimension "
+        "has its own (performance_cut of each point)"
+    )
+    per_subdimension: bool = Field(
+        default=False, description="quadrants from intervals and per-sub-dimension cuts"
+    )
+    level: float | None = None
+    rule: Local | None = Field(default=None, description="the quadrant rule in one sentence")
     improve_first: list[PriorityPoint]
     strengths: list[PriorityPoint]
     stated_top: list[PriorityPoint]
@@ -423,9 +441,22 @@ class CommonPriority(BaseModel):
     communities: int
 
 
+class ImportanceRow(BaseModel):
+    code: str
+    label: Local
+    importance: float = Field(description="share of the within-community R² (sums to 1)")
+    importance_low: float | None
+    importance_high: float | None
+    side: int = Field(description="+1 above the equal share 1/k, −1 below, 0 undetermined")
+
+
 class CommonPriorities(BaseModel):
     improve_first: list[CommonPriority]
     stated_top: list[CommonPriority]
+    importance: list[ImportanceRow] | None = Field(
+        default=None, description="district importance with intervals (null: older snapshot)"
+    )
+    rule: Local | None = Field(default=None, description="the quadrant rule in one sentence")
 
 
 class DistrictSummary(BaseModel):

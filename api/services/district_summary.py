@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.services.change_rule import FAY_HERRIOT, FDR, OVERALL, community_table, eblup_figure
 from api.services.labels import labels_for_wave
+from api.services.priority_rule import importance_listing, rule_sentence
 from api.services.published import published_rows
 from api.services.read_models import ResultsView
 from api.services.snapshot_store import wave_results
@@ -121,7 +122,12 @@ def common_priorities(view: ResultsView, labels: Any, top: int = 5) -> dict[str,
             for code, k in counter.most_common(top)
         ]
 
-    return {"improve_first": listing(improve), "stated_top": listing(stated)}
+    out: dict[str, Any] = {"improve_first": listing(improve), "stated_top": listing(stated)}
+    district = view.priorities
+    if district is not None and district.per_subdimension:  # issue 12: intervals and the rule
+        out["importance"] = importance_listing(district, labels)
+        out["rule"] = rule_sentence(district)
+    return out
 
 
 def build_summary(

@@ -80,11 +80,20 @@ NO_ESTIMATE = Estimate(None)
 
 @dataclass(frozen=True, slots=True)
 class CommunityPriorities:
-    """A community's sub-dimension codes: improve first, keep up, residents' stated top 3."""
+    """A community's sub-dimension codes: improve first, keep up, residents' stated top 3.
+
+    Snapshots from the within-community importance on (issue 12) also carry every
+    sub-dimension's quadrant (``priority``/``maintain``/``low_priority``/
+    ``possible_overkill``/``undetermined``), its gap to the district median and the SE of its
+    score; older snapshots leave these empty.
+    """
 
     improve_first: tuple[str, ...]
     keep_up: tuple[str, ...]
     stated_top: tuple[str, ...]
+    quadrants: Mapping[str, str] = field(default_factory=dict)
+    gaps: Mapping[str, float | None] = field(default_factory=dict)
+    performance_se: Mapping[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +167,27 @@ class Provenance:
 
 @dataclass(frozen=True, slots=True)
 class DistrictPriorities:
-    """Derived importance of each sub-dimension and the performance crosshair (IPA)."""
+    """Derived importance of each sub-dimension and the performance crosshair(s) (IPA).
+
+    Older snapshots: one crosshair ``performance_cut`` (grand mean) and point importances.
+    Newer: ``performance_cuts`` per sub-dimension (its district median), the importance
+    interval (``importance_low``/``importance_high`` at ``level``) and ``importance_cut``.
+    """
 
     importance: Mapping[str, float]
     importance_method: str | None
     performance_cut: float | None
     error: str | None  # why importance could not be derived (no priorities then)
+    importance_low: Mapping[str, float | None] = field(default_factory=dict)
+    importance_high: Mapping[str, float | None] = field(default_factory=dict)
+    importance_cut: float | None = None
+    performance_cuts: Mapping[str, float | None] = field(default_factory=dict)
+    level: float | None = None
+
+    @property
+    def per_subdimension(self) -> bool:
+        """The quadrant rule with intervals and per-sub-dimension cuts (issue 12)."""
+        return bool(self.performance_cuts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,7 +418,14 @@ def _priorities(raw: Mapping[str, Any] | None) -> CommunityPriorities | None:
         tuple(raw.get("improve_first") or ()),
         tuple(raw.get("keep_up") or ()),
         tuple(raw.get("stated_top") or ()),
+        quadrants={str(c): str(q) for c, q in (raw.get("quadrants") or {}).items()},
+        gaps=_floats(raw.get("gaps")),
+        performance_se=_floats(raw.get("performance_se")),
     )
+
+
+def _floats(raw: Mapping[str, Any] | None) -> dict[str, float | None]:
+    return {str(c): _float(v) for c, v in (raw or {}).items()}
 
 
 def parse_row(raw: Mapping[str, Any]) -> CommunityRow:
@@ -484,6 +515,11 @@ def parse_district_priorities(raw: Mapping[str, Any] | None) -> DistrictPrioriti
         importance_method=raw.get("importance_method"),
         performance_cut=_float(raw.get("performance_cut")),
         error=raw.get("error"),
+        importance_low=_floats(raw.get("importance_low")),
+        importance_high=_floats(raw.get("importance_high")),
+        importance_cut=_float(raw.get("importance_cut")),
+        performance_cuts=_floats(raw.get("performance_cuts")),
+        level=_float(raw.get("level")),
     )
 
 

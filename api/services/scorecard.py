@@ -15,11 +15,14 @@ from sqlmodel import Session
 
 from api.services.change_rule import FDR
 from api.services.labels import Labels, labels_for_wave
+from api.services.priority_rule import DEFAULT_LEVEL, rule_sentence
 from api.services.published import public_row
 from api.services.read_models import (
     NO_ESTIMATE,
     CommunityMeta,
+    CommunityPriorities,
     CommunityRow,
+    DistrictPriorities,
     ItemFigures,
     ResultsView,
     SmallAreaFit,
@@ -34,6 +37,7 @@ from api.services.trends import (
     street_points,
     wave_views,
 )
+from api.web.messages import label as catalog_label
 from api.web.messages import text
 from scoring.priorities import QUADRANTS, importance_performance
 from survey.errors import NotFoundError
@@ -95,10 +99,71 @@ def _items(view: ResultsView, row: CommunityRow, labels: Labels) -> list[dict[st
     return out
 
 
+#: Stored quadrant (scoring.importance.Quadrant) → the chart's code (−1: undetermined).
+QUADRANT_CODES = {"priority": 0, "maintain": 1, "low_priority": 2, "possible_overkill": 3}
+
+
 def _priorities(view: ResultsView, row: CommunityRow, labels: Labels) -> dict[str, Any] | None:
     district, mine = view.priorities, row.priorities
     if mine is None or district is None or not district.importance:
         return None
+    if district.per_subdimension:
+        return _priorities_with_intervals(district, mine, row, labels)
+    return _priorities_point_crosshairs(district, mine, row, labels)
+
+
+def _quadrant_label(code: int) -> dict[str, str]:
+    if code < 0:
+        return catalog_label("quadrant_undetermined")
+    return {"zh": QUADRANTS[code][0], "en": QUADRANTS[code][1]}
+
+
+def _priorities_with_intervals(
+    district: DistrictPriorities, mine: CommunityPriorities, row: CommunityRow, labels: Labels
+) -> dict[str, Any]:
+    """Snapshots with the within-community importance (issue 12): every sub-dimension with its
+    importance interval, its district-median cut and the stored quadrant, ``undetermined``
+    (−1, "未定") unless both the gap and the importance are clear."""
+    codes = list(district.importance)
+    points = []
+    for code in codes:
+        q = QUADRANT_CODES.get(mine.quadrants.get(code, "undetermined"), -1)
+        points.append(
+            {
+                "code": code,
+                "label": labels.subdimensions.get(code, {"zh": code, "en": code}),
+                "importance": district.importance[code],
+                "importance_low": district.importance_low.get(code),
+                "importance_high": district.importance_high.get(code),
+                "performance": row.subdimensions.get(code),
+                "performance_cut": district.performance_cuts.get(code),
+                "gap": mine.gaps.get(code),
+                "quadrant": q,
+                "quadrant_label": _quadrant_label(q),
+            }
+        )
+    by_code = {p["code"]: p for p in points}
+    level = district.level if district.level is not None else DEFAULT_LEVEL
+    return {
+        "importance_method": district.importance_method,
+        "importance_cut": district.importance_cut
+        if district.importance_cut is not None
+        else 1.0 / max(len(codes), 1),
+        "performance_cut": None,
+        "per_subdimension": True,
+        "level": level,
+        "rule": rule_sentence(district),
+        "improve_first": [by_code[c] for c in mine.improve_first if c in by_code],
+        "strengths": [by_code[c] for c in mine.keep_up if c in by_code],
+        "stated_top": [by_code[c] for c in mine.stated_top if c in by_code],
+        "points": points,
+    }
+
+
+def _priorities_point_crosshairs(
+    district: DistrictPriorities, mine: CommunityPriorities, row: CommunityRow, labels: Labels
+) -> dict[str, Any] | None:
+    """Snapshots stored before issue 12: point importances and one grand-mean crosshair."""
     cut = district.performance_cut
     if cut is None:
         return None

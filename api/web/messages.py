@@ -112,6 +112,26 @@ CATALOG.update(
 )
 
 
+# Priorities (scoring/diagnostics.py, docs/methods.md "Derived importance"): the quadrant of a
+# sub-dimension that is not clear, and the rule in one sentence ({level} and {k} filled in).
+CATALOG.update(
+    {
+        "quadrant_undetermined": ("未定", "undetermined"),
+        "priority_rule": (
+            "象限判定：重要性为各分项在社区内（社区固定效应）对总体满意度的相对权重，附 {level}% "
+            "自助法区间；表现以该分项的全区社区中位数为界。仅当表现与中位数之差的区间不含 0、"
+            "且重要性区间不含平均份额 1/{k} 时才归入象限，否则标为“未定”。",
+            "Quadrants: importance is each sub-dimension's relative weight for overall "
+            "satisfaction within communities (community fixed effects), with a {level}% "
+            "bootstrap interval; performance is compared with the sub-dimension's district "
+            "median. A sub-dimension gets a quadrant only when the interval of its gap to the "
+            "median excludes 0 and the importance interval excludes the equal share 1/{k}; "
+            "otherwise it is undetermined.",
+        ),
+    }
+)
+
+
 def rule_text(rule: str, lang: str = "zh") -> str:
     """An exclusion rule's name in ``lang`` (an unknown rule comes back as itself)."""
     pair = CATALOG.get(f"rule.{rule}")

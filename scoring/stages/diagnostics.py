@@ -1,6 +1,7 @@
-"""Stage 9, diagnostics: reliability per dimension and priorities (importance–performance,
-stated importance), by :func:`scoring.diagnostics.wave_diagnostics`; suppressed communities get
-no priority list."""
+"""Stage 9, diagnostics: reliability per dimension and priorities (within-community derived
+importance with bootstrap intervals, quadrants only where the gaps are clear, stated
+importance), by :func:`scoring.diagnostics.wave_diagnostics`; suppressed communities get no
+priority list."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from scoring.aggregate import TreeSpec
 from scoring.data import SurveyData
 from scoring.framework import Framework
 from scoring.stages.aggregates import Aggregates
@@ -35,8 +37,13 @@ def diagnose(
     index: IndexTree,
     *,
     random_state: int = 0,
+    spec: TreeSpec | None = None,
+    level: float = 0.90,
 ) -> Diagnostics:
-    """Reliability and priorities of the wave (seeded by ``random_state`` on large waves)."""
+    """Reliability and priorities of the wave (seeded by ``random_state``: the subsample of
+    large waves and the importance bootstrap). ``spec`` is the index's tree spec (for the
+    sub-dimension SEs; equal weights when ``None``) and ``level`` the interval level of the
+    importance and of the quadrant rule (the model's ``ci_level``)."""
     from scoring.diagnostics import wave_diagnostics
 
     sup = index.publication.suppressed
@@ -51,6 +58,9 @@ def diagnose(
         agg.outcome_weights,
         sup,
         random_state=random_state,
+        item_means=agg.index_means,
+        spec=spec,
+        level=level,
     )
     if per_community is not None:
         per_community = [None if s else cp for s, cp in zip(sup, per_community, strict=True)]

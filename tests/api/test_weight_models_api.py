@@ -171,7 +171,7 @@ def test_invalid_models_get_422_with_the_reason(
 
 def test_data_driven_weights_are_resolved_on_the_named_wave_and_frozen(api: Api) -> None:
     from api.services.bridge import framework_of, score, to_survey_data
-    from scoring.weighting import entropy_weights
+    from scoring.weighting import entropy_signal_weights
     from survey.research import load_research_data
 
     response = api.publish(
@@ -183,12 +183,21 @@ def test_data_driven_weights_are_resolved_on_the_named_wave_and_frozen(api: Api)
     assert spec["method"] == "fixed"
     assert body["frozen_from"]["method"] == "entropy"
     assert body["frozen_from"]["resolved_on"]["wave"] == LATEST
-    # The frozen numbers are entropy weights of the wave's community dimension scores.
+    # The frozen numbers are entropy weights of the between-community signal of the wave's
+    # community dimension scores: net of their sampling variances, the squared linearised SEs
+    # of the equal-weight scores (issue 12, point 8).
     data = load_research_data(api.url, LATEST)
-    equal = score(data, "equal", bootstrap=0)
-    expected = entropy_weights(equal.dim_score[~equal.suppressed])
+    equal = score(data, "equal", bootstrap=0, node_se="linearised")
+    published = ~equal.suppressed
+    expected = entropy_signal_weights(
+        equal.dim_score[published], equal.dim_se[published] ** 2
+    ).weights
     frozen = np.array([spec["weights"][c] for c in equal.dimension_codes])
-    np.testing.assert_allclose(frozen, expected, rtol=1e-12)
+    np.testing.assert_allclose(frozen, expected, rtol=1e-9, atol=1e-12)
+    info = body["frozen_from"]["resolved_on"]["weights_info"]
+    assert info["net_of_sampling_variance"] is True and set(info["reliability"]) == set(
+        equal.dimension_codes
+    )
     assert body["frozen_from"]["resolved_on"]["data_sha256"] == to_survey_data(data).fingerprint()
     assert framework_of(data).dimension_codes == equal.dimension_codes
     unknown = api.publish(
@@ -335,3 +344,25 @@ def test_compare_two_models(api: Api) -> None:
         f"/api/v1/waves/{LATEST}/compare", params={"a": "equal", "b": "x"}, headers=api.h("admin")
     )
     assert unscored.status_code == 404 and "meihao score" in unscored.json()["detail"]
+
+
+def test_a_preset_without_signal_is_refused_with_422(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sampling SEs of 100 points dwarf any spread of the community means: entropy on the
+    # between-community signal is undefined, and the publication says so (issue 12, point 8).
+    import scoring.stages.dimension_weights as stage
+
+    real = stage.linearised_node_se
+
+    def huge(*args: Any, **kwargs: Any) -> np.ndarray:
+        return np.full_like(real(*args, **kwargs), 100.0)
+
+    monkeypatch.setattr(stage, "linearised_node_se", huge)
+    response = api.publish(
+        {"name": "entropy-noise", "dimension_weights": {"method": "entropy"}}, resolve_wave=LATEST
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "entropy dimension weights refused" in detail and "within noise" in detail
+    assert api.audit("publish_weight_model") == []
