@@ -230,7 +230,26 @@ def _result(
         reliability=diag.reliability,
         priorities=diag.priorities,
         community_priorities=diag.community_priorities,
+        **_grade_fields(published),
     )
+
+
+def _grade_fields(published: Published) -> dict[str, Any]:
+    """P(grade) per band and the 临界 flag per published community, from the bootstrap."""
+    g = published.grade_probabilities
+    if g is None:
+        return {}
+    ok = ~np.isnan(g.prob).any(axis=1)
+    prob = [
+        {label: float(p) for label, p in zip(g.labels, row, strict=True)} if good else None
+        for row, good in zip(g.prob.tolist(), ok.tolist(), strict=True)
+    ]
+    borderline = [bool(b) if good else None for b, good in zip(g.borderline, ok, strict=True)]
+    return {
+        "grade_prob": prob,
+        "borderline": borderline,
+        "index_reps": published.uncertainty.index_reps,
+    }
 
 
 class IndexScorer(BaseEstimator):
