@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from api.officials.action_text import ACTION_TEXT
+from api.officials.grade_text import GRADE_TEXT
 from api.officials.loop_text import LOOP_TEXT
 from api.web.i18n import translator
 from api.web.messages import CATALOG
@@ -113,6 +114,7 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "streets_title": ("街道", "Streets"),
     "street_of": ("所属街道", "Street"),
     **ACTION_TEXT,
+    **GRADE_TEXT,
     **LOOP_TEXT,
     "answers_line": (
         "答卷：收到 {received} 份 · 按规则排除 {excluded} 份 · 计入评分 {scored} 份",
