@@ -24,6 +24,7 @@ from api.exports.spss import TooManyRows, write_sav
 from api.services.rankings import ranking_rows
 from api.services.snapshot_store import wave_results
 from api.services.snapshots import excluded_response_ids
+from api.services.trends import latest_changes
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.permissions import Scope, ensure_community
 from survey.storage.models import AuditEvent, User
@@ -75,9 +76,11 @@ def export_rankings(
     session: SessionDep,
     model: ModelQuery = None,
 ) -> Response:
-    """The wave's ranking as in ``GET .../rankings``, limited to your scope."""
+    """The wave's ranking as in ``GET .../rankings``, limited to your scope, with the same
+    change labels, rank sets, tiers and grade probabilities."""
     view = wave_results(session=session, wave=wave, model_name=model)
-    rows = Scope.of(user).filter_rows(ranking_rows(view))
+    pair = latest_changes(session=session, wave=wave, view=view)
+    rows = Scope.of(user).filter_rows(ranking_rows(view, changes=pair))
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     counts = {code: meta.exclusions for code, meta in view.meta.items()}
     table = rankings_table(
@@ -114,7 +117,8 @@ def export_scorecards(
     else:
         wanted = {code for code, street in streets.items() if scope.allows_community(code, street)}
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
-    table = scorecards_table(view, questionnaire, wanted)
+    pair = latest_changes(session=session, wave=wave, view=view)
+    table = scorecards_table(view, questionnaire, wanted, pair)
     suffix = f"-{community}" if community else ""
     about = results_about(
         view,
