@@ -56,6 +56,10 @@ class RankInfo(BaseModel):
         default=None, description="group of communities that cannot be told apart (1 = top)"
     )
     tier_members: int | None = Field(default=None, description="communities in that group")
+    tier_rank_low: int | None = Field(
+        default=None, description="best point rank in the group: 与第 low–high 名无显著差别"
+    )
+    tier_rank_high: int | None = Field(default=None, description="worst point rank in the group")
 
 
 class Change(BaseModel):
