@@ -10,12 +10,12 @@ GRADE_TEXT: dict[str, tuple[str, str]] = {
     "rank_set": ("联合排名区间", "Joint rank set"),
     "tier": ("无显著差别组", "Indistinguishable group"),
     "tier_text": (
-        "第 {tier} 组：与第 {low}–{high} 名无显著差别",
-        "group {tier}: ranks {low}–{high} cannot be told apart",
+        "第 {tier} 组（第 {low}–{high} 名，组内彼此无显著差别）",
+        "group {tier} (ranks {low}–{high}, which cannot be told apart)",
     ),
     "tier_alone": (
-        "第 {tier} 组：与其他社区均有显著差别",
-        "group {tier}: differs from every other community",
+        "第 {tier} 组（仅此一个社区）",
+        "group {tier} (this community alone)",
     ),
     "borderline": ("临界", "borderline"),
     "grade_p": ("P（{grade}）= {p}", "P({grade}) = {p}"),

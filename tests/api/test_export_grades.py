@@ -129,11 +129,10 @@ def test_pages_show_the_tier_the_rank_set_and_the_borderline_mark(
         if r["tier"] is None:
             continue
         if r["tier_members"] > 1:
-            want = (
-                f"第 {r['tier']} 组：与第 {r['tier_rank_low']}–{r['tier_rank_high']} 名无显著差别"
-            )
+            span = f"{r['tier_rank_low']}–{r['tier_rank_high']}"
+            want = f"第 {r['tier']} 组（第 {span} 名，组内彼此无显著差别）"
         else:
-            want = f"第 {r['tier']} 组：与其他社区均有显著差别"
+            want = f"第 {r['tier']} 组（仅此一个社区）"
         assert want in html
     marks = re.findall(r'class="borderline" role="note">临界 P（(.)）= ([\d.]+)', html)
     flagged = [r for r in rows if r["borderline"]]
@@ -142,9 +141,9 @@ def test_pages_show_the_tier_the_rank_set_and_the_borderline_mark(
         assert grade == r["grade"] and abs(float(p) - r["grade_p"]) < 0.005
     assert "联合排名区间：" in html and "“临界”表示 90% " in html
     card = client.get(f"/waves/{LAST}/communities/CH02-001?lang=zh").text
-    assert "联合排名区间" in card and "组：" in card
+    assert "联合排名区间" in card and "组内彼此无显著差别" in card
     street = client.get(f"/waves/{LAST}/streets/CH02?lang=en").text
-    assert "cannot be told apart" in street or "differs from every other" in street
+    assert "cannot be told apart" in street or "this community alone" in street
 
 
 def _render_score(value: float, grade: str | None) -> str:
