@@ -12,12 +12,16 @@ from typing import Any
 import openpyxl
 from fastapi.testclient import TestClient
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import select
 
 from api.officials.text import official_translator
 from api.officials.views import helpers
 from api.services.published import grade_of
 from api.web.templating import TEMPLATES_DIR
+from survey.storage.db import session_scope
+from survey.storage.models import Wave
 from tests.support.officials_district import LAST, SUPPRESSED, sign_in
+from tests.support.staff import engine_of, seed_staff, snapshot_results, store_snapshot
 
 BANDS: list[tuple[str, float | None]] = [("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", None)]
 
@@ -168,3 +172,24 @@ def test_display_rule_near_every_band_edge() -> None:
             assert label == grade
             assert grade_of(float(shown), BANDS) == grade, (value, shown, grade)
     assert ">59.98<" in _render_score(59.989, "差")
+
+
+def test_public_page_number_and_grade_agree(client: TestClient) -> None:
+    """The residents' page prints the overall score by the officials' rule: 79.996 (中) shows
+    "79.99", never "80.0"."""
+    engine = engine_of(client)
+    seed_staff(engine)
+    communities = [("C1", "S1", "测试街道", 150, 79.996), ("C3", "S2", "第二街道", 120, 74.06)]
+    store_snapshot(engine, snapshot_results(communities))
+    with session_scope(engine) as session:
+        wave = session.exec(select(Wave).where(Wave.code == "W1")).one()
+        wave.status = "closed"
+        session.add(wave)
+    html = client.get("/p/W1/C1?lang=zh").text
+    shown, grade = re.search(
+        r'class="pub-score"><strong>([\d.]+)</strong>.*?class="pub-grade">等级 (\S+)</span>',
+        html,
+        re.S,
+    ).groups()
+    assert (shown, grade) == ("79.99", "中")
+    assert grade_of(float(shown), BANDS) == grade
