@@ -239,12 +239,13 @@ def _grade_fields(published: Published) -> dict[str, Any]:
     g = published.grade_probabilities
     if g is None:
         return {}
-    ok = ~np.isnan(g.prob).any(axis=1)
+    ok: list[bool] = np.logical_not(np.isnan(g.prob).any(axis=1)).tolist()
     prob = [
         {label: float(p) for label, p in zip(g.labels, row, strict=True)} if good else None
-        for row, good in zip(g.prob.tolist(), ok.tolist(), strict=True)
+        for row, good in zip(g.prob.tolist(), ok, strict=True)
     ]
-    borderline = [bool(b) if good else None for b, good in zip(g.borderline, ok, strict=True)]
+    flags: list[bool] = g.borderline.tolist()
+    borderline = [b if good else None for b, good in zip(flags, ok, strict=True)]
     return {
         "grade_prob": prob,
         "borderline": borderline,

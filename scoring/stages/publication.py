@@ -58,9 +58,7 @@ def publish(model: WeightModel, agg: Aggregates, index: IndexTree, unc: Uncertai
     probs = (
         None
         if reps is None
-        else grade_probabilities(
-            reps.T, published_index, model.grade_bands, level=model.ci_level
-        )
+        else grade_probabilities(reps.T, published_index, model.grade_bands, level=model.ci_level)
     )
     return Published(
         index=published_index,
