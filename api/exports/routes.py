@@ -13,6 +13,7 @@ from api.deps import SessionDep, SettingsDep, WaveDep
 from api.exports.about import data_about, results_about
 from api.exports.cells import Table, csv_response, file_response, temp_path, xlsx_response
 from api.exports.codebook import codebook_table
+from api.exports.rankings_sav import rankings_sav_columns
 from api.exports.responses import response_columns, response_rows
 from api.exports.results import (
     dimension_labels,
@@ -72,7 +73,7 @@ def _scope_text(user: User) -> str:
 def export_rankings(
     user: CurrentUser,
     wave: WaveDep,
-    fmt: TableFormat,
+    fmt: DataFormat,
     session: SessionDep,
     model: ModelQuery = None,
 ) -> Response:
@@ -86,11 +87,21 @@ def export_rankings(
     table = rankings_table(
         rows, list(view.dimension_codes), dimension_labels(questionnaire), counts
     )
+    name = f"meihao-{wave.code}-rankings-{view.ref.model_name}"
+    if fmt is DataFormat.sav:  # one row per community: far below SAV_MAX_ROWS
+        columns = rankings_sav_columns(list(view.dimension_codes), dimension_labels(questionnaire))
+        path = temp_path(".sav")
+        try:
+            write_sav(path, columns, table.rows, file_label=f"meihao {wave.code} rankings")
+        except BaseException:
+            os.unlink(path)
+            raise
+        return file_response(path, f"{name}.sav", "application/x-spss-sav")
     about = results_about(view, what="社区排名 community ranking", scope=_scope_text(user))
     return _table_response(
         table,
-        f"meihao-{wave.code}-rankings-{view.ref.model_name}",
-        fmt,
+        name,
+        TableFormat(fmt.value),
         exclusions_table(view.exclusions),
         about=about,
     )

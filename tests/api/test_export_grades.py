@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -193,3 +194,37 @@ def test_public_page_number_and_grade_agree(client: TestClient) -> None:
     ).groups()
     assert (shown, grade) == ("79.99", "中")
     assert grade_of(float(shown), BANDS) == grade
+
+
+def test_rankings_sav_has_the_labels_of_the_json(
+    officials_client: TestClient, tmp_path: Path
+) -> None:
+    """The SPSS file: the same communities, the change label coded with value labels, q, tier,
+    P(grade) and 临界 as in the JSON."""
+    import pyreadstat
+
+    client = sign_in(officials_client, "admin")
+    listed = client.get(f"/api/v1/waves/{LAST}/rankings").json()["communities"]
+    rows = {r["community"]: r for r in listed}
+    r = client.get(f"/api/v1/waves/{LAST}/exports/rankings.sav")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-spss-sav")
+    path = tmp_path / "rankings.sav"
+    path.write_bytes(r.content)
+    frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+    assert set(frame["community"]) == set(rows)
+    change_labels = meta.variable_value_labels["change"]
+    assert change_labels[1.0].startswith("显著提升") and change_labels[4.0].startswith("无法判断")
+    codes = {"up": 1.0, "down": 2.0, "flat": 3.0, "undetermined": 4.0}
+    for _, e in frame.iterrows():
+        j = rows[e["community"]]
+        label = j["change"]["label"]
+        assert (e["change"] == codes[label]) if label else e["change"] != e["change"]
+        if j["change"]["q"] is not None:
+            assert abs(e["q_value"] - j["change"]["q"]) < 1e-4
+        if j["tier"] is None:
+            assert e["tier"] != e["tier"] and e["p_grade"] != e["p_grade"]  # NaN
+        else:
+            assert int(e["tier"]) == j["tier"]
+            assert abs(e["p_grade"] - j["grade_p"]) < 1e-4
+            assert e["borderline"] == (1.0 if j["borderline"] else 2.0)
+    assert "临界" in meta.column_names_to_labels["borderline"]
