@@ -92,7 +92,8 @@ def export_rankings(
         columns = rankings_sav_columns(list(view.dimension_codes), dimension_labels(questionnaire))
         path = temp_path(".sav")
         try:
-            write_sav(path, columns, table.rows, file_label=f"meihao {wave.code} rankings")
+            cells = (list(row) for row in table.rows)
+            write_sav(path, columns, cells, file_label=f"meihao {wave.code} rankings")
         except BaseException:
             os.unlink(path)
             raise
