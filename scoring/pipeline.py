@@ -255,7 +255,27 @@ def _result(
         reliability=diag.reliability,
         priorities=diag.priorities,
         community_priorities=diag.community_priorities,
+        **_grade_fields(published),
     )
+
+
+def _grade_fields(published: Published) -> dict[str, Any]:
+    """P(grade) per band and the 临界 flag per published community, from the bootstrap."""
+    g = published.grade_probabilities
+    if g is None:
+        return {}
+    ok: list[bool] = np.logical_not(np.isnan(g.prob).any(axis=1)).tolist()
+    prob = [
+        {label: float(p) for label, p in zip(g.labels, row, strict=True)} if good else None
+        for row, good in zip(g.prob.tolist(), ok, strict=True)
+    ]
+    flags: list[bool] = g.borderline.tolist()
+    borderline = [b if good else None for b, good in zip(flags, ok, strict=True)]
+    return {
+        "grade_prob": prob,
+        "borderline": borderline,
+        "index_reps": published.uncertainty.index_reps,
+    }
 
 
 class IndexScorer(BaseEstimator):

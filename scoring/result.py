@@ -4,6 +4,11 @@ Arrays stay numpy inside (for notebooks and trends); ``to_dict`` gives the JSON-
 (NaN → None) with the community rows of ``docs/interfaces.md``; ``from_dict`` reads it back.
 Suppressed communities carry no score of any kind in the result itself, so no view built on it
 can leak one.
+
+Grade probabilities (``grade_prob``: ``{band: P}``, and ``borderline``) are per community from
+the bootstrap replicates of the index (``scoring.grades``); None without a bootstrap and for
+suppressed communities. The replicates themselves (``index_reps``, (m, B)) stay on the result
+in memory only: a snapshot stores the probabilities, not the replicates.
 """
 
 from __future__ import annotations
@@ -90,6 +95,10 @@ class WaveResult:
     reliability: dict[str, Any] | None = None
     priorities: dict[str, Any] | None = None
     community_priorities: list[dict[str, Any] | None] | None = None
+    # P(grade) per band and the 临界 flag per community (None: no bootstrap / suppressed)
+    grade_prob: list[dict[str, float] | None] | None = None
+    borderline: list[bool | None] | None = None
+    index_reps: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def m(self) -> int:
@@ -136,6 +145,8 @@ class WaveResult:
             "rank_low": None if _f(self.rank_low[i]) is None else int(self.rank_low[i]),
             "rank_high": None if _f(self.rank_high[i]) is None else int(self.rank_high[i]),
             "grade": self.grade[i],
+            "grade_prob": None if self.grade_prob is None else self.grade_prob[i],
+            "borderline": None if self.borderline is None else self.borderline[i],
             "suppressed": bool(self.suppressed[i]),
             "suppression_reason": _code(self.suppression_reason[i]),
             "note": _code(self.note[i]),
@@ -239,6 +250,12 @@ class WaveResult:
             priorities=d.get("priorities"),
             community_priorities=[r.get("priorities") for r in rows]
             if any(r.get("priorities") is not None for r in rows)
+            else None,
+            grade_prob=[r.get("grade_prob") for r in rows]
+            if any(r.get("grade_prob") is not None for r in rows)
+            else None,
+            borderline=[r.get("borderline") for r in rows]
+            if any(r.get("borderline") is not None for r in rows)
             else None,
         )
 

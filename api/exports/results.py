@@ -3,6 +3,12 @@
 Suppressed communities keep their code, name and n but no score, interval, percentage, rank or
 grade, and say why (the reason code worded by ``api/web/messages.py``, in Chinese), exactly as
 the JSON and the pages do.
+
+Both tables carry, per community (and per dimension in the scorecards), the change since the
+previous wave from the one change rule (``api/services/change_rule.py``: the label code
+``up|down|flat|undetermined``, its Chinese wording and the BH q-value), and for the overall
+index the joint rank set, its indistinguishable group (tier), P(grade of the point estimate)
+and the 临界 flag: the same values the JSON and the pages show.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from api.exports.cells import Row, Table
-from api.services.read_models import NO_ESTIMATE, ResultsView
+from api.services.rank_tiers import rank_group
+from api.services.read_models import NO_ESTIMATE, CommunityRow, ResultsView
+from api.services.trends import LatestChanges
 from api.web.messages import excluded_text, rule_text, text
 from survey.questionnaire.model import Questionnaire
 
@@ -25,6 +33,42 @@ def rank_interval(low: Any, high: Any) -> str | None:
         return None
     low_i, high_i = int(low), int(high)
     return str(low_i) if low_i == high_i else f"{low_i}–{high_i}"
+
+
+CHANGE_HEADER = [
+    "变化 change (up|down|flat|undetermined)",
+    "变化说明 change (zh)",
+    "q 值 q-value (BH)",
+]
+GRADE_HEADER = [
+    "联合排名区间 joint rank set",
+    "无显著差别组 tier",
+    "P(等级) P(grade)",
+    "临界 borderline",
+]
+
+
+def change_cells(change: Mapping[str, Any] | None) -> list[Any]:
+    """Label code, its Chinese text (with the reason of 无法判断) and q of one change cell."""
+    if change is None or change.get("label") is None:
+        note = None if change is None else change.get("note")
+        return [None, None if not note else note.get("zh"), None]
+    words = (change.get("label_text") or {}).get("zh")
+    note = change.get("note")
+    if change["label"] == "undetermined" and note:
+        words = f"{words}（{note.get('zh')}）"
+    q = change.get("q")
+    return [change["label"], words, None if q is None else round(float(q), 4)]
+
+
+def grade_cells(rank_set: Mapping[str, Any], grade_p: float | None, borderline: Any) -> list[Any]:
+    """Joint rank set, tier, P(grade of the point estimate) and the 临界 flag (是/否)."""
+    return [
+        rank_interval(rank_set.get("rank_set_low"), rank_set.get("rank_set_high")),
+        rank_set.get("tier"),
+        None if grade_p is None else round(float(grade_p), 4),
+        None if borderline is None else ("是 yes" if borderline else "否 no"),
+    ]
 
 
 def dimension_labels(questionnaire: Questionnaire) -> dict[str, str]:
@@ -91,13 +135,16 @@ def rankings_table(
     exclusions: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> Table:
     """``rows`` are :func:`api.services.rankings.ranking_rows` rows, already scope-filtered;
-    ``exclusions`` maps a community code to its counts (``CommunityMeta.exclusions``)."""
+    ``exclusions`` maps a community code to its counts (``CommunityMeta.exclusions``); the
+    change columns are blank unless the rows were built with ``changes``."""
     counts = exclusions or {}
     header = [
         *RANKING_HEADER,
         *EXCLUSION_HEADER,
         *(f"{code} {labels.get(code, '')}".strip() for code in dimension_codes),
         "备注 note",
+        *CHANGE_HEADER,
+        *GRADE_HEADER,
     ]
 
     def body() -> Iterator[Row]:
@@ -122,6 +169,8 @@ def rankings_table(
                     for c in dimension_codes
                 ),
                 text(r["suppression_reason_code"]) if suppressed else None,
+                *change_cells(r.get("change")),
+                *grade_cells(r, r.get("grade_p"), r.get("borderline")),
             ]
 
     return Table("排名 rankings", header, body())
@@ -144,7 +193,10 @@ SCORECARD_HEADER = [
     "等级 grade",
     "排名 rank",
     "备注 note",
+    *CHANGE_HEADER,
+    *GRADE_HEADER,
 ]
+BLANK_TAIL = [None] * (len(CHANGE_HEADER) + len(GRADE_HEADER))
 
 
 def _indicator_rows(questionnaire: Questionnaire) -> list[tuple[str, str, str, str]]:
@@ -174,15 +226,26 @@ def _exclusion_rows(head: list[Any], counts: Mapping[str, Any] | None) -> Iterat
         ("n_scored", "计入评分", "scored", counts["n_scored"]),
     ]
     for code, zh, en, k in lines:
-        yield [*head, level, code, zh, en, None, None, None, k, None, None, None, None, None]
+        row = [*head, level, code, zh, en, None, None, None, k, None, None, None, None, None]
+        yield [*row, *BLANK_TAIL]
 
 
 def scorecards_table(
-    view: ResultsView, questionnaire: Questionnaire, community_codes: set[str]
+    view: ResultsView,
+    questionnaire: Questionnaire,
+    community_codes: set[str],
+    changes: LatestChanges | None = None,
 ) -> Table:
-    """Every indicator of every community in ``community_codes`` (long format)."""
+    """Every indicator of every community in ``community_codes`` (long format); ``changes``:
+    the change since the previous wave of the overall index and of each dimension."""
     indicators = _indicator_rows(questionnaire)
     dims = {d.code for d in questionnaire.dimensions}
+
+    def change(code: str, node: str) -> list[Any]:
+        return change_cells(None if changes is None else changes.community(code, node))
+
+    def overall_grades(c: CommunityRow) -> list[Any]:
+        return grade_cells(rank_group(view, c.code), c.grade_p, c.borderline)
 
     def body() -> Iterator[Row]:
         for c in view.rows.values():
@@ -208,6 +271,8 @@ def scorecards_table(
                     None,
                     None,
                     text(c.reason),
+                    *change(c.code, "overall"),
+                    *BLANK_TAIL[len(CHANGE_HEADER) :],
                 ]
                 continue
             yield [
@@ -225,6 +290,8 @@ def scorecards_table(
                 c.grade,
                 c.rank,
                 text(c.note),
+                *change(c.code, "overall"),
+                *overall_grades(c),
             ]
             yield [
                 *head,
@@ -241,6 +308,7 @@ def scorecards_table(
                 None,
                 None,
                 None,
+                *BLANK_TAIL,
             ]
             for level, code, zh, en in indicators:
                 score = ci_low = ci_high = n = pct = dk = None
@@ -266,6 +334,8 @@ def scorecards_table(
                     None,
                     None,
                     None,
+                    *(change(c.code, code) if code in dims else BLANK_TAIL[: len(CHANGE_HEADER)]),
+                    *BLANK_TAIL[len(CHANGE_HEADER) :],
                 ]
 
     return Table("记分卡 scorecards", SCORECARD_HEADER, body())

@@ -13,6 +13,7 @@ from api.deps import SessionDep, SettingsDep, WaveDep
 from api.exports.about import data_about, results_about
 from api.exports.cells import Table, csv_response, file_response, temp_path, xlsx_response
 from api.exports.codebook import codebook_table
+from api.exports.rankings_sav import rankings_sav_columns
 from api.exports.responses import response_columns, response_rows
 from api.exports.results import (
     dimension_labels,
@@ -24,6 +25,7 @@ from api.exports.spss import TooManyRows, write_sav
 from api.services.rankings import ranking_rows
 from api.services.snapshot_store import wave_results
 from api.services.snapshots import excluded_response_ids
+from api.services.trends import latest_changes
 from api.web.auth import CurrentUser, ResearchUser
 from api.web.permissions import Scope, ensure_community
 from survey.storage.models import AuditEvent, User
@@ -71,23 +73,36 @@ def _scope_text(user: User) -> str:
 def export_rankings(
     user: CurrentUser,
     wave: WaveDep,
-    fmt: TableFormat,
+    fmt: DataFormat,
     session: SessionDep,
     model: ModelQuery = None,
 ) -> Response:
-    """The wave's ranking as in ``GET .../rankings``, limited to your scope."""
+    """The wave's ranking as in ``GET .../rankings``, limited to your scope, with the same
+    change labels, rank sets, tiers and grade probabilities."""
     view = wave_results(session=session, wave=wave, model_name=model)
-    rows = Scope.of(user).filter_rows(ranking_rows(view))
+    pair = latest_changes(session=session, wave=wave, view=view)
+    rows = Scope.of(user).filter_rows(ranking_rows(view, changes=pair))
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     counts = {code: meta.exclusions for code, meta in view.meta.items()}
     table = rankings_table(
         rows, list(view.dimension_codes), dimension_labels(questionnaire), counts
     )
+    name = f"meihao-{wave.code}-rankings-{view.ref.model_name}"
+    if fmt is DataFormat.sav:  # one row per community: far below SAV_MAX_ROWS
+        columns = rankings_sav_columns(list(view.dimension_codes), dimension_labels(questionnaire))
+        path = temp_path(".sav")
+        try:
+            cells = (list(row) for row in table.rows)
+            write_sav(path, columns, cells, file_label=f"meihao {wave.code} rankings")
+        except BaseException:
+            os.unlink(path)
+            raise
+        return file_response(path, f"{name}.sav", "application/x-spss-sav")
     about = results_about(view, what="社区排名 community ranking", scope=_scope_text(user))
     return _table_response(
         table,
-        f"meihao-{wave.code}-rankings-{view.ref.model_name}",
-        fmt,
+        name,
+        TableFormat(fmt.value),
         exclusions_table(view.exclusions),
         about=about,
     )
@@ -114,7 +129,8 @@ def export_scorecards(
     else:
         wanted = {code for code, street in streets.items() if scope.allows_community(code, street)}
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
-    table = scorecards_table(view, questionnaire, wanted)
+    pair = latest_changes(session=session, wave=wave, view=view)
+    table = scorecards_table(view, questionnaire, wanted, pair)
     suffix = f"-{community}" if community else ""
     about = results_about(
         view,

@@ -74,6 +74,23 @@ class RankingRow(BaseModel):
     )
     fh_ci_low: float | None = None
     fh_ci_high: float | None = None
+    tier_members: int | None = Field(default=None, description="communities in the tier")
+    tier_rank_low: int | None = Field(
+        default=None, description="best point rank in the tier: 与第 low–high 名无显著差别"
+    )
+    tier_rank_high: int | None = Field(default=None, description="worst point rank in the tier")
+    grade_prob: dict[str, float] | None = Field(
+        default=None,
+        description="P(grade) per band: the share of the bootstrap replicates of the index in "
+        "each band; null without a bootstrap or when suppressed",
+    )
+    grade_p: float | None = Field(
+        default=None, description="P(grade of the point estimate), from grade_prob"
+    )
+    borderline: bool | None = Field(
+        default=None,
+        description="临界: the interval's ends have different grades (null without a bootstrap)",
+    )
     change: Change | None = Field(
         default=None, description="since the previous wave (the trend report's label)"
     )

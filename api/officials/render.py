@@ -125,7 +125,10 @@ def export_links(
             }
         ]
     links = [
-        {"key": "dl_rankings", "files": [(f, href("rankings", f)) for f in ("xlsx", "csv")]},
+        {
+            "key": "dl_rankings",
+            "files": [(f, href("rankings", f)) for f in ("xlsx", "csv", "sav")],
+        },
         {"key": "dl_scorecards", "files": [(f, href("scorecards", f)) for f in ("xlsx", "csv")]},
     ]
     if role in RESEARCH_ROLES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from api.officials.action_text import ACTION_TEXT
+from api.officials.grade_text import GRADE_TEXT
 from api.officials.loop_text import LOOP_TEXT
 from api.officials.small_area_text import SMALL_AREA_TEXT
 from api.web.i18n import translator
@@ -129,6 +130,7 @@ OFFICIAL_TEXT: dict[str, tuple[str, str]] = {
     "streets_title": ("街道", "Streets"),
     "street_of": ("所属街道", "Street"),
     **ACTION_TEXT,
+    **GRADE_TEXT,
     **LOOP_TEXT,
     **SMALL_AREA_TEXT,
     "answers_line": (

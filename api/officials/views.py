@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from api.charts import (
@@ -30,6 +29,7 @@ from api.charts import (
     trend_chart,
 )
 from api.officials.text import GRADE_LABELS, grade_label, housing_label, local
+from api.services.published import graded_num as graded_num  # re-exported for the pages
 from api.services.scorecard import QUADRANTS
 from api.web.messages import excluded_text, label, note_code, text
 
@@ -45,19 +45,6 @@ def reason_text(reason: str | None, lang: str) -> str | None:
 
 def num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
-
-
-def graded_num(value: float | None, edges: Sequence[float]) -> str:
-    """A score beside its grade: one decimal, unless rounding would carry it onto a grade
-    edge it does not reach (59.96 shown "60.0" next to 差 when 中 starts at 60); then two
-    decimals, cut rather than rounded ("59.96", "59.99" for 59.996)."""
-    if value is None:
-        return "—"
-    shown = f"{value:.1f}"
-    if any(value < edge <= float(shown) for edge in edges):
-        # Decimal of the shortest repr: 72.46 stays 72.46 (72.46 * 100 is 7245.99…).
-        return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
-    return shown
 
 
 def pct(value: float | None, scale: float = 1.0) -> str:

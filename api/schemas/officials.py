@@ -23,6 +23,19 @@ class Figure(BaseModel):
     grade: str | None = Field(default=None, description="优/良/中/差")
 
 
+class GradedFigure(Figure):
+    """The overall index, with how sure its grade is (issue 12)."""
+
+    grade_prob: dict[str, float] | None = Field(
+        default=None,
+        description="P(grade) per band: share of the bootstrap replicates in each band",
+    )
+    grade_p: float | None = Field(default=None, description="P(grade of the point estimate)")
+    borderline: bool | None = Field(
+        default=None, description="临界: the interval's ends have different grades"
+    )
+
+
 class ScoreInterval(BaseModel):
     score: float | None
     ci_low: float | None
@@ -40,6 +53,19 @@ class RankInfo(BaseModel):
         "estimates) or fay_herriot (EBLUPs, rank sets from EBLUP and √MSE; the weight model's "
         "estimator)",
     )
+    rank_set_low: int | None = Field(
+        default=None,
+        description="joint 90 % rank confidence set (Holm over all pairs; null: not computed)",
+    )
+    rank_set_high: int | None = None
+    tier: int | None = Field(
+        default=None, description="group of communities that cannot be told apart (1 = top)"
+    )
+    tier_members: int | None = Field(default=None, description="communities in that group")
+    tier_rank_low: int | None = Field(
+        default=None, description="best point rank in the group: 与第 low–high 名无显著差别"
+    )
+    tier_rank_high: int | None = Field(default=None, description="worst point rank in the group")
 
 
 class Change(BaseModel):
@@ -296,7 +322,7 @@ class Scorecard(BaseModel):
     )
     note: str | None = Field(description="a caveat in Chinese, e.g. a small sample below flag_n")
     note_code: str | None = Field(default=None, description="the caveat as a code: small_sample")
-    overall: Figure
+    overall: GradedFigure
     osi: ScoreInterval = Field(description="overall satisfaction index (O1–O3), 0–100")
     small_area: dict[str, Any] | None = Field(
         default=None,

@@ -29,6 +29,7 @@ from api.services.actions import code_label, status_label
 from api.services.exclusions import policy_of
 from api.services.labels import Labels, labels_for_wave
 from api.services.loop_seams import action_effects, public_themes
+from api.services.published import graded_num
 from api.services.scorecard import build_scorecard
 from api.web.messages import text
 from survey.errors import NotFoundError
@@ -225,6 +226,10 @@ def build_public_results(*, session: Session, wave: Wave, community: Community) 
             "ci_low": sc["overall"]["ci_low"],
             "ci_high": sc["overall"]["ci_high"],
             "grade": sc["overall"]["grade"],
+            # the number the page prints beside the grade: never the next band's (issue 12)
+            "score_text": graded_num(
+                sc["overall"]["score"], [low for _n, low in sc["grade_bands"] if low is not None]
+            ),
         },
         "change": None
         if ch is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import ROUND_DOWN, Decimal
 
 from api.services.read_models import CommunityRow, ResultsView
 
@@ -23,6 +24,20 @@ def grade_of(score: float | None, bands: Sequence[tuple[str, float | None]]) -> 
         if low is None or score >= low:
             return name
     return bands[-1][0]
+
+
+def graded_num(value: float | None, edges: Sequence[float]) -> str:
+    """A score beside its grade: one decimal, unless rounding would carry it onto a grade
+    edge it does not reach (59.96 shown "60.0" next to 差 when 中 starts at 60); then two
+    decimals, cut rather than rounded ("59.96", "59.99" for 59.996). Every page that shows a
+    number with a grade (officials' and residents') uses this."""
+    if value is None:
+        return "—"
+    shown = f"{value:.1f}"
+    if any(value < edge <= float(shown) for edge in edges):
+        # Decimal of the shortest repr: 72.46 stays 72.46 (72.46 * 100 is 7245.99…).
+        return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+    return shown
 
 
 def public_row(view: ResultsView, code: str) -> CommunityRow | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.services.rank_tiers import rank_group
 from api.services.read_models import ResultsView
 from api.services.trends import LatestChanges
 from api.web.messages import text
@@ -23,6 +24,9 @@ def ranking_rows(
     ``suppression_reason`` is the catalog's Chinese wording (as the JSON has always shown),
     ``suppression_reason_code`` and ``note_code`` the codes pages and exports word themselves.
     ``changes``: add each community's change since the previous wave (the one change rule).
+    ``rank_set_low``/``rank_set_high``/``tier``: the joint rank set and the group of
+    statistically indistinguishable communities (``api/services/rank_groups.py``), None when
+    not computed; ``grade_prob``/``grade_p``/``borderline``: P(grade) from the bootstrap.
     """
     rows = []
     for community in view.rows.values():
@@ -47,6 +51,10 @@ def ranking_rows(
                 "ci_low": community.ci_low,
                 "ci_high": community.ci_high,
                 "grade": community.grade,
+                "grade_prob": None if community.grade_prob is None else dict(community.grade_prob),
+                "grade_p": community.grade_p,
+                "borderline": community.borderline,
+                **rank_group(view, community.code),
                 "suppressed": community.suppressed,
                 "suppression_reason": text(community.reason),
                 "suppression_reason_code": community.reason,
@@ -54,8 +62,6 @@ def ranking_rows(
                 "dimensions": {code: d.score for code, d in community.dimensions.items()},
             }
         )
-        sets = (view.rank_sets or {}).get("communities") or {}
-        rows[-1].update(sets.get(community.code) or {})
         rows[-1].update(_small_area(view, community.code))
         if changes is not None:
             rows[-1]["change"] = changes.community(community.code)

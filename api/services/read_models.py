@@ -115,6 +115,10 @@ class CommunityRow:
     rank_low: int | None = None
     rank_high: int | None = None
     grade: str | None = None
+    # P(grade) per band from the bootstrap, and the 临界 flag (None: no bootstrap, or a
+    # snapshot stored before issue 12)
+    grade_prob: Mapping[str, float] | None = None
+    borderline: bool | None = None
     osi: Estimate = NO_ESTIMATE
     dimensions: Mapping[str, Estimate] = field(default_factory=dict)
     subdimensions: Mapping[str, float | None] = field(default_factory=dict)
@@ -127,6 +131,13 @@ class CommunityRow:
 
     def dimension(self, code: str) -> Estimate:
         return self.dimensions.get(code, NO_ESTIMATE)
+
+    @property
+    def grade_p(self) -> float | None:
+        """P(the point estimate's grade) from the bootstrap."""
+        if self.grade_prob is None or self.grade is None:
+            return None
+        return self.grade_prob.get(self.grade)
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +437,8 @@ def _priorities(raw: Mapping[str, Any] | None) -> CommunityPriorities | None:
 
 def _floats(raw: Mapping[str, Any] | None) -> dict[str, float | None]:
     return {str(c): _float(v) for c, v in (raw or {}).items()}
+def _grade_prob(raw: Mapping[str, Any] | None) -> dict[str, float] | None:
+    return None if raw is None else {str(k): float(v) for k, v in raw.items()}
 
 
 def parse_row(raw: Mapping[str, Any]) -> CommunityRow:
@@ -433,7 +446,7 @@ def parse_row(raw: Mapping[str, Any]) -> CommunityRow:
 
     The fields ``WaveResult.row`` writes are read by key, so a field renamed there raises
     ``KeyError`` here (tests/api/test_read_models.py) instead of blanking a page; only what a
-    snapshot may lack (priorities) is optional.
+    snapshot may lack (priorities, grade probabilities) is optional.
     """
     code = str(raw["code"])
     n = _int(raw["n"])
@@ -460,6 +473,8 @@ def parse_row(raw: Mapping[str, Any]) -> CommunityRow:
         rank_low=_int(raw["rank_low"]),
         rank_high=_int(raw["rank_high"]),
         grade=raw["grade"],
+        grade_prob=_grade_prob(raw.get("grade_prob")),
+        borderline=None if raw.get("borderline") is None else bool(raw["borderline"]),
         osi=Estimate(raw["osi"], raw["osi_se"], raw["osi_ci_low"], raw["osi_ci_high"]),
         dimensions={c: _estimate(d) for c, d in raw["dimensions"].items()},
         subdimensions={c: s["score"] for c, s in raw["subdimensions"].items()},

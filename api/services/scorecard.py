@@ -17,6 +17,7 @@ from api.services.change_rule import FDR
 from api.services.labels import Labels, labels_for_wave
 from api.services.priority_rule import DEFAULT_LEVEL, rule_sentence
 from api.services.published import public_row
+from api.services.rank_tiers import rank_group
 from api.services.read_models import (
     NO_ESTIMATE,
     CommunityMeta,
@@ -285,6 +286,9 @@ def build_scorecard(
             "ci_high": row.ci_high,
             "se": row.se,
             "grade": row.grade,
+            "grade_prob": None if row.grade_prob is None else dict(row.grade_prob),
+            "grade_p": row.grade_p,
+            "borderline": row.borderline,
         },
         "small_area": _small_area(view, row, _flag_n(view)) if published else None,
         "osi": {"score": row.osi.score, "ci_low": row.osi.ci_low, "ci_high": row.osi.ci_high},
@@ -294,6 +298,7 @@ def build_scorecard(
             "rank_low": row.rank_low,
             "rank_high": row.rank_high,
             "estimator": view.rank_estimator,
+            **rank_group(view, community),
         },
         "change": trend_changes[-1] if trend_changes else None,
         "trend": points,

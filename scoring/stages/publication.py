@@ -1,5 +1,10 @@
 """Stage 8, publication: what the result publishes per community. Suppressed communities
 publish nothing but their n (and why): every score, SE, interval and grade of theirs is blank.
+
+Grades are those of the unrounded published index; with a bootstrap, each published community
+also gets ``P(grade)`` (the share of its index replicates in each band) and a borderline (临界)
+flag: its percentile interval at the model's ``ci_level`` has ends of different grades
+(:func:`scoring.grades.grade_probabilities`).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from scoring.grades import GradeProbabilities, grade_probabilities
 from scoring.stages.aggregates import Aggregates
 from scoring.stages.index_tree import IndexTree
 from scoring.stages.uncertainty import Uncertainty
@@ -28,6 +34,7 @@ class Published:
     item_pct_positive: np.ndarray
     uncertainty: Uncertainty
     grade: list[str | None]
+    grade_probabilities: GradeProbabilities | None = None
 
 
 def publish(model: WeightModel, agg: Aggregates, index: IndexTree, unc: Uncertainty) -> Published:
@@ -42,9 +49,17 @@ def publish(model: WeightModel, agg: Aggregates, index: IndexTree, unc: Uncertai
         return out
 
     intervals: dict[str, Any] = {
-        f.name: blank(getattr(unc, f.name)) for f in dataclasses.fields(unc) if f.name != "method"
+        f.name: blank(getattr(unc, f.name))
+        for f in dataclasses.fields(unc)
+        if f.name != "method" and getattr(unc, f.name) is not None
     }
     published_index = blank(index.scores.overall)
+    reps = intervals.get("index_reps")
+    probs = (
+        None
+        if reps is None
+        else grade_probabilities(reps.T, published_index, model.grade_bands, level=model.ci_level)
+    )
     return Published(
         index=published_index,
         osi=blank(agg.osi),
@@ -54,4 +69,5 @@ def publish(model: WeightModel, agg: Aggregates, index: IndexTree, unc: Uncertai
         item_pct_positive=blank(pct),
         uncertainty=dataclasses.replace(unc, **intervals),
         grade=list(model.grades(published_index)),
+        grade_probabilities=probs,
     )

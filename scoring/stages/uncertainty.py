@@ -30,7 +30,10 @@ NODE_SE = ("auto", "bootstrap", "linearised", "none")
 class Uncertainty:
     """SEs and interval bounds (NaN where not estimated); ``method`` is ``"bootstrap"``,
     ``"linearised"`` or ``"none"``. Shapes: (m,) for the index, OSI and ranks; (m, D) for the
-    dimensions."""
+    dimensions.
+
+    ``index_reps``: the bootstrap replicates of the index, (m, B), for the grade probabilities
+    of the publication stage; None without a bootstrap."""
 
     method: str
     se: np.ndarray
@@ -44,6 +47,7 @@ class Uncertainty:
     osi_se: np.ndarray
     osi_ci_low: np.ndarray
     osi_ci_high: np.ndarray
+    index_reps: np.ndarray | None = None
 
 
 def uncertainty(
@@ -149,6 +153,7 @@ def _bootstrapped(
         osi_se=bs.osi_se,
         osi_ci_low=bs.osi_ci[0],
         osi_ci_high=bs.osi_ci[1],
+        index_reps=bs.index_reps,
     )
 
 

@@ -67,8 +67,17 @@ def get(client: TestClient, url: str) -> Any:
 
 def test_scorecard_numbers_are_the_snapshots(admin: TestClient) -> None:
     sc = get(admin, f"/api/v1/waves/{LAST}/communities/{OK_COMMUNITY}/scorecard")
-    result = WaveResult.from_dict(snapshot(admin, LAST))
+    stored = snapshot(admin, LAST)
+    result = WaveResult.from_dict(stored)
     i = result.community_codes.index(OK_COMMUNITY)
+    assert result.grade_prob is not None and result.borderline is not None
+    sets = stored["rank_sets"]["communities"]
+    tier = sets[OK_COMMUNITY]["tier"]
+    tier_ranks = [
+        int(result.rank[result.community_codes.index(c)])
+        for c, s in sets.items()
+        if s["tier"] == tier
+    ]
     assert not sc["suppressed"]
     assert sc["overall"] == {
         "score": result.index[i],
@@ -76,6 +85,9 @@ def test_scorecard_numbers_are_the_snapshots(admin: TestClient) -> None:
         "ci_high": result.ci_high[i],
         "se": result.se[i],
         "grade": result.grade[i],
+        "grade_prob": result.grade_prob[i],
+        "grade_p": result.grade_prob[i][result.grade[i]],
+        "borderline": result.borderline[i],
     }
     assert sc["rank"] == {
         "rank": int(result.rank[i]),
@@ -83,6 +95,10 @@ def test_scorecard_numbers_are_the_snapshots(admin: TestClient) -> None:
         "rank_low": int(result.rank_low[i]),
         "rank_high": int(result.rank_high[i]),
         "estimator": "direct",
+        **sets[OK_COMMUNITY],
+        "tier_members": len(tier_ranks),
+        "tier_rank_low": min(tier_ranks),
+        "tier_rank_high": max(tier_ranks),
     }
     assert sc["osi"]["score"] == result.osi[i]
     assert sc["n"] == int(result.n[i])
