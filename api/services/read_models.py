@@ -437,6 +437,8 @@ def _priorities(raw: Mapping[str, Any] | None) -> CommunityPriorities | None:
 
 def _floats(raw: Mapping[str, Any] | None) -> dict[str, float | None]:
     return {str(c): _float(v) for c, v in (raw or {}).items()}
+
+
 def _grade_prob(raw: Mapping[str, Any] | None) -> dict[str, float] | None:
     return None if raw is None else {str(k): float(v) for k, v in raw.items()}
 
