@@ -22,6 +22,7 @@ non-suppressed communities in every replicate.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,42 @@ def _blocks(counts: np.ndarray, cap: int) -> list[np.ndarray]:
     return blocks
 
 
+def calibration_df_factor(calibration: Calibration, group: np.ndarray, m: int) -> np.ndarray:
+    """``sqrt(n / (n − p))`` per community: n raked rows, p = the independent constraints of
+    the raking (covered categories over all variables, minus one per extra variable).
+
+    A calibrated estimator's variance is that of the residuals of the calibration model
+    (Deville & Särndal 1992), and a residual variance estimated from n rows after fitting p
+    constraints is biased by (n − p)/n; the bootstrap of the re-raked estimator inherits it. At
+    n ≈ 40 with 5 age bands × 2 genders (p = 6) that is 8 % on the SE. Communities without
+    margins get 1.
+
+    Examples
+    --------
+    >>> cal = Calibration(np.array([0, 1, 2, 3] * 10), np.ones((1, 4)), (2, 2))
+    >>> calibration_df_factor(cal, np.zeros(40, dtype=int), 1).round(4).tolist()
+    [1.0398]
+    """
+    margins = np.asarray(calibration.margins, dtype=float)
+    cells = margins.shape[1]
+    shape = (cells,) if calibration.shape is None else tuple(calibration.shape)
+    raked = calibration.raked_rows(group)
+    strata = np.asarray(calibration.strata)
+    N = np.zeros((m, cells))
+    np.add.at(N, (group[raked], strata[raked]), 1.0)
+    Nt = N.reshape(m, *shape)
+    nd = len(shape)
+    p = np.zeros(m)
+    for a in range(nd):
+        other = tuple(1 + b for b in range(nd) if b != a)
+        p += (Nt.sum(axis=other) > 0).sum(axis=1) if other else (Nt > 0).sum(axis=1)
+    p = np.maximum(p - (nd - 1), 0.0)
+    n = N.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.sqrt(n / np.maximum(n - p, 1.0))
+    return np.where(n > 0, f, 1.0)
+
+
 class _Segments:
     """The calibration layout of one block of communities: rows sorted by segment (weighting
     cell; then one segment of unraked rows) within each community, so that each segment is a
@@ -224,6 +261,7 @@ def bootstrap(
     progress: Callable[[int, int], None] | None = None,
     calibration: Calibration | None = None,
     resolve: Resolver | None = None,
+    df_correction: bool = True,
 ) -> BootstrapResult:
     """Bootstrap SEs and percentile intervals of index, dimensions, OSI and rank.
 
@@ -251,6 +289,8 @@ def bootstrap(
         each replicate's weights are the calibration's base weights × its own raking factors).
     resolve : resolve the tree spec again on every replicate's item means and OSI of all
         communities (``spec`` is then not used for the replicates).
+    df_correction : with ``calibration``, widen every community's replicate spread by
+        :func:`calibration_df_factor` (the residual degrees of freedom the raking uses up).
 
     Examples
     --------
@@ -370,6 +410,14 @@ def bootstrap(
 
     if progress is not None:
         progress(B, B)
+    if calibration is not None and df_correction:
+        f = calibration_df_factor(calibration, group, m)
+        for reps in (index_reps, osi_reps, dim_reps):
+            view = reps.reshape(m, -1, B)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
+                centre = np.nanmean(view, axis=-1, keepdims=True)
+            view[...] = centre + (view - centre) * f[:, None, None]
     alpha = (1.0 - level) / 2.0
     qs = [alpha, 1.0 - alpha]
     ranked = np.ones(m, dtype=bool) if rank_mask is None else np.asarray(rank_mask, dtype=bool)
