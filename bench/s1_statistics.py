@@ -19,7 +19,10 @@ bootstrap SEs → the trend report's labels over 83 × 7 cells). Run: ``python -
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -198,10 +201,14 @@ def simulate_survey(
     return _summaries(*out.values()) | {"reps": reps}
 
 
-def _pipeline_report(district: Any, folder: str, bootstrap: int) -> list[dict[str, Any]]:
+def _pipeline_report(
+    district: Any, folder: str, bootstrap: int
+) -> tuple[list[dict[str, Any]], list[bool]]:
     """Seed a generated district into SQLite, score every wave as ``meihao score`` does, and
     return the latest change of every community × (overall + dimensions) as the pages label
-    it (``api/services/change_rule.py``: raking, quality exclusions, bootstrap SEs, BH)."""
+    it (``api/services/change_rule.py``: raking, quality exclusions, bootstrap SEs, BH), and
+    whether each published 90 % index interval (every wave × community) covers the
+    generator's population truth ``Truth.index``."""
     from sqlmodel import Session
 
     from api.services.snapshot_store import clear_cache
@@ -215,11 +222,17 @@ def _pipeline_report(district: Any, folder: str, bootstrap: int) -> list[dict[st
     upgrade(engine)
     seed_database(engine, district)
     clear_cache()
+    covered = []
+    codes = district.community_codes
     with Session(engine) as session:
-        for wave in district.wave_codes:
-            compute_snapshot(
+        for w, wave in enumerate(district.wave_codes):
+            snap = compute_snapshot(
                 session=session, wave_code=wave, model_name=None, bootstrap=bootstrap, actor="s1"
             )
+            for row in snap.results["communities"]:
+                if row["ci_low"] is not None:
+                    truth = district.truth.index[w, codes.index(row["code"])]
+                    covered.append(bool(row["ci_low"] <= truth <= row["ci_high"]))
         report = district_trend(session=session, model_name=None)
     clear_cache()
     engine.dispose()
@@ -230,7 +243,25 @@ def _pipeline_report(district: Any, folder: str, bootstrap: int) -> list[dict[st
             *row["last_dimension_changes"].items(),
         ):
             cells.append({"code": row["code"], "node": node, **change})
-    return cells
+    return cells, covered
+
+
+@contextlib.contextmanager
+def _calibration(mode: str) -> Iterator[None]:
+    """Score with ``bootstrap_calibration=mode`` (the product default is ``"auto"``:
+    re-raked replicates when the wave has margins); ``"fixed"`` reproduces the earlier
+    fixed-weight bootstrap, for before/after figures."""
+    import scoring.pipeline
+
+    original = scoring.pipeline.score_wave
+    if mode == "auto":
+        yield
+        return
+    scoring.pipeline.score_wave = functools.partial(original, bootstrap_calibration=mode)
+    try:
+        yield
+    finally:
+        scoring.pipeline.score_wave = original
 
 
 def simulate_pipeline(
@@ -241,19 +272,24 @@ def simulate_pipeline(
     n_changed: int = 8,
     change_size: float = 8.0,
     bootstrap: int = 200,
+    calibration: str = "auto",
 ) -> dict[str, Any]:
     """The product's own path (seed → ``compute_snapshot`` → trend report) on generated
     districts, 83 communities × (overall + 6 dimensions) per report: share of null reports
     (``drift=0``) with any false label and with more than 3, and the false-discovery
     proportion when ``n_changed`` communities truly change by ``change_size`` latent points
-    (every cell of a changed community is a true change)."""
+    (every cell of a changed community is a true change), and the coverage of the published
+    90 % index intervals of the null districts (against ``Truth.index``). ``calibration``:
+    the bootstrap's ``bootstrap_calibration`` (``"fixed"`` for the pre-issue-12 path).
+    Pipeline only: ``python -c "from bench.s1_statistics import simulate_pipeline as s;
+    print(s(10, seed=1))"``."""
     import tempfile
 
     from survey.questionnaire.model import load_default
     from survey.synthetic import generate_district
 
     q = load_default()
-    any_false, over3, fdp, power = [], [], [], []
+    any_false, over3, fdp, power, covered = [], [], [], [], []
     for r in range(reps):
         rng = np.random.default_rng([seed, r, 7])
         changed = rng.choice(83, n_changed, replace=False)
@@ -267,13 +303,14 @@ def simulate_pipeline(
                 drift=0.0,
                 true_changes=true_changes,
             )
-            with tempfile.TemporaryDirectory() as folder:
-                cells = _pipeline_report(d, folder, bootstrap)
+            with tempfile.TemporaryDirectory() as folder, _calibration(calibration):
+                cells, cover = _pipeline_report(d, folder, bootstrap)
             codes = [c.code for c in d.communities]
             truly = {codes[i] for i in (true_changes or {})}
             sig = [c for c in cells if c["significant"]]
             false = [c for c in sig if c["code"] not in truly]
             if true_changes is None:
+                covered += cover
                 any_false.append(bool(false))
                 over3.append(len(false) > 3)
             else:
@@ -286,7 +323,9 @@ def simulate_pipeline(
         "null_more_than_3": float(np.mean(over3)),
         "fdr": float(np.mean(fdp)),
         "power": float(np.mean(power)),
+        "coverage_90": float(np.mean(covered)),
         "bootstrap": bootstrap,
+        "bootstrap_calibration": calibration,
         "respondents_per_community": n_per,
     }
 
@@ -311,7 +350,8 @@ def run(runs: int) -> dict[str, Any]:
             f"{survey['coverage_fh']:.3f}, RMSE direct/FH {survey['rmse_direct']:.2f}/"
             f"{survey['rmse_fh']:.2f}, rank sets {survey['rank_set_coverage']:.3f}; pipeline "
             f"(83×7 cells): null any-false {pipeline['null_any_false_label']:.3f}, >3 "
-            f"{pipeline['null_more_than_3']:.3f}, FDR {pipeline['fdr']:.3f}"
+            f"{pipeline['null_more_than_3']:.3f}, FDR {pipeline['fdr']:.3f}, cover "
+            f"{pipeline['coverage_90']:.3f}"
         ),
         "params": {
             "communities": 83,

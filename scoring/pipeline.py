@@ -21,7 +21,6 @@ from scoring.coverage import ItemCoverage
 from scoring.data import SurveyData
 from scoring.framework import Framework
 from scoring.result import ENGINE_VERSION, WaveResult
-from scoring.stages.uncertainty import bootstrap_steps
 from scoring.stages import (
     Aggregates,
     Diagnostics,
@@ -40,6 +39,7 @@ from scoring.stages import (
     survey_weights,
     uncertainty,
 )
+from scoring.stages.uncertainty import bootstrap_steps
 from scoring.weight_model import WeightModel
 
 __all__ = ["IndexScorer", "score_wave", "screen"]

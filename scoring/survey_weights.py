@@ -14,7 +14,6 @@ keys, so the only Python loop is over IPF iterations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -413,7 +412,9 @@ def _trim_cells(
             break
         clipped[pos[hit]] = True
         with np.errstate(invalid="ignore", divide="ignore"):
-            new = np.where(occupied[hit], np.clip(u[hit], lo * mw[hit], hi * mw[hit]) / base[hit], Fa[hit])
+            new = np.where(
+                occupied[hit], np.clip(u[hit], lo * mw[hit], hi * mw[hit]) / base[hit], Fa[hit]
+            )
         F[tables[pos[hit]]] = new
         # only the tables that moved can still be out of bounds
         pos, Fa, Na, occupied, base, nr = pos[hit], new, Na[hit], occupied[hit], base[hit], nr[hit]

@@ -226,7 +226,9 @@ def _resolver(
     # replicate's item means and OSI; the other statistics stay those of the point estimate.
     def resolve(item_means: np.ndarray, osi: np.ndarray) -> Any:
         items = dataclasses.replace(agg.items, mean=item_means)
-        return resolve_weights(framework, model, dataclasses.replace(agg, items=items, osi=osi)).spec
+        return resolve_weights(
+            framework, model, dataclasses.replace(agg, items=items, osi=osi)
+        ).spec
 
     return resolve
 

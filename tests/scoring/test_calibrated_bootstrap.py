@@ -9,6 +9,7 @@ the raking weights vary strongly.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pytest
@@ -121,7 +122,7 @@ def test_reraked_ses_track_the_monte_carlo_sd_of_the_raked_estimator():
     est = aggregate_tree((G @ S) / (G @ np.ones_like(S)), FW, spec).overall
     mc_sd = float(est.std(ddof=1))
     truth = 60 + CELL_EFFECT.mean()  # population mean (equal cell shares; clipping is rare)
-    kw = {"B": 120, "random_state": 5}
+    kw: dict[str, Any] = {"B": 120, "random_state": 5}
     fixed = bootstrap(S, rk.weights, group, m, FW, spec, **kw)
     reraked = bootstrap(
         S, rk.weights, group, m, FW, spec, calibration=Calibration(strata, margins, (5, 2)), **kw
@@ -174,7 +175,9 @@ def test_cell_factors_have_mean_one_and_meet_covered_margins(counts, pop):
 
 def _wave(seed: int = 6, m: int = 8, per: int = 45) -> SurveyData:
     rng, group, strata = _sample(m, per, seed=seed)
-    X = np.clip(np.round(3 + CELL_EFFECT[strata][:, None] / 15 + rng.normal(0, 1, (m * per, 36))), 1, 5)
+    X = np.clip(
+        np.round(3 + CELL_EFFECT[strata][:, None] / 15 + rng.normal(0, 1, (m * per, 36))), 1, 5
+    )
     X[:, FW.reverse] = 6 - X[:, FW.reverse]
     return SurveyData(
         X,
@@ -190,7 +193,7 @@ def _wave(seed: int = 6, m: int = 8, per: int = 45) -> SurveyData:
 def test_score_wave_reraked_by_default_with_a_switch_and_provenance():
     data = _wave()
     model = builtin_model("equal")
-    kw = {"bootstrap": 100, "diagnostics": False, "fingerprint": False}
+    kw: dict[str, Any] = {"bootstrap": 100, "diagnostics": False, "fingerprint": False}
     rer = score_wave(data, FW, model, **kw)
     fixed = score_wave(data, FW, model, bootstrap_calibration="fixed", **kw)
     assert rer.provenance["bootstrap_calibration"] == "reraked"
@@ -208,7 +211,7 @@ def test_score_wave_reraked_by_default_with_a_switch_and_provenance():
 def test_data_driven_weights_are_re_resolved_in_every_replicate():
     data = _wave(m=12)
     model = WeightModel(name="ent", dimension_weights={"method": "entropy"})
-    kw = {"bootstrap": 60, "diagnostics": False, "fingerprint": False}
+    kw: dict[str, Any] = {"bootstrap": 60, "diagnostics": False, "fingerprint": False}
     res = score_wave(data, FW, model, **kw)
     assert res.provenance["bootstrap_dimension_weights"] == "re-resolved"
     assert res.provenance["bootstrap_calibration"] == "reraked"
@@ -229,8 +232,17 @@ def test_data_driven_weights_are_re_resolved_in_every_replicate():
     R = np.random.default_rng(8).poisson(1.0, (data.n, B)).astype(float)
     cal = Calibration(data.strata, data.margins, (5, 2), trim=None)
     got = bootstrap(
-        S, sw.weights, g, m, FW, resolved.spec, B=B, replicate_weights=R, calibration=cal,
-        resolve=resolve, df_correction=False,
+        S,
+        sw.weights,
+        g,
+        m,
+        FW,
+        resolved.spec,
+        B=B,
+        replicate_weights=R,
+        calibration=cal,
+        resolve=resolve,
+        df_correction=False,
     )
     # Independent replicate loop: rake the resampled rows (multiplier = frequency), item
     # means, the model's weights resolved on them, the index.
@@ -238,8 +250,13 @@ def test_data_driven_weights_are_re_resolved_in_every_replicate():
         keep = R[:, b] > 0
         w = np.zeros(data.n)
         w[keep] = rake(
-            g[keep], data.strata[keep], data.margins, (5, 2), base_weights=R[keep, b],
-            trim=None, tol=1e-10,
+            g[keep],
+            data.strata[keep],
+            data.margins,
+            (5, 2),
+            base_weights=R[keep, b],
+            trim=None,
+            tol=1e-10,
         ).weights
         G = indicator(g, m, w)
         ok = ~np.isnan(S)
@@ -249,7 +266,15 @@ def test_data_driven_weights_are_re_resolved_in_every_replicate():
         want = aggregate_tree(items, FW, spec_b).overall
         np.testing.assert_allclose(got.index_reps[:, b], want, atol=2e-3)
     fixed = bootstrap(
-        S, sw.weights, g, m, FW, resolved.spec, B=B, replicate_weights=R, calibration=cal,
+        S,
+        sw.weights,
+        g,
+        m,
+        FW,
+        resolved.spec,
+        B=B,
+        replicate_weights=R,
+        calibration=cal,
         df_correction=False,
     )
     assert not np.allclose(got.index_reps, fixed.index_reps, atol=1e-3)
