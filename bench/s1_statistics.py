@@ -362,3 +362,112 @@ def run(runs: int) -> dict[str, Any]:
             "machine": machine(),
         },
     }
+
+
+def simulate_calibration(
+    waves: int = 12, *, seed: int = 10004, n_per: int = 40, bootstrap: int = 200
+) -> dict[str, Any]:
+    """Bootstrap SEs of the raked index against its Monte Carlo SD: ``waves`` independent
+    samples (``drift=0``) of one generated district, quality-flagged rows dropped, scored by
+    ``score_wave`` with the fixed-weight and the re-raked bootstrap (and unweighted, for the
+    t-effect of small n). Returns RMS SE, RMS Monte Carlo SD and the SD of the z-scores
+    (deviation from the community's mean over waves / SE). Run: ``python -c "from
+    bench.s1_statistics import simulate_calibration as s; print(s())"`` (~1 min)."""
+    from scoring.data import SurveyData
+    from scoring.framework import Framework
+    from scoring.pipeline import score_wave
+    from scoring.weight_model import builtin_model
+    from survey.questionnaire.model import load_default
+    from survey.synthetic import generate_district
+
+    q = load_default()
+    d = generate_district(
+        seed=seed,
+        waves=tuple(f"W{i}" for i in range(waves)),
+        respondents_per_community=n_per,
+        questionnaire=q,
+        drift=0.0,
+    )
+    fw = Framework.from_dict(q.framework_dict())
+    model = builtin_model("equal")
+    est: dict[str, list[np.ndarray]] = {"fixed": [], "reraked": [], "unweighted": []}
+    ses: dict[str, list[np.ndarray]] = {k: [] for k in est}
+    for w in d.waves:
+        ok = w.quality_label == "ok"
+        X = w.numeric[ok][:, [w.layout.column[c] for c in fw.item_codes]].astype(float)
+        X[(X < 1) | (fw.points < X)] = np.nan
+        g = w.community_index[ok]
+        raked = SurveyData(
+            X,
+            fw.item_codes,
+            g,
+            tuple(d.community_codes),
+            strata=w.strata[ok].astype(np.int64),
+            margins=d.margins.astype(float),
+            margin_shape=(5, 2),
+        )
+        plain = SurveyData(X, fw.item_codes, g, tuple(d.community_codes))
+        kw: dict[str, Any] = {"bootstrap": bootstrap, "diagnostics": False, "fingerprint": False}
+        for key, data, mode in (
+            ("fixed", raked, "fixed"),
+            ("reraked", raked, "auto"),
+            ("unweighted", plain, "auto"),
+        ):
+            r = score_wave(data, fw, model, bootstrap_calibration=mode, **kw)
+            est[key].append(r.index)
+            ses[key].append(r.se)
+    out: dict[str, Any] = {"waves": waves, "communities": len(d.communities), "B": bootstrap}
+    for key in est:
+        e, s = np.array(est[key]), np.array(ses[key])
+        mc = e.std(axis=0, ddof=1)
+        z = (e - e.mean(axis=0)) / s * np.sqrt(waves / (waves - 1))
+        out[key] = {
+            "rms_se": float(np.sqrt(np.nanmean(s**2))),
+            "rms_mc_sd": float(np.sqrt(np.nanmean(mc**2))),
+            "z_sd": float(np.nanstd(z)),
+        }
+    return out
+
+
+def generator_null_check(districts: int = 6, *, n_per: int = 40) -> dict[str, float]:
+    """Is ``drift=0`` a null? t-statistics of every community's unweighted mean of its
+    unflagged respondents (mean of their answered index items, 0–100) against
+    ``Truth.sample_index`` (what that mean estimates), over two waves of ``districts``
+    generated districts: SD, excess kurtosis and tail shares (normal: 0.0099 beyond 2.58,
+    0.00097 beyond 3.3). Run: ``python -c "from bench.s1_statistics import
+    generator_null_check as g; print(g())"``."""
+    from scipy import stats
+
+    from survey.questionnaire.model import load_default
+    from survey.synthetic import generate_district
+
+    q = load_default()
+    ts = []
+    for seed in range(10_000, 10_000 + districts):
+        d = generate_district(
+            seed=seed,
+            waves=("W1", "W2"),
+            respondents_per_community=n_per,
+            questionnaire=q,
+            drift=0.0,
+        )
+        for wi, w in enumerate(d.waves):
+            lay = w.layout
+            X = w.numeric[:, [lay.column[c] for c in lay.main_codes]].astype(float)
+            k = np.array([lay.likert_points[c] for c in lay.main_codes], dtype=float)
+            X[(X < 1) | (k < X)] = np.nan
+            per = np.nanmean(np.where(lay.reverse, k - X, X - 1) / (k - 1) * 100, axis=1)
+            ok = w.quality_label == "ok"
+            for c in range(len(d.communities)):
+                x = per[(w.community_index == c) & ok]
+                ts.append(
+                    (x.mean() - d.truth.sample_index[wi, c]) / (x.std(ddof=1) / np.sqrt(x.size))
+                )
+    t = np.array(ts)
+    return {
+        "communities": float(t.size),
+        "sd": float(t.std()),
+        "excess_kurtosis": float(stats.kurtosis(t)),
+        "beyond_2.58": float(np.mean(np.abs(t) > 2.58)),
+        "beyond_3.3": float(np.mean(np.abs(t) > 3.3)),
+    }
