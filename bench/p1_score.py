@@ -88,6 +88,7 @@ def calibration_cost(communities: int = 300, B: int = 1000) -> dict[str, float]:
     weights held fixed vs every replicate raked again (one timed run each, interleaved)."""
     from scoring.bootstrap import bootstrap
     from scoring.rescale import LazyScores, rescale_outcomes
+    from scoring.stages.uncertainty import REPLICATE_TOL
     from scoring.survey_weights import Calibration, rake
 
     fw, data = city_wave(m=communities)
@@ -99,7 +100,7 @@ def calibration_cost(communities: int = 300, B: int = 1000) -> dict[str, float]:
     assert data.strata is not None and data.margins is not None
     g, m = data.group_index, data.m
     w = rake(g, data.strata, data.margins, data.margin_shape).weights
-    cal = Calibration(data.strata, data.margins, data.margin_shape)
+    cal = Calibration(data.strata, data.margins, data.margin_shape, tol=REPLICATE_TOL)
     times: dict[str, list[float]] = {"fixed": [], "reraked": []}
     for _ in range(2):
         for key, c in (("fixed", None), ("reraked", cal)):

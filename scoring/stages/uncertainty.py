@@ -32,6 +32,8 @@ NODE_SE = ("auto", "bootstrap", "linearised", "none")
 #: and cells (else holds the weights fixed), ``"reraked"`` requires margins, ``"fixed"`` holds
 #: the point estimate's survey weights fixed across replicates.
 CALIBRATION = ("auto", "reraked", "fixed")
+#: IPF tolerance of the replicates' raking (relative gap of the margins).
+REPLICATE_TOL = 1e-4
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,15 @@ def uncertainty(
         calibration = None
         if steps["bootstrap_calibration"] == "reraked":
             assert data.strata is not None and data.margins is not None
+            # Replicates are raked to a relative margin gap of REPLICATE_TOL (the point
+            # estimate to rake's 1e-6): it halves the replicate raking's cost, and the SEs
+            # agree with a 1e-6 raking to 7 digits (bench P1, city communities).
             calibration = Calibration(
-                data.strata, data.margins, data.margin_shape, data.base_weights
+                data.strata,
+                data.margins,
+                data.margin_shape,
+                data.base_weights,
+                tol=REPLICATE_TOL,
             )
         resolve = None
         if model is not None and steps["bootstrap_dimension_weights"] == "re-resolved":
