@@ -202,11 +202,8 @@ class _Segments:
         if weighted:
             ind[c_idx, C + 1 + seg_of_row, j_idx] = base
         self.ind, self.weighted = ind, weighted
-        # the point estimate's factors: every replicate starts from them (a few sweeps away)
-        ones = ind.sum(axis=2, dtype=np.float64)[:, :, None]
-        self.start = self._rake(ones, None)[0]
 
-    def _rake(self, NT: np.ndarray, start: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _rake(self, NT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         C, cal = self.C, self.cal
         N = NT[:, : C + 1]
         T = NT[:, C + 1 :] if self.weighted else N
@@ -219,8 +216,7 @@ class _Segments:
             tol=cal.tol,
             max_iter=cal.max_iter,
             trim_rounds=cal.trim_rounds,
-            start=start,
-        )  # (k, bc, C)
+        )  # (k, bc, C); from factors 1, as rake (a warm start changes where bounds-win tables end)
         # unraked rows (unknown cell, community without margins): base weight / their mean
         with np.errstate(invalid="ignore", divide="ignore"):
             unraked = np.where(T[:, C] > 0, N[:, C] / T[:, C], 1.0)
@@ -230,7 +226,7 @@ class _Segments:
         """Multiply the replicate multipliers R (k, width, bc) by their raking factors."""
         bc = R.shape[-1]
         NT = np.matmul(self.ind, R).astype(np.float64)
-        f, unraked = self._rake(NT, self.start)
+        f, unraked = self._rake(NT)
         seg_f = np.ones((self.lengths.size, bc), dtype=np.float32)
         code, C = self.code, self.C
         seg_f[self.real] = np.where(

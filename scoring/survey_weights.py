@@ -263,8 +263,9 @@ def rake_cells(
         is not raked (factor 1).
     shape, trim, tol, max_iter, trim_rounds : as in :func:`rake` (same loop: IPF to ``tol``,
         trim to ``trim`` × the mean weight, rake again, up to ``trim_rounds`` times).
-    start : factors to start from (broadcastable to ``counts``; default 1). The bootstrap
-        starts every replicate from the point estimate's factors, a few sweeps away.
+    start : factors to start from (broadcastable to ``counts``; default 1, as :func:`rake`).
+        Where trimming and margins conflict (bounds win) the result depends on the start, so
+        the bootstrap starts from 1 (a warm start from the point estimate saved no time).
 
     Returns
     -------
