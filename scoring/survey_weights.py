@@ -353,25 +353,34 @@ def _ipf(
     pos = np.arange(tables.size)
     Fa, Ta = F[tables], T0[tables]
     tg = [x[tables] for x in targets]
+    occupied = Ta > 0
     for it in range(max_iter + 1):
         W = Fa * Ta
-        gap = _cell_gap(W, tg, E)
+        cur0 = W @ E[0]
+        if it > 0 and len(E) == 2:
+            # after a sweep the last variable's margins are exact: the gap is the first's
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rel = np.where(tg[0] > 0, np.abs(cur0 / tg[0] - 1.0), 0.0)
+            gap = rel.max(axis=1)
+        else:
+            gap = _cell_gap(W, tg, E)
         err[pos] = gap
         if it > 0:  # rake sweeps at least once
             go = gap >= tol
             if not go.all():
                 F[tables[pos[~go]]] = Fa[~go]
-                pos, Fa, Ta, W = pos[go], Fa[go], Ta[go], W[go]
+                pos, Fa, Ta, cur0 = pos[go], Fa[go], Ta[go], cur0[go]
+                occupied = occupied[go]
                 tg = [x[go] for x in tg]
             if pos.size == 0 or it == max_iter:
                 break
         for a, Ea in enumerate(E):
-            cur = (W if a == 0 else Fa * Ta) @ Ea
+            cur = cur0 if a == 0 else (Fa * Ta) @ Ea
             with np.errstate(invalid="ignore", divide="ignore"):
                 fac = np.where(cur > 0, tg[a] / cur, 1.0)
             Fa = Fa * (fac @ Ea.T)
         # an empty cell's factor has no rows to act on; kept at 1 so it cannot overflow
-        Fa = np.where(Ta > 0, Fa, 1.0)
+        Fa = np.where(occupied, Fa, 1.0)
     F[tables[pos]] = Fa
     return err
 
