@@ -19,7 +19,10 @@ bootstrap SEs → the trend report's labels over 83 × 7 cells). Run: ``python -
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -198,10 +201,14 @@ def simulate_survey(
     return _summaries(*out.values()) | {"reps": reps}
 
 
-def _pipeline_report(district: Any, folder: str, bootstrap: int) -> list[dict[str, Any]]:
+def _pipeline_report(
+    district: Any, folder: str, bootstrap: int
+) -> tuple[list[dict[str, Any]], list[bool]]:
     """Seed a generated district into SQLite, score every wave as ``meihao score`` does, and
     return the latest change of every community × (overall + dimensions) as the pages label
-    it (``api/services/change_rule.py``: raking, quality exclusions, bootstrap SEs, BH)."""
+    it (``api/services/change_rule.py``: raking, quality exclusions, bootstrap SEs, BH), and
+    whether each published 90 % index interval (every wave × community) covers the
+    generator's population truth ``Truth.index``."""
     from sqlmodel import Session
 
     from api.services.snapshot_store import clear_cache
@@ -215,11 +222,17 @@ def _pipeline_report(district: Any, folder: str, bootstrap: int) -> list[dict[st
     upgrade(engine)
     seed_database(engine, district)
     clear_cache()
+    covered = []
+    codes = district.community_codes
     with Session(engine) as session:
-        for wave in district.wave_codes:
-            compute_snapshot(
+        for w, wave in enumerate(district.wave_codes):
+            snap = compute_snapshot(
                 session=session, wave_code=wave, model_name=None, bootstrap=bootstrap, actor="s1"
             )
+            for row in snap.results["communities"]:
+                if row["ci_low"] is not None:
+                    truth = district.truth.index[w, codes.index(row["code"])]
+                    covered.append(bool(row["ci_low"] <= truth <= row["ci_high"]))
         report = district_trend(session=session, model_name=None)
     clear_cache()
     engine.dispose()
@@ -230,7 +243,25 @@ def _pipeline_report(district: Any, folder: str, bootstrap: int) -> list[dict[st
             *row["last_dimension_changes"].items(),
         ):
             cells.append({"code": row["code"], "node": node, **change})
-    return cells
+    return cells, covered
+
+
+@contextlib.contextmanager
+def _calibration(mode: str) -> Iterator[None]:
+    """Score with ``bootstrap_calibration=mode`` (the product default is ``"auto"``:
+    re-raked replicates when the wave has margins); ``"fixed"`` reproduces the earlier
+    fixed-weight bootstrap, for before/after figures."""
+    import scoring.pipeline
+
+    original = scoring.pipeline.score_wave
+    if mode == "auto":
+        yield
+        return
+    scoring.pipeline.score_wave = functools.partial(original, bootstrap_calibration=mode)
+    try:
+        yield
+    finally:
+        scoring.pipeline.score_wave = original
 
 
 def simulate_pipeline(
@@ -241,19 +272,24 @@ def simulate_pipeline(
     n_changed: int = 8,
     change_size: float = 8.0,
     bootstrap: int = 200,
+    calibration: str = "auto",
 ) -> dict[str, Any]:
     """The product's own path (seed → ``compute_snapshot`` → trend report) on generated
     districts, 83 communities × (overall + 6 dimensions) per report: share of null reports
     (``drift=0``) with any false label and with more than 3, and the false-discovery
     proportion when ``n_changed`` communities truly change by ``change_size`` latent points
-    (every cell of a changed community is a true change)."""
+    (every cell of a changed community is a true change), and the coverage of the published
+    90 % index intervals of the null districts (against ``Truth.index``). ``calibration``:
+    the bootstrap's ``bootstrap_calibration`` (``"fixed"`` for the pre-issue-12 path).
+    Pipeline only: ``python -c "from bench.s1_statistics import simulate_pipeline as s;
+    print(s(10, seed=1))"``."""
     import tempfile
 
     from survey.questionnaire.model import load_default
     from survey.synthetic import generate_district
 
     q = load_default()
-    any_false, over3, fdp, power = [], [], [], []
+    any_false, over3, fdp, power, covered = [], [], [], [], []
     for r in range(reps):
         rng = np.random.default_rng([seed, r, 7])
         changed = rng.choice(83, n_changed, replace=False)
@@ -267,13 +303,14 @@ def simulate_pipeline(
                 drift=0.0,
                 true_changes=true_changes,
             )
-            with tempfile.TemporaryDirectory() as folder:
-                cells = _pipeline_report(d, folder, bootstrap)
+            with tempfile.TemporaryDirectory() as folder, _calibration(calibration):
+                cells, cover = _pipeline_report(d, folder, bootstrap)
             codes = [c.code for c in d.communities]
             truly = {codes[i] for i in (true_changes or {})}
             sig = [c for c in cells if c["significant"]]
             false = [c for c in sig if c["code"] not in truly]
             if true_changes is None:
+                covered += cover
                 any_false.append(bool(false))
                 over3.append(len(false) > 3)
             else:
@@ -286,7 +323,9 @@ def simulate_pipeline(
         "null_more_than_3": float(np.mean(over3)),
         "fdr": float(np.mean(fdp)),
         "power": float(np.mean(power)),
+        "coverage_90": float(np.mean(covered)),
         "bootstrap": bootstrap,
+        "bootstrap_calibration": calibration,
         "respondents_per_community": n_per,
     }
 
@@ -311,7 +350,8 @@ def run(runs: int) -> dict[str, Any]:
             f"{survey['coverage_fh']:.3f}, RMSE direct/FH {survey['rmse_direct']:.2f}/"
             f"{survey['rmse_fh']:.2f}, rank sets {survey['rank_set_coverage']:.3f}; pipeline "
             f"(83×7 cells): null any-false {pipeline['null_any_false_label']:.3f}, >3 "
-            f"{pipeline['null_more_than_3']:.3f}, FDR {pipeline['fdr']:.3f}"
+            f"{pipeline['null_more_than_3']:.3f}, FDR {pipeline['fdr']:.3f}, cover "
+            f"{pipeline['coverage_90']:.3f}"
         ),
         "params": {
             "communities": 83,
@@ -321,4 +361,113 @@ def run(runs: int) -> dict[str, Any]:
             "level": 0.90,
             "machine": machine(),
         },
+    }
+
+
+def simulate_calibration(
+    waves: int = 12, *, seed: int = 10004, n_per: int = 40, bootstrap: int = 200
+) -> dict[str, Any]:
+    """Bootstrap SEs of the raked index against its Monte Carlo SD: ``waves`` independent
+    samples (``drift=0``) of one generated district, quality-flagged rows dropped, scored by
+    ``score_wave`` with the fixed-weight and the re-raked bootstrap (and unweighted, for the
+    t-effect of small n). Returns RMS SE, RMS Monte Carlo SD and the SD of the z-scores
+    (deviation from the community's mean over waves / SE). Run: ``python -c "from
+    bench.s1_statistics import simulate_calibration as s; print(s())"`` (~1 min)."""
+    from scoring.data import SurveyData
+    from scoring.framework import Framework
+    from scoring.pipeline import score_wave
+    from scoring.weight_model import builtin_model
+    from survey.questionnaire.model import load_default
+    from survey.synthetic import generate_district
+
+    q = load_default()
+    d = generate_district(
+        seed=seed,
+        waves=tuple(f"W{i}" for i in range(waves)),
+        respondents_per_community=n_per,
+        questionnaire=q,
+        drift=0.0,
+    )
+    fw = Framework.from_dict(q.framework_dict())
+    model = builtin_model("equal")
+    est: dict[str, list[np.ndarray]] = {"fixed": [], "reraked": [], "unweighted": []}
+    ses: dict[str, list[np.ndarray]] = {k: [] for k in est}
+    for w in d.waves:
+        ok = w.quality_label == "ok"
+        X = w.numeric[ok][:, [w.layout.column[c] for c in fw.item_codes]].astype(float)
+        X[(X < 1) | (fw.points < X)] = np.nan
+        g = w.community_index[ok]
+        raked = SurveyData(
+            X,
+            fw.item_codes,
+            g,
+            tuple(d.community_codes),
+            strata=w.strata[ok].astype(np.int64),
+            margins=d.margins.astype(float),
+            margin_shape=(5, 2),
+        )
+        plain = SurveyData(X, fw.item_codes, g, tuple(d.community_codes))
+        kw: dict[str, Any] = {"bootstrap": bootstrap, "diagnostics": False, "fingerprint": False}
+        for key, data, mode in (
+            ("fixed", raked, "fixed"),
+            ("reraked", raked, "auto"),
+            ("unweighted", plain, "auto"),
+        ):
+            r = score_wave(data, fw, model, bootstrap_calibration=mode, **kw)
+            est[key].append(r.index)
+            ses[key].append(r.se)
+    out: dict[str, Any] = {"waves": waves, "communities": len(d.communities), "B": bootstrap}
+    for key in est:
+        e, s = np.array(est[key]), np.array(ses[key])
+        mc = e.std(axis=0, ddof=1)
+        z = (e - e.mean(axis=0)) / s * np.sqrt(waves / (waves - 1))
+        out[key] = {
+            "rms_se": float(np.sqrt(np.nanmean(s**2))),
+            "rms_mc_sd": float(np.sqrt(np.nanmean(mc**2))),
+            "z_sd": float(np.nanstd(z)),
+        }
+    return out
+
+
+def generator_null_check(districts: int = 6, *, n_per: int = 40) -> dict[str, float]:
+    """Is ``drift=0`` a null? t-statistics of every community's unweighted mean of its
+    unflagged respondents (mean of their answered index items, 0–100) against
+    ``Truth.sample_index`` (what that mean estimates), over two waves of ``districts``
+    generated districts: SD, excess kurtosis and tail shares (normal: 0.0099 beyond 2.58,
+    0.00097 beyond 3.3). Run: ``python -c "from bench.s1_statistics import
+    generator_null_check as g; print(g())"``."""
+    from scipy import stats
+
+    from survey.questionnaire.model import load_default
+    from survey.synthetic import generate_district
+
+    q = load_default()
+    ts = []
+    for seed in range(10_000, 10_000 + districts):
+        d = generate_district(
+            seed=seed,
+            waves=("W1", "W2"),
+            respondents_per_community=n_per,
+            questionnaire=q,
+            drift=0.0,
+        )
+        for wi, w in enumerate(d.waves):
+            lay = w.layout
+            X = w.numeric[:, [lay.column[c] for c in lay.main_codes]].astype(float)
+            k = np.array([lay.likert_points[c] for c in lay.main_codes], dtype=float)
+            X[(X < 1) | (k < X)] = np.nan
+            per = np.nanmean(np.where(lay.reverse, k - X, X - 1) / (k - 1) * 100, axis=1)
+            ok = w.quality_label == "ok"
+            for c in range(len(d.communities)):
+                x = per[(w.community_index == c) & ok]
+                ts.append(
+                    (x.mean() - d.truth.sample_index[wi, c]) / (x.std(ddof=1) / np.sqrt(x.size))
+                )
+    t = np.array(ts)
+    return {
+        "communities": float(t.size),
+        "sd": float(t.std()),
+        "excess_kurtosis": float(stats.kurtosis(t)),
+        "beyond_2.58": float(np.mean(np.abs(t) > 2.58)),
+        "beyond_3.3": float(np.mean(np.abs(t) > 3.3)),
     }

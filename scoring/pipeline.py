@@ -39,6 +39,7 @@ from scoring.stages import (
     survey_weights,
     uncertainty,
 )
+from scoring.stages.uncertainty import bootstrap_steps
 from scoring.weight_model import WeightModel
 
 __all__ = ["IndexScorer", "score_wave", "screen"]
@@ -57,6 +58,7 @@ def score_wave(
     diagnostics: bool = True,
     fingerprint: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    bootstrap_calibration: str = "auto",
 ) -> WaveResult:
     """Score one wave: indices, intervals, ranks, grades and diagnostics per community.
 
@@ -77,6 +79,10 @@ def score_wave(
         background thread; ``False`` only for throwaway runs such as benchmarks).
     progress : told ``(replicates done, B)`` as the bootstrap runs (a job's progress display;
         the result does not depend on it).
+    bootstrap_calibration : ``"auto"`` (re-rake every bootstrap replicate when the wave has
+        margins), ``"reraked"`` or ``"fixed"`` (survey weights held fixed); see
+        :mod:`scoring.stages.uncertainty`. Data-driven dimension weights are re-resolved in
+        every replicate.
 
     Examples
     --------
@@ -122,6 +128,8 @@ def score_wave(
         bootstrap=bootstrap,
         random_state=random_state,
         progress=progress,
+        model=model,
+        bootstrap_calibration=bootstrap_calibration,
     )
     published = publish(model, agg, tree, unc)
     diag = (
@@ -151,6 +159,15 @@ def score_wave(
         bootstrap=bootstrap,
         se_method=unc.method,
         coverage=agg.coverage,
+    )
+    provenance.update(
+        bootstrap_steps(
+            data,
+            model,
+            bootstrap=bootstrap,
+            node_se=node_se,
+            bootstrap_calibration=bootstrap_calibration,
+        )
     )
     return _result(framework, model, data, sw, agg, weights, tree, published, diag, provenance)
 

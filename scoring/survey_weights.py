@@ -213,3 +213,219 @@ def _gap(
             rel = np.where(target > 0, np.abs(current / target - 1.0), 0.0)
         err = np.maximum(err, rel.reshape(m, size).max(axis=1))
     return err
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What :func:`rake` was given, so that the bootstrap can rake every replicate again
+    (:func:`scoring.bootstrap.bootstrap`, ``calibration=``): cells, margins, base weights and
+    the raking settings."""
+
+    strata: np.ndarray
+    margins: np.ndarray
+    shape: tuple[int, ...] | None = None
+    base_weights: np.ndarray | None = None
+    trim: tuple[float, float] | None = (0.3, 3.0)
+    tol: float = 1e-6
+    max_iter: int = 100
+    trim_rounds: int = 10
+
+    def raked_rows(self, group: np.ndarray) -> np.ndarray:
+        """Rows that :func:`rake` rakes: a known cell in a community with margins."""
+        margins = np.asarray(self.margins, dtype=float)
+        return (np.asarray(self.strata) >= 0) & (margins.sum(axis=1) > 0)[group]
+
+
+def rake_cells(
+    counts: np.ndarray,
+    totals: np.ndarray,
+    margins: np.ndarray,
+    shape: tuple[int, ...] | None = None,
+    *,
+    trim: tuple[float, float] | None = (0.3, 3.0),
+    tol: float = 1e-6,
+    max_iter: int = 100,
+    trim_rounds: int = 10,
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rake` on cell tables: the factor of every weighting cell, for a batch of tables.
+
+    Within a community raking multiplies each row's base weight by a factor that depends only
+    on the row's cell (every IPF step multiplies a whole category), so a raking is determined
+    by two tables per community: ``counts`` (rows per cell, or a bootstrap replicate's summed
+    multipliers) and ``totals`` (their summed base weights). The bootstrap rakes thousands of
+    replicate tables at once this way (``scoring.bootstrap``).
+
+    Parameters
+    ----------
+    counts, totals : arrays (..., cells), any leading batch axes.
+    margins : population counts, broadcastable to ``counts``; a table whose margins sum to 0
+        is not raked (factor 1).
+    shape, trim, tol, max_iter, trim_rounds : as in :func:`rake` (same loop: IPF to ``tol``,
+        trim to ``trim`` × the mean weight, rake again, up to ``trim_rounds`` times).
+    start : factors to start from (broadcastable to ``counts``; default 1, as :func:`rake`).
+        Where trimming and margins conflict (bounds win) the result depends on the start, so
+        the bootstrap starts from 1 (a warm start from the point estimate saved no time).
+
+    Returns
+    -------
+    (factors, converged)
+        ``factors`` (..., cells): a row of cell s gets ``base × factors[s]``, mean 1 over the
+        table's rows; ``converged`` (...,) bool.
+
+    Trimming clips the cell's weight per row, ``factor × totals / counts``. With base weights
+    equal within cells (or none) that is every row's weight and the result equals
+    :func:`rake`'s (test: ``tests/scoring/test_calibrated_bootstrap.py``); with unequal base
+    weights in a cell whose weights hit a bound, :func:`rake` clips rows one by one whereas
+    this clips the cell's mean weight. Without trimming both agree for any base weights.
+    Converged tables stop iterating (``rake`` iterates all communities until the last
+    converges), so results differ from ``rake`` by less than ``tol``.
+
+    Examples
+    --------
+    >>> f, ok = rake_cells(np.array([3.0, 1.0]), np.array([3.0, 1.0]), np.array([50.0, 50.0]))
+    >>> f.round(3).tolist(), bool(ok)
+    ([0.667, 2.0], True)
+    """
+    N = np.asarray(counts, dtype=float)
+    lead, cells = N.shape[:-1], N.shape[-1]
+    shape = (cells,) if shape is None else tuple(shape)
+    if int(np.prod(shape)) != cells:
+        raise ScoringError(f"shape {shape} does not have {cells} cells")
+    t = int(np.prod(lead))
+    N = N.reshape(t, cells)
+    T0 = np.asarray(totals, dtype=float).reshape(t, cells)
+    M = np.broadcast_to(np.asarray(margins, dtype=float), (*lead, cells)).reshape(t, cells)
+    # Tables stay flat (t, cells); E[a] (cells, categories of variable a) is the indicator of
+    # each cell's category, so a marginal is ``W @ E[a]`` and a category factor goes back to
+    # the cells as ``f @ E[a].T``: small BLAS products instead of strided reductions.
+    codes = [c.ravel() for c in np.indices(shape)]
+    E = [np.eye(size)[code] for code, size in zip(codes, shape, strict=True)]
+
+    n_raked = N.sum(axis=1)
+    raked = (M.sum(axis=1) > 0) & (n_raked > 0)
+    targets = []
+    for Ea in E:
+        tm = np.where(N @ Ea > 0, M @ Ea, 0.0)  # a category without rows gets no share
+        tot = tm.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            targets.append(np.where(tot > 0, tm / tot, 0.0) * n_raked[:, None])
+
+    if start is None:
+        F = np.ones_like(N)
+    else:
+        F = np.broadcast_to(np.asarray(start, dtype=float), (*lead, cells)).reshape(t, cells)
+    F = np.where(T0 > 0, F, 1.0)
+    lo, hi = trim if trim is not None else (0.0, np.inf)
+    err = np.zeros(t)
+    alive = np.flatnonzero(raked)
+    for _round in range(trim_rounds + 1):
+        err[alive] = _ipf(F, T0, targets, alive, tol, max_iter, E)
+        if trim is None or alive.size == 0:
+            break
+        F, clipped = _trim_cells(F, N, T0, n_raked, alive, lo, hi)
+        # As rake: rake again what was clipped (and what had not converged, which rake keeps
+        # iterating while any community is clipped); the others have not moved.
+        again = clipped | (err[alive] >= tol)
+        if not clipped.any() or _round == trim_rounds:
+            break  # bounds win over margins in the last round
+        alive = alive[again]
+    W = F * T0
+    err = np.where(raked, _cell_gap(W, targets, E), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_r = W.sum(axis=1) / n_raked
+        factors = np.where(raked[:, None], F / mean_r[:, None], 1.0)
+    return factors.reshape(*lead, cells), (err <= tol).reshape(lead)
+
+
+def _ipf(
+    F: np.ndarray,
+    T0: np.ndarray,
+    targets: list[np.ndarray],
+    tables: np.ndarray,
+    tol: float,
+    max_iter: int,
+    E: list[np.ndarray],
+) -> np.ndarray:
+    # IPF sweeps on F[tables] in place; a table leaves the sweeps once its gap (checked before
+    # each sweep, i.e. after the previous one, as rake checks) is below tol. Returns the gaps.
+    err = np.zeros(tables.size)
+    pos = np.arange(tables.size)
+    Fa, Ta = F[tables], T0[tables]
+    tg = [x[tables] for x in targets]
+    occupied = Ta > 0
+    for it in range(max_iter + 1):
+        W = Fa * Ta
+        cur0 = W @ E[0]
+        if it > 0 and len(E) == 2:
+            # after a sweep the last variable's margins are exact: the gap is the first's
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rel = np.where(tg[0] > 0, np.abs(cur0 / tg[0] - 1.0), 0.0)
+            gap = rel.max(axis=1)
+        else:
+            gap = _cell_gap(W, tg, E)
+        err[pos] = gap
+        if it > 0:  # rake sweeps at least once
+            go = gap >= tol
+            if not go.all():
+                F[tables[pos[~go]]] = Fa[~go]
+                pos, Fa, Ta, cur0 = pos[go], Fa[go], Ta[go], cur0[go]
+                occupied = occupied[go]
+                tg = [x[go] for x in tg]
+            if pos.size == 0 or it == max_iter:
+                break
+        for a, Ea in enumerate(E):
+            cur = cur0 if a == 0 else (Fa * Ta) @ Ea
+            with np.errstate(invalid="ignore", divide="ignore"):
+                fac = np.where(cur > 0, tg[a] / cur, 1.0)
+            Fa = Fa * (fac @ Ea.T)
+        # an empty cell's factor has no rows to act on; kept at 1 so it cannot overflow
+        Fa = np.where(occupied, Fa, 1.0)
+    F[tables[pos]] = Fa
+    return err
+
+
+def _cell_gap(W: np.ndarray, targets: list[np.ndarray], E: list[np.ndarray]) -> np.ndarray:
+    err = np.zeros(W.shape[0])
+    for tg, Ea in zip(targets, E, strict=True):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = np.where(tg > 0, np.abs((W @ Ea) / tg - 1.0), 0.0)
+        err = np.maximum(err, rel.max(axis=1))
+    return err
+
+
+def _trim_cells(
+    F: np.ndarray,
+    N: np.ndarray,
+    T0: np.ndarray,
+    n_raked: np.ndarray,
+    tables: np.ndarray,
+    lo: float,
+    hi: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    # _trim on cells of F[tables]: a row's weight is factor × (mean base weight of its cell),
+    # clipped until it sits within the bounds of its own mean. Returns F and, per table,
+    # whether anything was clipped.
+    clipped = np.zeros(tables.size, dtype=bool)
+    pos = np.arange(tables.size)
+    Fa, Na = F[tables], N[tables]
+    occupied = Na > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = np.where(occupied, T0[tables] / Na, 0.0)
+    nr = n_raked[tables][:, None]
+    for _ in range(100):
+        u = Fa * base
+        mw = (u * Na).sum(axis=1, keepdims=True) / nr
+        out = occupied & ((u < lo * mw * (1 - 1e-9)) | (u > hi * mw * (1 + 1e-9)))
+        hit = out.any(axis=1)
+        if not hit.any():
+            break
+        clipped[pos[hit]] = True
+        with np.errstate(invalid="ignore", divide="ignore"):
+            new = np.where(
+                occupied[hit], np.clip(u[hit], lo * mw[hit], hi * mw[hit]) / base[hit], Fa[hit]
+            )
+        F[tables[pos[hit]]] = new
+        # only the tables that moved can still be out of bounds
+        pos, Fa, Na, occupied, base, nr = pos[hit], new, Na[hit], occupied[hit], base[hit], nr[hit]
+    return F, clipped
