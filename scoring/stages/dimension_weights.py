@@ -36,6 +36,11 @@ class ResolvedWeights:
     dimension: np.ndarray
     info: dict[str, Any]
     spec: TreeSpec
+    # What the data-driven resolution used besides the community means (None: not used): a
+    # bootstrap replicate re-resolves with these, so it runs the same method as the point
+    # estimate (the sampling variances and respondents are those of the point estimate).
+    variances: np.ndarray | None = None
+    respondents: RespondentData | None = None
 
 
 def resolve_weights(
@@ -47,6 +52,8 @@ def resolve_weights(
     outcomes: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     group: np.ndarray | None = None,
+    variances: np.ndarray | None = None,
+    respondents: RespondentData | None = None,
 ) -> ResolvedWeights:
     """Resolve the dimension weights (on the data for data-driven models).
 
@@ -54,6 +61,8 @@ def resolve_weights(
     ``weights`` (survey weights) and ``group`` (community index) give the sampling variances
     of the community dimension scores (entropy, CRITIC) and the respondent-level data of
     derived weights; without them the community means are taken as exact (plain methods).
+    ``variances`` and ``respondents`` given directly (a bootstrap replicate, from the point
+    estimate's :class:`ResolvedWeights`) are used as they are.
     """
     if not model.is_data_driven:
         dim_w, info = model.resolve_dimension_weights(framework)
@@ -61,9 +70,14 @@ def resolve_weights(
     eligible = agg.n_answering >= model.min_n
     equal = model.tree_spec(framework, np.ones(len(framework.dimension_codes)))
     pre = aggregate_tree(agg.index_means, framework, equal)
-    variances = respondents = None
-    if scores is not None and weights is not None and group is not None:
-        methods = _methods(model.dimension_spec())
+    if (
+        variances is None
+        and respondents is None
+        and scores is not None
+        and weights is not None
+        and group is not None
+    ):
+        methods = methods_of(model.dimension_spec())
         if methods & {"entropy", "critic"}:
             grads = node_gradients(agg.index_means, framework, equal, pre)
             se = linearised_node_se(scores, weights, group, agg.items, grads)[:, 1:]
@@ -82,11 +96,16 @@ def resolve_weights(
         variances=variances,
         respondents=respondents,
     )
-    return ResolvedWeights(dim_w, info, model.tree_spec(framework, dim_w))
+    return ResolvedWeights(dim_w, info, model.tree_spec(framework, dim_w), variances, respondents)
 
 
-def _methods(spec: dict[str, Any]) -> set[str]:
+#: Methods whose weights are computed from the community means (a bootstrap replicate changes
+#: them); derived weights from respondents and fixed weights do not read them.
+COMMUNITY_MEAN_METHODS = frozenset({"entropy", "critic", "pca"})
+
+
+def methods_of(spec: dict[str, Any]) -> set[str]:
     """Every method a (possibly combined) spec uses."""
     if spec.get("method") == "combined":
-        return _methods(spec["subjective"]) | _methods(spec["objective"])
+        return methods_of(spec["subjective"]) | methods_of(spec["objective"])
     return {str(spec.get("method"))}

@@ -21,7 +21,12 @@ from scoring.data import SurveyData
 from scoring.errors import ScoringError
 from scoring.framework import Framework
 from scoring.stages.aggregates import Aggregates
-from scoring.stages.dimension_weights import ResolvedWeights, resolve_weights
+from scoring.stages.dimension_weights import (
+    COMMUNITY_MEAN_METHODS,
+    ResolvedWeights,
+    methods_of,
+    resolve_weights,
+)
 from scoring.stages.index_tree import IndexTree
 from scoring.stages.rescaling import Rescaled
 from scoring.survey_weights import Calibration
@@ -142,7 +147,7 @@ def uncertainty(
             )
         resolve = None
         if model is not None and steps["bootstrap_dimension_weights"] == "re-resolved":
-            resolve = _resolver(framework, model, agg)
+            resolve = _resolver(framework, model, agg, resolved)
         return _bootstrapped(
             data,
             framework,
@@ -234,15 +239,34 @@ def _bootstrapped(
 
 
 def _resolver(
-    framework: Framework, model: WeightModel, agg: Aggregates
+    framework: Framework, model: WeightModel, agg: Aggregates, point: ResolvedWeights
 ) -> Callable[[np.ndarray, np.ndarray], Any]:
     # The model's own resolution (resolve_weights, on the same eligible communities) run on a
-    # replicate's item means and OSI; the other statistics stay those of the point estimate.
+    # replicate's item means and OSI; the other statistics (the sampling variances of the
+    # signal methods, the respondents of derived weights) stay those of the point estimate.
+    if point.respondents is not None and not (
+        methods_of(model.dimension_spec()) & COMMUNITY_MEAN_METHODS
+    ):
+        # Respondent-level derived weights (alone or with fixed ones) do not read the community
+        # means: every replicate would resolve to the point estimate's weights, at a model fit
+        # per replicate.
+        return lambda _item_means, _osi: point.spec
+
     def resolve(item_means: np.ndarray, osi: np.ndarray) -> Any:
         items = dataclasses.replace(agg.items, mean=item_means)
-        return resolve_weights(
-            framework, model, dataclasses.replace(agg, items=items, osi=osi)
-        ).spec
+        try:
+            return resolve_weights(
+                framework,
+                model,
+                dataclasses.replace(agg, items=items, osi=osi),
+                variances=point.variances,
+                respondents=point.respondents,
+            ).spec
+        except ScoringError:
+            # A replicate in which the signal methods find no between-community signal left
+            # (possible when the wave's own signal is barely above the sampling noise): that
+            # replicate keeps the point estimate's weights rather than failing the wave.
+            return point.spec
 
     return resolve
 

@@ -280,3 +280,25 @@ def test_data_driven_weights_are_re_resolved_in_every_replicate():
         df_correction=False,
     )
     assert not np.allclose(got.index_reps, fixed.index_reps, atol=1e-3)
+
+
+@pytest.mark.parametrize("method", ["entropy", "critic"])
+def test_a_replicate_resolves_signal_weights_as_the_point_estimate_does(method: str) -> None:
+    """The replicate resolver given the point estimate's own means returns the point
+    estimate's weights: the same net-of-sampling-variance method, not the plain one."""
+    from scoring.stages.uncertainty import _resolver
+
+    data = _wave(m=12)
+    model = WeightModel(name="sig", dimension_weights={"method": method})
+    rescaled = rescale(data, FW, model.preset)
+    sw = survey_weights(data)
+    agg = aggregate(data, FW, model, rescaled, sw.weights)
+    point = resolve_weights(
+        FW, model, agg, scores=rescaled.scores, weights=sw.weights, group=data.group_index
+    )
+    assert point.info.get("net_of_sampling_variance") and point.variances is not None
+    plain = resolve_weights(FW, model, agg)
+    assert not np.allclose(plain.dimension, point.dimension, atol=1e-6)  # the test can fail
+    spec = _resolver(FW, model, agg, point)(agg.items.mean, agg.osi)
+    want = aggregate_tree(agg.index_means, FW, point.spec).overall
+    np.testing.assert_allclose(aggregate_tree(agg.index_means, FW, spec).overall, want, rtol=1e-12)
