@@ -40,6 +40,7 @@ def run(runs: int) -> dict[str, Any]:
     S = rescale_items(data.X[:, :36], fw.points, fw.reverse, "ptm")
     Q = rescale_outcomes(data.X[:, 36:], fw.outcome_low, fw.outcome_high)
     g, m = data.group_index, data.m
+    assert data.strata is not None and data.margins is not None
     w = rake(g, data.strata, data.margins, data.margin_shape).weights
     missing = np.isnan(S)
     S0, M = np.where(missing, 0.0, S), (~missing).astype(float)
@@ -62,7 +63,6 @@ def run(runs: int) -> dict[str, Any]:
 
     subj, ref = interleaved(subject, loop_replicates, runs=runs, ref_runs=min(runs, 3))
     s = summary(subj)
-    assert data.strata is not None and data.margins is not None
     cal = Calibration(data.strata, data.margins, data.margin_shape, None, tol=REPLICATE_TOL)
 
     def reraked() -> Any:
