@@ -27,7 +27,7 @@ from survey.storage.encoding import encode_numeric
 from survey.storage.intake import HONEYPOT, near_duplicate_flags
 from survey.storage.models import Community, Draft, Invitation, Response, Wave
 from survey.storage.registry import questionnaire_for_wave
-from survey.storage.responses import Receipt, submit_response
+from survey.storage.responses import Prepared, Receipt, submit_response
 
 MAX_PAGE = 1000  # a sanity bound on the stored page number; real forms have about ten
 # The draft was lost (purged) and re-created mid-form: its start time is not the real one.
@@ -216,6 +216,7 @@ def submit_entry(
         community_id=community.id,
         vector=encode_numeric(questionnaire, cleaned),
     )
+    prepared = Prepared(wave, community, questionnaire, cleaned)
     try:
         if invitation_id is not None:
             # Pending in this session: submit_response's commit stores the claim and the
@@ -223,6 +224,7 @@ def submit_entry(
             claim_invitation(session=session, invitation_id=invitation_id)
         receipt = submit_response(
             **common,
+            prepared=prepared,
             extra_flags=tuple(flags),
             # The code's claim and the response commit together, in this session.
             with_session=invitation_id is not None,
