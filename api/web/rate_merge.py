@@ -201,20 +201,30 @@ class LocalCounts:
     def _run(self) -> None:
         assert self._interval is not None
         idle_since = time.monotonic()
+        failing = False
         while True:
             time.sleep(self._interval)
+            if self._engine() is None:  # the engine was dropped: nobody will ask again
+                with self._lock:
+                    self._pending.clear()
+                    self._thread = None
+                return
             try:
                 merged = self.merge()
             except Exception:  # the database is away for a moment: the hits stay pending
-                log.exception("merging rate-limit counts failed; retrying")
-                merged = 1
+                if not failing:  # once per streak, not every interval
+                    log.exception("merging rate-limit counts failed; retrying")
+                failing, merged = True, 0
+            else:
+                failing = False
             now = time.monotonic()
             if merged:
                 idle_since = now
                 continue
             if now - idle_since >= IDLE_S:
                 with self._lock:
-                    if not self._pending:  # checked under the lock count() starts us with
+                    # Ends when idle, or after failing this long (the next hit starts another).
+                    if failing or not self._pending:
                         self._thread = None
                         return
 

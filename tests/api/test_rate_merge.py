@@ -199,3 +199,19 @@ def test_the_background_merger_shares_hits_between_processes(tmp_path: Path) -> 
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_the_merger_ends_when_its_engine_is_dropped(tmp_path: Path) -> None:
+    import gc
+
+    engine = make_engine(f"sqlite:///{tmp_path}/gone.db")
+    upgrade(engine)
+    counts = LocalCounts(engine, interval_s=0.01)
+    counts.count(fresh_bucket(), 10_000, time.time())
+    thread = counts._thread
+    assert thread is not None and thread.is_alive()
+    engine.dispose()
+    del engine
+    gc.collect()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and counts._thread is None
