@@ -14,17 +14,16 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.deps import SessionDep, SettingsDep
 from api.residents.credentials import Credential, resolve_credential
-from api.residents.entry import response_of
 from api.residents.example import EXAMPLE_LINK, example_submission, plausible_start
 from api.settings import Settings
 from api.web.ratelimit import client_address, enforce
 from survey.storage.access import InvitationUsedError, check_accepting
 from survey.storage.drafts import belongs_to, get_draft, start_draft, submit_entry
-from survey.storage.models import Draft
+from survey.storage.models import Draft, Response
 from survey.storage.responses import check_client_id
 from survey.storage.sources import source_hash
 
@@ -184,8 +183,10 @@ def create_response(
 ) -> Any:
     credential = _credential(request, session, settings, body)
     client_id = check_client_id(body.client_id)
-    is_retry = response_of(session, client_id) is not None
-    if not is_retry:  # identical retries are answered from the stored row, never limited
+    # Only whether the id is stored: the row itself is read for a retry only, and
+    # submit_entry is told, so that it does not look again (P5: one query less).
+    is_retry = session.exec(select(Response.id).where(Response.client_id == client_id)).first()
+    if is_retry is None:  # identical retries are answered from the stored row, never limited
         enforce(request, session, settings, "submit")
         check_accepting(credential.wave)
     draft = _own_draft(session, credential, client_id)
@@ -205,6 +206,7 @@ def create_response(
             wave_code=credential.wave.code,
             address=client_address(request, settings),
         ),
+        stored=is_retry is not None,
     )
     payload = ResponseReceipt(
         id=receipt.response_id,

@@ -4,17 +4,22 @@ Keyed on the client address: the socket peer, or the ``X-Forwarded-For`` address
 one of ``settings.trusted_proxies`` (from anyone else the header is ignored, so a script cannot
 pick the address it is counted on). The address itself is never stored: the key is an HMAC of it.
 
-Counting is a sliding-window estimate over fixed one-minute windows: each hit is one atomic
-``INSERT … ON CONFLICT DO UPDATE SET hits = hits + 1 RETURNING hits`` on ``rate_counter`` (the
-same statement on SQLite ≥ 3.35 and PostgreSQL), and the previous window's count is weighted by
-how much of it still overlaps the last 60 s. Two processes increment the same row, so the limit
-holds across workers and restarts; a request is refused once ``current + previous × overlap``
-exceeds the limit, so no 60-second span accepts much more than the limit (a plain fixed window
-would accept twice the limit across a window boundary).
+Counting is a sliding-window estimate over fixed one-minute windows: each window's hits are a
+row of ``rate_counter``, and the previous window's count is weighted by how much of it still
+overlaps the last 60 s. Every process adds its hits to the same rows, so the limit holds across
+workers and restarts; a request is refused once ``current + previous × overlap`` exceeds the
+limit, so no 60-second span accepts much more than the limit (a plain fixed window would accept
+twice the limit across a window boundary).
+
+The hits are counted in memory and merged into the rows in batches, every 0.1 s and whenever a
+process holds ``limit // 32`` unmerged hits of one address (api/web/rate_merge.py): one
+transaction per request was the submit path's bottleneck (README, P5). Across N processes a
+burst can pass the limit by at most ``(N − 1) × (max(1, limit // 32) − 1)``; one process counts
+exactly, and so does any limit under 64 (every hit merged at once).
 
 Why a table and not a library (slowapi, limits): those keep counters in process memory or need a
 Redis/Memcached server this deployment does not have; the database is already shared by every
-process, and one indexed upsert per request costs about as much as the session look-up.
+process, and one upsert per address and merge is cheap.
 
 Generous limits on purpose (``settings.*_rate_per_minute``): a compound's residents share one
 Wi-Fi and carriers put many phones behind one address (CGNAT); the limits stop floods only.
@@ -26,29 +31,21 @@ import hashlib
 import hmac
 import ipaddress
 import math
-import random
 import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from fastapi import Request
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.settings import Settings
-from survey.storage.models import RateCounter
+from api.web.rate_merge import KEEP_S, WINDOW_S, shared_counts, window_of
 
-WINDOW_S = 60
-# Rows older than this are deleted now and then (and by `meihao retention`).
-KEEP_S = 3600
-_CLEANUP_CHANCE = 0.002
+__all__ = ["KEEP_S", "WINDOW_S", "RateLimited", "check", "enforce", "hit", "wait_seconds"]
 
 # The clock of the windows (tests replace it to step through windows without sleeping).
 CLOCK = time.time
-
-_TABLE = RateCounter.__table__  # type: ignore[attr-defined]
 
 
 class RateLimited(Exception):
@@ -113,28 +110,19 @@ def bucket_of(settings: Settings, scope: str, address: str) -> str:
     return f"{scope}:{digest[:40]}"
 
 
-def _insert(engine: Engine) -> Any:
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(_TABLE)
+def hit(
+    engine: Engine,
+    bucket: str,
+    limit: int,
+    now: float | None = None,
+    release: Callable[[], None] | None = None,
+) -> float:
+    """Count one request of ``bucket``: ``0.0`` when allowed, else seconds until it would be.
 
-
-def hit(engine: Engine, bucket: str, limit: int, now: float | None = None) -> float:
-    """Count one request of ``bucket``: ``0.0`` when allowed, else seconds until it would be."""
+    ``release`` frees the caller's pooled connection before a merge needs one of its own."""
     now = CLOCK() if now is None else now
-    window = int(now) // WINDOW_S * WINDOW_S
-    statement = _insert(engine).values(bucket=bucket, window=window, hits=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["bucket", "window"], set_={"hits": _TABLE.c.hits + 1}
-    ).returning(_TABLE.c.hits)
-    with engine.begin() as connection:
-        current = int(connection.execute(statement).scalar_one())
-        previous = connection.execute(
-            select(_TABLE.c.hits).where(
-                _TABLE.c.bucket == bucket, _TABLE.c.window == window - WINDOW_S
-            )
-        ).scalar()
-        if random.random() < _CLEANUP_CHANCE:
-            connection.execute(delete(_TABLE).where(_TABLE.c.window < window - KEEP_S))
-    return wait_seconds(current, int(previous or 0), limit, (now - window) / WINDOW_S)
+    current, previous = shared_counts(engine).count(bucket, limit, now, release)
+    return wait_seconds(current, previous, limit, (now - window_of(now)) / WINDOW_S)
 
 
 def wait_seconds(current: int, previous: int, limit: int, elapsed: float) -> float:
@@ -159,25 +147,34 @@ def retry_after_seconds(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def check(request: Request, settings: Settings, scope: str, engine: Engine) -> int:
+def check(
+    request: Request,
+    settings: Settings,
+    scope: str,
+    engine: Engine,
+    release: Callable[[], None] | None = None,
+) -> int:
     """``0`` when this request of ``scope`` may go on, else its Retry-After in seconds."""
     address = client_address(request, settings) or "unknown"
-    wait = hit(engine, bucket_of(settings, scope, address), limit_of(settings, scope))
+    wait = hit(
+        engine, bucket_of(settings, scope, address), limit_of(settings, scope), None, release
+    )
     return retry_after_seconds(wait) if wait > 0 else 0
 
 
 def check_in(request: Request, settings: Settings, scope: str, session: Session) -> int:
     """:func:`check` from a request holding ``session``.
 
-    The counter commits on a connection of its own, so the session's read transaction is
-    ended first (when it has nothing pending): a request must never hold one pooled connection
-    while waiting for a second, or a burst larger than the pool waits on itself.
+    Most hits are counted in memory; one that merges commits on a connection of its own, so
+    the session's read transaction is ended first (when it has nothing pending): a request
+    must never hold one pooled connection while waiting for a second, or a burst larger than
+    the pool waits on itself.
     """
-    if not (session.new or session.dirty or session.deleted):
-        session.commit()  # read-only so far: ends the transaction, returns the connection
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    return check(request, settings, scope, engine)
+    clean = not (session.new or session.dirty or session.deleted)
+    # Read-only so far: committing ends the transaction and returns the connection.
+    return check(request, settings, scope, engine, session.commit if clean else None)
 
 
 def enforce(request: Request, session: Session, settings: Settings, scope: str) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 40
 
 
 def is_sqlite(url: str) -> bool:
@@ -38,6 +39,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # As many pooled connections as the server has request threads (anyio's 40): with
+        # SQLAlchemy's default 5 (+10 overflow) threads queued for a connection, and each
+        # overflow connection was opened (four PRAGMAs) and closed again per request (P5).
+        # A SQLite connection is a file handle; 40 of them cost nothing.
+        if make_url(url).database not in (None, "", ":memory:"):
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

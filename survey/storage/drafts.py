@@ -27,7 +27,7 @@ from survey.storage.encoding import encode_numeric
 from survey.storage.intake import HONEYPOT, near_duplicate_flags
 from survey.storage.models import Community, Draft, Invitation, Response, Wave
 from survey.storage.registry import questionnaire_for_wave
-from survey.storage.responses import Receipt, submit_response
+from survey.storage.responses import Prepared, Receipt, submit_response
 
 MAX_PAGE = 1000  # a sanity bound on the stored page number; real forms have about ten
 # The draft was lost (purged) and re-created mid-form: its start time is not the real one.
@@ -179,6 +179,7 @@ def submit_entry(
     enumerator_id: int | None = None,
     client_started_at: datetime | None = None,
     source_hash: str = "",
+    stored: bool | None = None,
 ) -> Receipt:
     """Submit answers through :func:`survey.storage.responses.submit_response`, whichever way
     they came in (form, JSON API, enumerator).
@@ -186,8 +187,14 @@ def submit_entry(
     On top of that: the intake flags (honeypot seen while filling, near-duplicate of a recent
     response), and, for an invitation, claiming the code in the same transaction as the
     response, so a code carries exactly one response or none.
+
+    ``stored``: whether the caller has just looked ``client_id`` up and found it stored (then
+    it is not looked up again); a row stored since is still caught by the UNIQUE client id.
     """
-    retry = session.exec(select(Response.id).where(Response.client_id == client_id)).first()
+    if stored is None:
+        found = session.exec(select(Response.id).where(Response.client_id == client_id)).first()
+        stored = found is not None
+    retry = stored
     common: dict[str, Any] = {
         "session": session,
         "wave_code": wave.code,
@@ -201,7 +208,7 @@ def submit_entry(
         "enumerator_id": enumerator_id,
         "source_hash": source_hash,
     }
-    if retry is not None:
+    if retry:
         return submit_response(**common)  # a retry: the original receipt, or a 409
     questionnaire = questionnaire_for_wave(session=session, wave=wave)
     cleaned = questionnaire.validate_answers(answers)
@@ -216,6 +223,7 @@ def submit_entry(
         community_id=community.id,
         vector=encode_numeric(questionnaire, cleaned),
     )
+    prepared = Prepared(wave, community, questionnaire, cleaned)
     try:
         if invitation_id is not None:
             # Pending in this session: submit_response's commit stores the claim and the
@@ -223,6 +231,7 @@ def submit_entry(
             claim_invitation(session=session, invitation_id=invitation_id)
         receipt = submit_response(
             **common,
+            prepared=prepared,
             extra_flags=tuple(flags),
             # The code's claim and the response commit together, in this session.
             with_session=invitation_id is not None,
