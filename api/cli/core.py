@@ -179,6 +179,10 @@ def _serve(
             access_log=False,
             log_config=log_config(),
             proxy_headers=False,  # as below: MEIHAO_TRUSTED_PROXIES decides
+            # A worker's first read of a city-scale snapshot parses it in json.loads, which
+            # holds the interpreter lock for seconds: uvicorn's 5 s health check would kill
+            # the worker mid-parse (bench P7 with 4 workers). A minute still catches a hung one.
+            timeout_worker_healthcheck=60,
         )
         return 0
     uvicorn.run(
