@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
 from math import factorial
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -342,9 +343,29 @@ def driver_importance(
             if r2b > 0:
                 raw_reps[r] = rb
                 reps[r] = rb / r2b
+    return importance_result(
+        raw, r2, raw_reps, reps, n_pairs=N, psd_adjusted=adjusted, method=method, level=level
+    )
+
+
+def importance_result(
+    raw: np.ndarray,
+    r2: float,
+    raw_reps: np.ndarray,
+    reps: np.ndarray,
+    *,
+    n_pairs: Any,
+    psd_adjusted: bool,
+    method: str,
+    level: float,
+) -> DriverImportance:
+    """The point estimate and percentile intervals from the (B, k) replicates (rows of NaN for
+    failed replicates; no interval when none succeeded). Shared by :func:`driver_importance`
+    and :func:`scoring.priorities.clustered_importance`, which computes the same replicates
+    from per-community sums."""
     a = (1 - level) / 2
-    nan = np.full(k, np.nan)
-    have = B > 0 and bool(np.isfinite(reps[:, 0]).any())
+    nan = np.full(raw.shape[0], np.nan)
+    have = reps.shape[0] > 0 and bool(np.isfinite(reps[:, 0]).any())
     return DriverImportance(
         raw=raw,
         importance=raw / r2,
@@ -354,8 +375,8 @@ def driver_importance(
         importance_low=np.nanquantile(reps, a, axis=0) if have else nan,
         importance_high=np.nanquantile(reps, 1 - a, axis=0) if have else nan,
         replicates=reps,
-        n_pairs=N,
-        psd_adjusted=adjusted,
+        n_pairs=n_pairs,
+        psd_adjusted=psd_adjusted,
         method=method,
         level=float(level),
     )

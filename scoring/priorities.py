@@ -22,6 +22,7 @@ from scoring.errors import ScoringError
 from scoring.importance import (
     DriverImportance,
     driver_importance,
+    importance_result,
     nearest_correlation,
     relative_weights_from_correlation,
     shapley_r2,
@@ -427,20 +428,6 @@ def clustered_importance(
         if r2b > 0:
             raw_reps[r] = rb
             reps[r] = rb / r2b
-    a = (1 - level) / 2
-    nan = np.full(k, np.nan)
-    have = bool(np.isfinite(reps[:, 0]).any())
-    return DriverImportance(
-        raw=raw,
-        importance=raw / r2,
-        r2=r2,
-        raw_low=np.nanquantile(raw_reps, a, axis=0) if have else nan,
-        raw_high=np.nanquantile(raw_reps, 1 - a, axis=0) if have else nan,
-        importance_low=np.nanquantile(reps, a, axis=0) if have else nan,
-        importance_high=np.nanquantile(reps, 1 - a, axis=0) if have else nan,
-        replicates=reps,
-        n_pairs=n_pairs,
-        psd_adjusted=adjusted,
-        method=method,
-        level=float(level),
+    return importance_result(
+        raw, r2, raw_reps, reps, n_pairs=n_pairs, psd_adjusted=adjusted, method=method, level=level
     )
