@@ -29,7 +29,9 @@ Indistinguishable groups, precisely (ranked order = estimates descending, ties b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -76,6 +78,22 @@ class RankSets:
     alpha: float
     method: str
     coverage: str
+
+    def sets_by_code(self, codes: Sequence[str]) -> dict[str, Any]:
+        """``{"method", "alpha", "communities": {code: {"rank_set_low", "rank_set_high",
+        "tier"}}}`` (JSON-safe), ``codes`` naming the communities in input order."""
+        return {
+            "method": f"{self.method}/{self.coverage}",
+            "alpha": self.alpha,
+            "communities": {
+                code: {
+                    "rank_set_low": int(self.lower[i]),
+                    "rank_set_high": int(self.upper[i]),
+                    "tier": int(self.tier[i]),
+                }
+                for i, code in enumerate(codes)
+            },
+        }
 
     @property
     def distinct(self) -> NDArray[np.bool_]:

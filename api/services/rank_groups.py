@@ -30,15 +30,4 @@ def rank_groups(results: dict[str, Any]) -> dict[str, Any] | None:
         rs = rank_sets([r["index"] for r in rows], [r["se"] for r in rows], alpha=ALPHA)
     except ScoringError:
         return None
-    return {
-        "method": f"{rs.method}/{rs.coverage}",
-        "alpha": rs.alpha,
-        "communities": {
-            r["code"]: {
-                "rank_set_low": int(rs.lower[i]),
-                "rank_set_high": int(rs.upper[i]),
-                "tier": int(rs.tier[i]),
-            }
-            for i, r in enumerate(rows)
-        },
-    }
+    return rs.sets_by_code([r["code"] for r in rows])

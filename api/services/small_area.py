@@ -158,16 +158,5 @@ def eblup_ranks(fit: Mapping[str, Any], alpha: float) -> dict[str, Any] | None:
             }
             for i, c in enumerate(codes)
         },
-        "joint": {
-            "method": f"{joint.method}/{joint.coverage}",
-            "alpha": joint.alpha,
-            "communities": {
-                c: {
-                    "rank_set_low": int(joint.lower[i]),
-                    "rank_set_high": int(joint.upper[i]),
-                    "tier": int(joint.tier[i]),
-                }
-                for i, c in enumerate(codes)
-            },
-        },
+        "joint": joint.sets_by_code(codes),
     }
