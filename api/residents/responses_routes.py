@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.deps import SessionDep, SettingsDep
 from api.residents.credentials import Credential, resolve_credential
@@ -23,7 +23,8 @@ from api.settings import Settings
 from api.web.ratelimit import client_address, enforce
 from survey.storage.access import InvitationUsedError, check_accepting
 from survey.storage.drafts import belongs_to, get_draft, start_draft, submit_entry
-from survey.storage.models import Draft, Response
+from survey.storage.intake_reads import stored_or_drafted
+from survey.storage.models import Draft
 from survey.storage.responses import check_client_id
 from survey.storage.sources import source_hash
 
@@ -183,13 +184,14 @@ def create_response(
 ) -> Any:
     credential = _credential(request, session, settings, body)
     client_id = check_client_id(body.client_id)
-    # Only whether the id is stored: the row itself is read for a retry only, and
-    # submit_entry is told, so that it does not look again (P5: one query less).
-    is_retry = session.exec(select(Response.id).where(Response.client_id == client_id)).first()
+    # Only whether the id is stored and has a draft, in one driver-level query: the row
+    # itself is read for a retry only, the draft only when there is one, and submit_entry is
+    # told, so that it does not look again (P5: three queries less).
+    is_retry, drafted = stored_or_drafted(session=session, client_id=client_id)
     if is_retry is None:  # identical retries are answered from the stored row, never limited
         enforce(request, session, settings, "submit")
         check_accepting(credential.wave)
-    draft = _own_draft(session, credential, client_id)
+    draft = _own_draft(session, credential, client_id) if drafted else None
     receipt = submit_entry(
         session=session,
         wave=credential.wave,

@@ -115,6 +115,7 @@ def validate_columns(
         raise KeyError(f"unknown question codes {unknown}")
     empty = Column([None], np.zeros(n, dtype=np.intp))
     cols = {item.code: columns.get(item.code, empty) for item in q.items}
+    plan = q.validation_plan()
     cleaned: dict[str, list[Any]] = {}
     problem_of: dict[str, list[_Problem | None]] = {}
     invalid: dict[str, np.ndarray] = {}  # per row: the code is in validate's ``invalid`` set
@@ -124,7 +125,7 @@ def validate_columns(
         problems: list[_Problem | None] = []
         for raw in cols[item.code].values:
             try:
-                values.append(_clean(q, item, raw))
+                values.append(_clean(plan, q, item, raw))
                 problems.append(None)
             except _Problem as failure:
                 values.append(None)

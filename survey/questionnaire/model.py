@@ -43,7 +43,7 @@ from survey.questionnaire.parts import (
     TextItem,
     _Model,
 )
-from survey.questionnaire.validation import validate_answers, validate_partial
+from survey.questionnaire.validation import ValidationPlan, validate_answers, validate_partial
 
 __all__ = [
     "CODE_PATTERN",
@@ -97,6 +97,7 @@ class Questionnaire(_Model):
 
     _by_code: dict[str, Item] = PrivateAttr(default_factory=dict)
     _exprs: dict[tuple[str, str], Expr] = PrivateAttr(default_factory=dict)
+    _plan: ValidationPlan | None = PrivateAttr(default=None)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -119,6 +120,7 @@ class Questionnaire(_Model):
     def _check_structure(self) -> Self:
         self._by_code = {item.code: item for item in self.items}
         self._exprs = check_definition(self)
+        self._plan = ValidationPlan.build(self, self._exprs)
         return self
 
     # -- look-ups -----------------------------------------------------------------------------
@@ -202,6 +204,12 @@ class Questionnaire(_Model):
         if not isinstance(item, SingleChoiceItem | MultiChoiceItem):
             raise KeyError(f"item {code!r} is not a choice item")
         return item
+
+    def validation_plan(self) -> ValidationPlan:
+        """The per-item look-ups of answer validation (survey/questionnaire/validation.py)."""
+        if self._plan is None:  # pragma: no cover - set by the model validator
+            self._plan = ValidationPlan.build(self, self._exprs)
+        return self._plan
 
     def expression(self, code: str, which: Literal["relevant", "constraint"]) -> Expr | None:
         """The parsed ``relevant`` or ``constraint`` expression of an item, if any."""

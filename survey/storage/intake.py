@@ -13,13 +13,13 @@ small ``SELECT`` and a numpy comparison, so it costs the submission path almost 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from survey.storage.encoding import DTYPE, NO_ANSWER
-from survey.storage.models import Response
+from survey.storage.recent_vectors import read_recent_vectors
 
 NEAR_DUPLICATE = "near_duplicate"
 HONEYPOT = "honeypot"
@@ -28,13 +28,15 @@ NEAR_DUPLICATE_WINDOW = timedelta(minutes=15)
 MAX_DIFFERENT_SLOTS = 2
 # Enough answered slots that agreement means something (a near-empty vector matches anything).
 MIN_ANSWERED_SLOTS = 10
-RECENT_LIMIT = 500
 
 
 def differing_slots(candidate: bytes, others: list[bytes]) -> np.ndarray:
     """For each vector in ``others``, how many slots differ from ``candidate`` (vectors of
     another length, i.e. another questionnaire version, count as entirely different)."""
     mine = np.frombuffer(candidate, dtype=DTYPE)
+    if others and set(map(len, others)) == {len(candidate)}:  # one version: the usual case
+        matrix = np.frombuffer(b"".join(others), dtype=DTYPE).reshape(len(others), -1)
+        return np.asarray((matrix != mine).sum(axis=1), dtype=np.int64)
     same_length = [blob for blob in others if len(blob) == len(candidate)]
     counts = np.full(len(others), len(mine), dtype=np.int64)
     if not same_length:
@@ -61,29 +63,12 @@ def recent_vectors(
     now: datetime | None = None,
     window: timedelta = NEAR_DUPLICATE_WINDOW,
 ) -> list[bytes]:
-    """Packed vectors of the community's responses in this wave within ``window`` before now."""
-    since = (now or datetime.now(UTC)) - window
-    # A Core read on the session's connection: 500 blobs through the ORM's result machinery
-    # cost more than the query itself (P5 profile).
-    rows = (
-        session.connection()
-        .execute(
-            select(Response.numeric)
-            .where(
-                Response.wave_id == wave_id,
-                Response.community_id == community_id,
-                col(Response.submitted_at) >= since,
-            )
-            # Newest first by id (insert order, which follows submission time): the community's
-            # index is walked backwards and the scan stops after RECENT_LIMIT rows; ordering by
-            # submitted_at sorted every row of the window first (P5: most of a submission's time
-            # when one community takes many answers).
-            .order_by(col(Response.id).desc())
-            .limit(RECENT_LIMIT)
-        )
-        .scalars()
+    """Packed vectors of the community's responses in this wave within ``window`` before now
+    (the newest ``RECENT_LIMIT``), read through the process's cache of them
+    (survey/storage/recent_vectors.py: only rows stored since the last look are fetched)."""
+    return read_recent_vectors(
+        session.connection(), wave_id=wave_id, community_id=community_id, window=window, now=now
     )
-    return [bytes(row) for row in rows]
 
 
 def near_duplicate_flags(
