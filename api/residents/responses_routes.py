@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
@@ -19,13 +20,14 @@ from sqlmodel import Session
 from api.deps import SessionDep, SettingsDep
 from api.residents.credentials import Credential, resolve_credential
 from api.residents.example import EXAMPLE_LINK, example_submission, plausible_start
+from api.residents.fast_submit import own_draft, submit_by_link
 from api.settings import Settings
+from api.web.auth import bearer_token
 from api.web.ratelimit import client_address, enforce
 from survey.storage.access import InvitationUsedError, check_accepting
-from survey.storage.drafts import belongs_to, get_draft, start_draft, submit_entry
+from survey.storage.drafts import start_draft, submit_entry
 from survey.storage.intake_reads import stored_or_drafted
-from survey.storage.models import Draft
-from survey.storage.responses import check_client_id
+from survey.storage.responses import Receipt, check_client_id
 from survey.storage.sources import source_hash
 
 router = APIRouter(prefix="/api/v1/responses", tags=["responses"])
@@ -128,20 +130,6 @@ def _credential(
     )
 
 
-def _own_draft(session: Session, credential: Credential, client_id: str) -> Draft | None:
-    draft = get_draft(session=session, client_id=client_id)
-    if draft is None:
-        return None
-    if not belongs_to(
-        draft,
-        wave=credential.wave,
-        community_id=credential.community.id or 0,
-        invitation=credential.invitation,
-    ):
-        raise HTTPException(409, "this client_id was started with another credential")
-    return draft
-
-
 @router.post("/start", response_model=StartReceipt, status_code=201, responses=CREDENTIAL_ERRORS)
 def start_response(
     body: ResponseStart, request: Request, session: SessionDep, settings: SettingsDep
@@ -153,7 +141,7 @@ def start_response(
     check_accepting(credential.wave)
     if credential.invitation is not None and credential.invitation.used_at is not None:
         raise InvitationUsedError("this invitation code was already used for a response")
-    draft = _own_draft(session, credential, client_id)
+    draft = own_draft(session, credential, client_id)
     if draft is None:
         draft = start_draft(
             session=session,
@@ -179,8 +167,28 @@ def start_response(
         **CREDENTIAL_ERRORS,
     },
 )
-def create_response(
-    body: ResponseCreate, request: Request, session: SessionDep, settings: SettingsDep
+async def create_response(body: ResponseCreate, request: Request, settings: SettingsDep) -> Any:
+    """Store a resident's answers (201), or answer an identical retry with its receipt (200).
+
+    A submission by open link, the QR code's way and nearly all of them, takes the fast
+    path (api/residents/fast_submit.py); any other, and any the fast path hands back, is
+    handled by :func:`create_in_session` in the thread pool."""
+    if body.link and not body.invitation and bearer_token(request) is None:
+        done = await submit_by_link(body, request, settings)
+        if done is not None:
+            receipt, duration_known = done
+            return receipt_response(receipt, duration_known=duration_known)
+    return await run_in_threadpool(create_in_session, body, request, settings)
+
+
+def create_in_session(body: ResponseCreate, request: Request, settings: Settings) -> Any:
+    """The whole submission in one session of its own: every credential, retries, 409s."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        return _create_response(body, request, session, settings)
+
+
+def _create_response(
+    body: ResponseCreate, request: Request, session: Session, settings: Settings
 ) -> Any:
     credential = _credential(request, session, settings, body)
     client_id = check_client_id(body.client_id)
@@ -191,7 +199,7 @@ def create_response(
     if is_retry is None:  # identical retries are answered from the stored row, never limited
         enforce(request, session, settings, "submit")
         check_accepting(credential.wave)
-    draft = _own_draft(session, credential, client_id) if drafted else None
+    draft = own_draft(session, credential, client_id) if drafted else None
     receipt = submit_entry(
         session=session,
         wave=credential.wave,
@@ -210,12 +218,16 @@ def create_response(
         ),
         stored=is_retry is not None,
     )
+    return receipt_response(receipt, duration_known=draft is not None)
+
+
+def receipt_response(receipt: Receipt, *, duration_known: bool) -> Any:
     payload = ResponseReceipt(
         id=receipt.response_id,
         client_id=receipt.client_id,
         status="created" if receipt.created else "duplicate",
         submitted_at=receipt.submitted_at,
-        duration_known=draft is not None,
+        duration_known=duration_known,
     )
     if receipt.created:
         return payload

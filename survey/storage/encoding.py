@@ -8,7 +8,7 @@ option; −1 means no answer. Text answers live only in the JSON record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,9 @@ class Slot:
     code: str
     kind: str
     option: str | None = None
+    # A single-choice item's option value → 1-based position (looked up once per layout: the
+    # questionnaire's own look-up goes through pydantic's private attributes, P5 profile).
+    positions: dict[str, int] | None = field(default=None, compare=False, hash=False)
 
 
 _LAYOUTS: dict[str, tuple[Slot, ...]] = {}
@@ -53,8 +56,11 @@ def numeric_layout(questionnaire: Any) -> tuple[Slot, ...]:
 def _layout(questionnaire: Any) -> tuple[Slot, ...]:
     slots: list[Slot] = []
     for item in questionnaire.items:
-        if item.kind in SCALAR_KINDS or item.kind == "single_choice":
+        if item.kind in SCALAR_KINDS:
             slots.append(Slot(item.code, item.code, item.kind))
+        elif item.kind == "single_choice":
+            positions = {o.value: k for k, o in enumerate(item.options, start=1)}
+            slots.append(Slot(item.code, item.code, item.kind, positions=positions))
         elif item.kind == "multi_choice":
             slots.extend(
                 Slot(f"{item.code}/{o.value}", item.code, item.kind, o.value) for o in item.options
@@ -64,26 +70,21 @@ def _layout(questionnaire: Any) -> tuple[Slot, ...]:
 
 def encode_numeric(questionnaire: Any, answers: dict[str, Any]) -> bytes:
     """Pack validated ``answers`` into ``questionnaire``'s numeric vector."""
-    slots = numeric_layout(questionnaire)
-    vector = np.full(len(slots), NO_ANSWER, dtype=DTYPE)
-    for position, slot in enumerate(slots):
+    values: list[int] = []
+    for slot in numeric_layout(questionnaire):
         value = answers.get(slot.code)
         if value is None:
-            continue
-        if slot.kind == "multi_choice":
-            vector[position] = 1 if slot.option in value else 0
-        elif slot.kind == "single_choice":
-            vector[position] = _option_position(questionnaire, slot.code, value)
+            values.append(NO_ANSWER)
+        elif slot.kind == "multi_choice":
+            values.append(1 if slot.option in value else 0)
+        elif slot.positions is not None:
+            position = slot.positions.get(value)
+            if position is None:
+                raise ValueError(f"{value!r} is not an option of {slot.code}")
+            values.append(position)
         else:
-            vector[position] = round(value)
-    return vector.tobytes()
-
-
-def _option_position(questionnaire: Any, code: str, value: str) -> int:
-    for index, option in enumerate(questionnaire.item(code).options, start=1):
-        if option.value == value:
-            return index
-    raise ValueError(f"{value!r} is not an option of {code}")
+            values.append(round(value))
+    return np.array(values, dtype=DTYPE).tobytes()
 
 
 def decode_numeric(blobs: list[bytes], n_slots: int) -> np.ndarray:

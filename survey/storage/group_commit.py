@@ -32,12 +32,8 @@ from survey.storage.models import Response
 MAX_BATCH = 256
 IDLE_S = 5.0  # a writer with nothing to do for this long ends; the next insert starts one
 _TABLE: Table = Response.__table__  # type: ignore[attr-defined]
-_COLUMNS = [c.name for c in _TABLE.columns if c.name != "id"]
-
-
-def row_values(row: Response) -> dict[str, Any]:
-    """The column values of a new (not yet inserted) response, for the core insert."""
-    return {name: getattr(row, name) for name in _COLUMNS}
+# What :meth:`GroupCommitter.insert` takes: a value for every column but the id.
+COLUMNS = frozenset(c.name for c in _TABLE.columns if c.name != "id")
 
 
 class GroupCommitter:
@@ -60,13 +56,18 @@ class GroupCommitter:
 
     def insert(self, values: dict[str, Any]) -> int | None:
         """Store one response row; its id, or ``None`` when its client id was already stored."""
+        return self.insert_later(values).result()
+
+    def insert_later(self, values: dict[str, Any]) -> Future[int | None]:
+        """:meth:`insert` without waiting: the future is resolved once the row is durable (an
+        ``async`` route awaits it with ``asyncio.wrap_future``, holding no thread)."""
         done: Future[int | None] = Future()
         self._queue.put((values, done))
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, daemon=True, name="group-commit")
                 self._thread.start()
-        return done.result()
+        return done
 
     def _run(self) -> None:
         while True:

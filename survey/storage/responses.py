@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from survey.errors import AnswerValidationError, ConflictError, FieldProblem
 from survey.storage.access import WaveNotAcceptingError, check_accepting
 from survey.storage.encoding import encode_numeric
-from survey.storage.group_commit import committer_for, row_values
+from survey.storage.group_commit import committer_for
 from survey.storage.models import Community, Response, Wave
 from survey.storage.registry import questionnaire_for_wave, read_community, read_wave
 
@@ -160,41 +160,88 @@ def submit_response(
                 return receipt
             raise
 
-    now = datetime.now(UTC)
-    started = _as_utc(started_at)
-    duration = (now - started).total_seconds() if started is not None else None
-    if duration is not None and duration < 0:
+    values = new_row_values(
+        wave=wave,
+        community=community,
+        questionnaire=questionnaire,
+        client_id=client_id,
+        cleaned=cleaned,
+        digest=digest,
+        started_at=started_at,
+        channel=channel,
+        honeypot=honeypot,
+        extra_flags=extra_flags,
+        client_started_at=client_started_at,
+        enumerator_id=enumerator_id,
+        source_hash=source_hash,
+    )
+    if values is None:
         # A stored client id is answered first (its receipt, or 409), as before this check.
         receipt = _existing_receipt(session, client_id, digest)
         if receipt is not None:
             return receipt
         raise AnswerValidationError([FieldProblem("started_at", "lies in the future")])
-    flags = intake_flags(duration_s=duration, n_answered=len(cleaned), honeypot=honeypot)
-    row = _new_row(
-        wave,
-        community,
-        questionnaire,
-        client_id,
-        cleaned,
-        digest,
-        started,
-        now,
-        duration,
-        channel,
-        [*flags, *extra_flags],
-    )
-    row.client_started_at = _as_utc(client_started_at)
-    row.enumerator_id = enumerator_id
-    row.source_hash = source_hash
     if with_session:
-        return _commit_in_session(session, row, digest)
+        return _commit_in_session(session, Response(**values), digest)
     session.rollback()  # end this request's read transaction before waiting for the writer
-    response_id = committer_for(session.get_bind()).insert(row_values(row))  # type: ignore[arg-type]
+    response_id = committer_for(session.get_bind()).insert(values)  # type: ignore[arg-type]
     if response_id is None:  # the client id is stored: a retry, or a 409
         receipt = _existing_receipt(session, client_id, digest)
         assert receipt is not None  # rows are never deleted
         return receipt
-    return Receipt(response_id, client_id, created=True, submitted_at=now)
+    return Receipt(response_id, client_id, created=True, submitted_at=values["submitted_at"])
+
+
+def new_row_values(
+    *,
+    wave: Wave,
+    community: Community,
+    questionnaire: Any,
+    client_id: str,
+    cleaned: dict[str, Any],
+    digest: str,
+    started_at: datetime | None,
+    channel: str,
+    honeypot: bool = False,
+    extra_flags: tuple[str, ...] = (),
+    client_started_at: datetime | None = None,
+    enumerator_id: int | None = None,
+    source_hash: str = "",
+    numeric: bytes | None = None,
+) -> dict[str, Any] | None:
+    """Every column of a new response but its id, stamped now, with the intake flags (speeder
+    from the server-measured duration, honeypot) and then ``extra_flags``; ``None`` when
+    ``started_at`` lies in the future. ``numeric``: the answers' packed vector, when the
+    caller has encoded them already.
+
+    The values go to the group committer as they are (building the ORM object first cost
+    more than the rest of the row's preparation: 176 µs, P5 micro-timings 2026-12-04); the
+    with-session path builds its ORM object from them.
+    """
+    assert wave.id is not None and community.id is not None
+    now = datetime.now(UTC)
+    started = _as_utc(started_at)
+    duration = (now - started).total_seconds() if started is not None else None
+    if duration is not None and duration < 0:
+        return None
+    flags = intake_flags(duration_s=duration, n_answered=len(cleaned), honeypot=honeypot)
+    return {
+        "client_id": client_id,
+        "wave_id": wave.id,
+        "community_id": community.id,
+        "questionnaire_id": wave.questionnaire_id,
+        "started_at": started,
+        "client_started_at": _as_utc(client_started_at),
+        "submitted_at": now,
+        "duration_s": duration,
+        "channel": channel,
+        "enumerator_id": enumerator_id,
+        "source_hash": source_hash,
+        "payload_hash": digest,
+        "quality_flags": [*flags, *extra_flags],
+        "answers": cleaned,
+        "numeric": numeric if numeric is not None else encode_numeric(questionnaire, cleaned),
+    }
 
 
 def _commit_in_session(session: Session, row: Response, digest: str) -> Receipt:
@@ -225,33 +272,3 @@ def _commit(session: Session) -> None:
             session.commit()
     else:
         session.commit()
-
-
-def _new_row(
-    wave: Wave,
-    community: Community,
-    questionnaire: Any,
-    client_id: str,
-    cleaned: dict[str, Any],
-    digest: str,
-    started: datetime | None,
-    now: datetime,
-    duration: float | None,
-    channel: str,
-    flags: list[str],
-) -> Response:
-    assert wave.id is not None and community.id is not None
-    return Response(
-        client_id=client_id,
-        wave_id=wave.id,
-        community_id=community.id,
-        questionnaire_id=wave.questionnaire_id,
-        started_at=started,
-        submitted_at=now,
-        duration_s=duration,
-        channel=channel,
-        payload_hash=digest,
-        quality_flags=flags,
-        answers=cleaned,
-        numeric=encode_numeric(questionnaire, cleaned),
-    )

@@ -77,7 +77,7 @@ def test_a_bad_row_fails_alone(engine: Engine) -> None:
     with Session(engine) as session:
         row = session.get(Response, good.response_id)
         assert row is not None
-        values = group_commit.row_values(row)
+        values = {name: getattr(row, name) for name in group_commit.COLUMNS}
     broken = dict(values, client_id=new_client_id(), wave_id=999_999)  # no such wave
     fine = dict(values, client_id=new_client_id())
     results: dict[str, Any] = {}
@@ -97,3 +97,21 @@ def test_a_bad_row_fails_alone(engine: Engine) -> None:
         thread.join(10)
     assert isinstance(results["bad"], Exception)
     assert isinstance(results["ok"], int) and stored(engine) == 2
+
+
+def test_a_submission_hands_the_writer_every_column_but_the_id(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The submit path builds the row's values without the ORM object (P5); a column added to
+    the model must be added there too, or the writer would insert it as NULL."""
+    seed_minimal(engine)
+    handed: list[dict[str, Any]] = []
+    real = group_commit.GroupCommitter.insert
+
+    def spy(self: group_commit.GroupCommitter, values: dict[str, Any]) -> int | None:
+        handed.append(values)
+        return real(self, values)
+
+    monkeypatch.setattr(group_commit.GroupCommitter, "insert", spy)
+    submit(engine, new_client_id())
+    assert len(handed) == 1 and set(handed[0]) == group_commit.COLUMNS
