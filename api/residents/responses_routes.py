@@ -13,11 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from api.deps import SessionDep, SettingsDep
+from api.errors import SafeJSONResponse
 from api.residents.credentials import Credential, resolve_credential
 from api.residents.example import EXAMPLE_LINK, example_submission, plausible_start
 from api.residents.fast_submit import own_draft, submit_by_link
@@ -177,7 +177,9 @@ async def create_response(body: ResponseCreate, request: Request, settings: Sett
         done = await submit_by_link(body, request, settings)
         if done is not None:
             receipt, duration_known = done
-            return receipt_response(receipt, duration_known=duration_known)
+            # Rendered here: FastAPI's own check of a returned model against response_model
+            # re-validated and re-encoded it (~0.1 ms under load, P5 profile).
+            return receipt_response(receipt, duration_known=duration_known, rendered=True)
     return await run_in_threadpool(create_in_session, body, request, settings)
 
 
@@ -221,7 +223,7 @@ def _create_response(
     return receipt_response(receipt, duration_known=draft is not None)
 
 
-def receipt_response(receipt: Receipt, *, duration_known: bool) -> Any:
+def receipt_response(receipt: Receipt, *, duration_known: bool, rendered: bool = False) -> Any:
     payload = ResponseReceipt(
         id=receipt.response_id,
         client_id=receipt.client_id,
@@ -229,6 +231,8 @@ def receipt_response(receipt: Receipt, *, duration_known: bool) -> Any:
         submitted_at=receipt.submitted_at,
         duration_known=duration_known,
     )
-    if receipt.created:
+    if receipt.created and not rendered:
         return payload
-    return JSONResponse(status_code=200, content=payload.model_dump(mode="json"))
+    return SafeJSONResponse(
+        status_code=201 if receipt.created else 200, content=payload.model_dump(mode="json")
+    )

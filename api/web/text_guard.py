@@ -38,6 +38,20 @@ def _no_constant(name: str) -> Any:
     raise BadText(["body"], f"{name} is not a JSON number", "json_invalid")
 
 
+def _plainly_fine(body: bytes) -> bool:
+    """Whether valid UTF-8 ``body`` cannot hold anything :func:`check_json` refuses, seen from
+    its bytes alone: a lone surrogate needs a ``\\u`` escape (strict UTF-8 has none), the
+    constants are spelled ``NaN`` and ``Infinity``, and no value nests deeper than the body
+    has opening brackets. A submission passes in a few µs instead of a second parse and walk
+    of its answers (~0.1 ms, P5 profile); anything else takes the full check."""
+    return (
+        b"\\u" not in body
+        and b"NaN" not in body
+        and b"Infinity" not in body
+        and body.count(b"[") + body.count(b"{") <= MAX_DEPTH
+    )
+
+
 def check_json(body: bytes) -> None:
     """Raise :class:`BadText` for a JSON body whose text is not valid Unicode scalar values."""
     try:
@@ -46,6 +60,8 @@ def check_json(body: bytes) -> None:
         raise BadText(["body"], f"body is not UTF-8 (byte {exc.start})", "unicode_error") from None
     if not text.strip():
         return  # FastAPI reports the missing body itself
+    if _plainly_fine(body):
+        return
     try:
         value = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
