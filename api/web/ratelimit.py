@@ -36,7 +36,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from fastapi import Request
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from api.settings import Settings
@@ -170,7 +170,9 @@ def check_in(request: Request, settings: Settings, scope: str, session: Session)
     must never hold one pooled connection while waiting for a second, or a burst larger than
     the pool waits on itself.
     """
-    engine = session.get_bind()
+    bind = session.get_bind()
+    # A session of the submit path's database threads is bound to their own connection.
+    engine = bind.engine if isinstance(bind, Connection) else bind
     assert isinstance(engine, Engine)
     clean = not (session.new or session.dirty or session.deleted)
     # Read-only so far: committing ends the transaction and returns the connection.

@@ -1,4 +1,4 @@
-"""One thread per engine that runs short database jobs for the event loop, one after another.
+"""A few threads per engine that run short database jobs for the event loop, in order of arrival.
 
 The JSON submit route is ``async`` (api/residents/responses_routes.py): a hop into anyio's
 thread pool and back cost ~0.4 ms of a loaded server's time per request, more than the
@@ -21,18 +21,29 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 IDLE_S = 5.0  # a thread with nothing to do for this long ends; the next job starts one
+# SQLite answers a read in microseconds, so one thread keeps up and more would only contend for
+# the interpreter; a PostgreSQL read waits a network round trip, so several overlap them (P5,
+# 2026-12-04: one thread was busy all the time, 90 % of it waiting in psycopg).
+THREADS = {"sqlite": 1, "postgresql": 4}
 T = TypeVar("T")
 
 
 class DatabaseThread:
+    """A few threads (:data:`THREADS`) taking jobs from one queue, each on a connection of its
+    own that it keeps between jobs: no pool check-out (nor PostgreSQL's pre-ping) and no
+    transaction to end per job, since each statement commits alone (the jobs only read; the
+    rate limiter writes on connections of its own)."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)
+        self._size = THREADS.get(engine.dialect.name, 1)
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._running = 0
         self._jobs: queue.SimpleQueue[tuple[Callable[[Session], Any], Future[Any]]] = (
             queue.SimpleQueue()
         )
@@ -42,38 +53,64 @@ class DatabaseThread:
         done: Future[T] = Future()
         self._jobs.put((job, done))
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, daemon=True, name="db-jobs")
-                self._thread.start()
+            if self._running < self._size:
+                self._running += 1
+                threading.Thread(target=self._run, daemon=True, name="db-jobs").start()
         return done
 
     async def run(self, job: Callable[[Session], T]) -> T:
-        """Run ``job(session)`` on this thread and wait for it without blocking the loop."""
+        """Run ``job(session)`` on one of these threads and wait for it without blocking the
+        loop."""
         return await asyncio.wrap_future(self.submit(job))
 
     def _run(self) -> None:
-        while True:
-            try:
-                job, done = self._jobs.get(timeout=IDLE_S)
-            except queue.Empty:
-                with self._lock:
-                    if self._jobs.empty():  # checked under the lock submit starts us with
-                        self._thread = None
-                        return
-                continue
-            if not done.set_running_or_notify_cancel():
-                continue
-            engine = self._engine()
-            if engine is None:  # pragma: no cover - a waiting caller holds its engine
-                done.set_exception(RuntimeError("the database engine was closed"))
-                continue
-            try:
-                with Session(engine, expire_on_commit=False) as session:
-                    result = job(session)
-            except BaseException as error:  # handed to the caller, who raises it
-                done.set_exception(error)
-            else:
-                done.set_result(result)
+        connection: Connection | None = None
+        try:
+            while True:
+                try:
+                    job, done = self._jobs.get(timeout=IDLE_S)
+                except queue.Empty:
+                    with self._lock:
+                        if self._jobs.empty():  # checked under the lock submit starts us with
+                            self._running -= 1
+                            return
+                    continue
+                if not done.set_running_or_notify_cancel():
+                    continue
+                try:
+                    connection = connection or self._connect()
+                    result = self._job(connection, job)
+                except DBAPIError as error:
+                    # A connection the server dropped (a restart): once more on a new one; the
+                    # jobs only read, so running one again changes nothing.
+                    if not error.connection_invalidated or connection is None:
+                        done.set_exception(error)
+                        continue
+                    connection.close()
+                    connection = None
+                    try:
+                        connection = self._connect()
+                        done.set_result(self._job(connection, job))
+                    except BaseException as again:
+                        done.set_exception(again)
+                except BaseException as error:  # handed to the caller, who raises it
+                    done.set_exception(error)
+                else:
+                    done.set_result(result)
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _connect(self) -> Connection:
+        engine = self._engine()
+        if engine is None:  # pragma: no cover - a waiting caller holds its engine
+            raise RuntimeError("the database engine was closed")
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    @staticmethod
+    def _job(connection: Connection, job: Callable[[Session], T]) -> T:
+        with Session(bind=connection, expire_on_commit=False) as session:
+            return job(session)
 
 
 _THREADS: weakref.WeakKeyDictionary[Engine, DatabaseThread] = weakref.WeakKeyDictionary()

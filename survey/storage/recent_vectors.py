@@ -39,7 +39,7 @@ from survey.storage.models import Response
 
 RECENT_LIMIT = 500
 MAX_COMMUNITIES = 4096
-POSTGRES_ID_LOOKBACK = 2048
+POSTGRES_ID_LOOKBACK = 256
 _SUBMITTED_AT = Response.__table__.c.submitted_at  # type: ignore[attr-defined]
 # Newest first by id: the community's index is walked backwards and stops after RECENT_LIMIT
 # rows (the first read of a community, or after a long pause; else few rows are above).
@@ -48,6 +48,9 @@ _TOP_UP = (
     " WHERE wave_id = ? AND community_id = ? AND submitted_at >= ? AND id > ?"
     " ORDER BY id DESC LIMIT ?"
 )
+# PostgreSQL's lookback re-reads ids already held; they are named so as not to be sent again
+# (psycopg binds the list as an array).
+_TOP_UP_SKIPPING = _TOP_UP.replace(" ORDER BY", " AND NOT (id = ANY(?)) ORDER BY")
 
 
 @dataclass
@@ -111,7 +114,12 @@ class RecentVectors:
         with self._lock:
             known = self._known.get(key)
             start = 0 if known is None else max(0, known.high_water - self._lookback)
-        fetched = self._fetch(connection, wave_id, community_id, since, start)
+            held = (
+                known.ids[bisect.bisect_right(known.ids, start) :]
+                if known is not None and self._lookback
+                else []
+            )
+        fetched = self._fetch(connection, wave_id, community_id, since, start, held)
         with self._lock:
             known = self._known.get(key)
             if known is None:
@@ -125,7 +133,13 @@ class RecentVectors:
             return list(known.vectors)
 
     def _fetch(
-        self, connection: Connection, wave_id: int, community_id: int, since: datetime, above: int
+        self,
+        connection: Connection,
+        wave_id: int,
+        community_id: int,
+        since: datetime,
+        above: int,
+        held: list[int],
     ) -> list[tuple[int, datetime, bytes]]:
         # On the driver's cursor (survey/storage/intake_reads.py), with SQLAlchemy's own
         # conversions of the one datetime each way (SQLite keeps it as text).
@@ -134,8 +148,15 @@ class RecentVectors:
         from_db = _SUBMITTED_AT.type._cached_result_processor(dialect, None)
         rows = driver_rows(
             connection,
-            _TOP_UP,
-            (wave_id, community_id, to_db(since) if to_db else since, above, RECENT_LIMIT),
+            _TOP_UP_SKIPPING if held else _TOP_UP,
+            (
+                wave_id,
+                community_id,
+                to_db(since) if to_db else since,
+                above,
+                *((held,) if held else ()),
+                RECENT_LIMIT,
+            ),
         )
         return [(int(i), from_db(at) if from_db else at, bytes(vector)) for i, at, vector in rows]
 
