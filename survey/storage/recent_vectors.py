@@ -14,10 +14,11 @@ order: a row with a lower id cannot appear after one with a higher id was read. 
 serialises writers on the database lock and assigns rowids inside the writing transaction, so
 there it always holds, across processes too. On PostgreSQL ids come from a sequence, and
 concurrent transactions (another worker's group commit, a paper import) may commit a lower id
-after a higher one; the top-up there re-reads the last ``POSTGRES_ID_LOOKBACK`` ids of the
-community's index, which covers every batch in flight at once (MAX_BATCH rows per process's
-writer). Nothing is ever decided from the cache alone: a row that did not exist is never
-invented, and a row rolled back is never read.
+after a higher one; the top-up there re-reads the last ``POSTGRES_ID_LOOKBACK`` ids (naming
+the ones it holds, so that only rows it lacks are sent), which is exact while fewer than that
+many submissions are being stored at once across every worker (a 64-client burst keeps
+about 64 in flight). Nothing is ever decided from the cache alone: a row that did not exist is
+never invented, and a row rolled back is never read.
 
 Memory: at most ``RECENT_LIMIT`` small vectors per community (≈ 70 bytes each), for the
 ``MAX_COMMUNITIES`` most recently used communities of each engine.
