@@ -8,8 +8,11 @@ which inserts whatever is waiting in one transaction (a core ``INSERT … ON CON
 durability (SQLite ``synchronous=FULL``, PostgreSQL's fsync). Only then is each waiting request
 told its row's id: nothing is acknowledged before it is on disk, and one fsync serves the batch.
 
-The writer never waits for company: it takes the first row at once and whatever else arrived
-while the previous commit ran (at most ``MAX_BATCH`` rows), so a lone submission is not delayed.
+A lone submission is not delayed: the writer takes the first row at once and whatever else
+arrived while the previous commit ran (at most ``MAX_BATCH`` rows). Only when the last batch
+had company (the server is under load) does it wait up to ``GATHER_S`` (2 ms) for more, since
+rows from the event loop arrive one at a time and a commit per row or two cost the writer
+~0.4 ms a row (P5, 2026-12-04: 4 ms of gathering took the writer from 17 % to 11 % of a core).
 A row whose ``client_id`` is already stored comes back as ``None`` (the caller answers it as a
 retry, or a 409); if the batch as a whole fails, each row is retried in a transaction of its
 own, so one bad row never fails its neighbours.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import weakref
 from concurrent.futures import Future
 from typing import Any
@@ -30,6 +34,7 @@ from sqlalchemy.engine import Engine
 from survey.storage.models import Response
 
 MAX_BATCH = 256
+GATHER_S = 0.002  # "a few ms at most" (issue 15): 2 ms
 IDLE_S = 5.0  # a writer with nothing to do for this long ends; the next insert starts one
 _TABLE: Table = Response.__table__  # type: ignore[attr-defined]
 # What :meth:`GroupCommitter.insert` takes: a value for every column but the id.
@@ -70,6 +75,7 @@ class GroupCommitter:
         return done
 
     def _run(self) -> None:
+        last = 0
         while True:
             try:
                 first = self._queue.get(timeout=IDLE_S)
@@ -80,11 +86,19 @@ class GroupCommitter:
                         return
                 continue
             batch = [first]
+            # Under load (the last batch had company) wait up to GATHER_S for more: rows
+            # arrive one by one from the event loop, and a commit per row or two cost the
+            # writer ~0.4 ms a row (P5). A lone submission is never kept waiting.
+            deadline = time.monotonic() + GATHER_S if last > 1 else 0.0
             while len(batch) < MAX_BATCH:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    left = deadline - time.monotonic()
+                    batch.append(
+                        self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                    )
                 except queue.Empty:
                     break
+            last = len(batch)
             self._write(batch)
 
     def _write(self, batch: list[tuple[dict[str, Any], Future[int | None]]]) -> None:

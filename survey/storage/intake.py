@@ -36,7 +36,10 @@ def differing_slots(candidate: bytes, others: list[bytes]) -> np.ndarray:
     mine = np.frombuffer(candidate, dtype=DTYPE)
     if others and set(map(len, others)) == {len(candidate)}:  # one version: the usual case
         matrix = np.frombuffer(b"".join(others), dtype=DTYPE).reshape(len(others), -1)
-        return np.asarray((matrix != mine).sum(axis=1), dtype=np.int64)
+        # Counted as uint16 (a vector has far fewer slots): bool's sum widens every cell to
+        # int64, twice the time of the comparison itself.
+        different = (matrix != mine).view(np.uint8)
+        return np.add.reduce(different, axis=1, dtype=np.uint16).astype(np.int64)
     same_length = [blob for blob in others if len(blob) == len(candidate)]
     counts = np.full(len(others), len(mine), dtype=np.int64)
     if not same_length:
