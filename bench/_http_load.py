@@ -96,8 +96,11 @@ def blast(port: int, requests: list[bytes], concurrency: int = 64) -> LoadResult
 
 
 @contextmanager
-def server(env: dict[str, str], log: Path, workers: int = 1) -> Iterator[int]:
-    """``python -m api.cli serve`` on a free port: the real process, ``workers`` uvicorn workers."""
+def server(
+    env: dict[str, str], log: Path, workers: int = 1, module: str | None = None
+) -> Iterator[int]:
+    """``python -m api.cli serve`` on a free port: the real process, ``workers`` uvicorn workers
+    (``module``: ``python -m module --port N`` instead, e.g. P5's floor app)."""
     import socket
 
     with socket.socket() as s:
@@ -105,8 +108,10 @@ def server(env: dict[str, str], log: Path, workers: int = 1) -> Iterator[int]:
         port = int(s.getsockname()[1])
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MEIHAO_")} | env
     with log.open("ab") as out:
+        command = [sys.executable, "-m", module, "--port", str(port)] if module else None
         process = subprocess.Popen(
-            [
+            command
+            or [
                 sys.executable,
                 "-m",
                 "api.cli",

@@ -11,6 +11,11 @@ answers varied), 64 concurrent keep-alive connections. Reference, interleaved in
 against the same server process: ``GET /api/v1/ping`` (trivial JSON, no database), same count and
 concurrency. Targets: subject throughput ≥ 50% of the reference's, p99 latency ≤ 250 ms.
 
+Floor (``MEIHAO_BENCH_P5_FLOOR=1``, the default): the same bodies posted to do-nothing routes of
+the real app (bench/_floor_app.py), interleaved with the ping: what the ratio would be if a
+submission's own work were free, for an ``async def`` route (the submit route's shape since
+issue 15) and for a ``def`` route with a session (its shape before).
+
 The server is ``python -m api.cli serve`` on a SQLite file seeded like ``tests.support.factories.
 seed_minimal`` (one street, two communities, the default questionnaire, one open wave); every
 commit is fsynced (synchronous=FULL). The load generator is Python (asyncio, raw HTTP/1.1, see
@@ -177,6 +182,37 @@ def _measure(url: str, workers: int, runs: int) -> dict[str, Any]:
     }
 
 
+def _floor(runs: int) -> dict[str, Any]:
+    """What a submission would reach if its own work were free (bench/_floor_app.py): the same
+    bodies to do-nothing routes of the real app, interleaved with the ping, SQLite, 1 worker."""
+    env = {
+        "MEIHAO_DATABASE_URL": _database(_sqlite_url()),
+        "MEIHAO_SECRET_KEY": SECRET,
+        "MEIHAO_SUBMIT_RATE_PER_MINUTE": "1000000000",
+    }
+    rates: dict[str, list[float]] = {"ping": [], "floor_async": [], "floor_sync": []}
+    with server(env, OUT / "p5_floor.log", module="bench._floor_app") as port:
+        ping = [get("/api/v1/ping", port)] * REQUESTS
+        bodies = _submissions(port, REQUESTS, 0)
+        routes = {
+            "floor_async": [b.replace(SUBMIT.encode(), b"/bench/floor-async", 1) for b in bodies],
+            "floor_sync": [b.replace(SUBMIT.encode(), b"/bench/floor-sync", 1) for b in bodies],
+        }
+        blast(port, ping[:500], CONCURRENCY)
+        for _ in range(runs):
+            rates["ping"].append(blast(port, ping, CONCURRENCY).throughput)
+            for name, batch in routes.items():
+                result = blast(port, batch, CONCURRENCY)
+                _check(result, 201, name)
+                rates[name].append(result.throughput)
+    ping_rate = statistics.median(rates["ping"])
+    return {
+        "ping_per_s": ping_rate,
+        **{f"{k}_per_s": statistics.median(v) for k, v in rates.items() if k != "ping"},
+        **{f"{k}_ratio": statistics.median(v) / ping_rate for k, v in rates.items() if k != "ping"},
+    }
+
+
 def run(runs: int) -> dict[str, Any]:
     configs: dict[str, dict[str, Any]] = {}
     for backend, workers in _configs():
@@ -185,16 +221,23 @@ def run(runs: int) -> dict[str, Any]:
             configs[f"{backend}:{workers}"] = {"skipped": "PostgreSQL not reachable"}
             continue
         configs[f"{backend}:{workers}"] = _measure(url, workers, runs)
+    floor = _floor(runs) if os.environ.get("MEIHAO_BENCH_P5_FLOOR", "1") == "1" else None
     measured = {k: v for k, v in configs.items() if "ratio" in v}
     main = measured.get("sqlite:1") or next(iter(measured.values()))
     summary = "; ".join(
         f"{k} {v['ratio']:.2f} p99 {v['p99_ms']:.0f} ms" for k, v in measured.items()
     )
+    if floor is not None:
+        summary += (
+            f"; floor (do-nothing POST of the same body, sqlite:1): async"
+            f" {floor['floor_async_ratio']:.2f}, def with a session {floor['floor_sync_ratio']:.2f}"
+        )
     return {
         "id": ID,
         **main,
         "note": f"targets: ratio ≥ 0.5, p99 ≤ 250 ms; {summary}",
         "configs": configs,
+        "floor": floor,
         "params": {
             "requests_per_batch": REQUESTS,
             "concurrency": CONCURRENCY,
