@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -151,3 +153,96 @@ def server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass
+class WrkResult:
+    """What wrk reports of one run: the same questions as :class:`LoadResult` asks."""
+
+    requests: int
+    elapsed_s: float
+    p50_ms: float
+    p99_ms: float
+    bad_statuses: int  # responses that were not 2xx or 3xx, and socket errors
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.elapsed_s
+
+    def percentile_ms(self, q: float) -> float:
+        if q == 50:
+            return self.p50_ms
+        if q == 99:
+            return self.p99_ms
+        raise ValueError("wrk's summary here gives the 50th and 99th percentiles")
+
+
+def _lua_string(raw: bytes) -> str:
+    """``raw`` as a Lua string literal, byte for byte (Lua's long brackets would turn CRLF
+    into LF, which HTTP does not allow)."""
+    out = []
+    for byte in raw:
+        char = chr(byte)
+        if 32 <= byte < 127 and char not in '"\\':
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
+
+
+_WRK_SCRIPT = """
+local requests = {%s}
+local n = #requests
+local i = 0
+request = function()
+  i = i %% n + 1
+  return requests[i]
+end
+done = function(summary, latency, _)
+  local e = summary.errors
+  io.write(string.format("WRK %%d %%d %%f %%f %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99),
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk_blast(
+    port: int, requests: list[bytes], concurrency: int = 64, duration_s: float = 4.0
+) -> WrkResult:
+    """The same keep-alive load from ``wrk`` (Debian's package): a compiled generator in its
+    own process, two threads, a few µs of CPU per request, so that the generator does not
+    take the two cores from the server (issue 15). It cycles through ``requests`` for
+    ``duration_s`` seconds rather than sending each once: for repeatable reads only."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT % ",\n".join(_lua_string(r) for r in requests))
+    try:
+        done = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{concurrency}",
+                f"-d{max(1, round(duration_s))}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.unlink(script.name)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WRK "))
+    count, duration_us, p50_us, p99_us, bad = line.split()[1:]
+    return WrkResult(
+        int(count), int(duration_us) / 1e6, float(p50_us) / 1000, float(p99_us) / 1000, int(bad)
+    )
