@@ -13,11 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from api.deps import SessionDep, SettingsDep
-from api.errors import SafeJSONResponse
 from api.residents.credentials import Credential, resolve_credential
 from api.residents.example import EXAMPLE_LINK, example_submission, plausible_start
 from api.residents.fast_submit import own_draft, submit_by_link
@@ -233,6 +233,6 @@ def receipt_response(receipt: Receipt, *, duration_known: bool, rendered: bool =
     )
     if receipt.created and not rendered:
         return payload
-    return SafeJSONResponse(
+    return JSONResponse(
         status_code=201 if receipt.created else 200, content=payload.model_dump(mode="json")
     )
