@@ -1,9 +1,10 @@
 """The fast path of ``POST /api/v1/responses``: a new submission by open link, on the event loop.
 
 Why: under 64 concurrent clients the route ran at 0.25 of the trivial endpoint (P5), and a
-do-nothing ``def`` POST route with a session already cost 0.55 of it: the thread-pool hops,
-not the work, were the limit (each ~0.4 ms of a loaded server). Here the route stays on the
-event loop. Its reads run as one job on the engine's database thread
+do-nothing ``def`` POST route with a session reaches only 0.48–0.55 of it (the bench's floor,
+bench/_floor_app.py), against 0.81 for a do-nothing ``async def``: the thread-pool hops
+(~0.4 ms each on a loaded server) took most of the budget before any work. Here the route
+stays on the event loop. Its reads run as one job on the engine's database threads
 (survey/storage/db_thread.py), the checks and the row's preparation run on the loop (pure
 computation, ~0.3 ms), and the row goes to the group committer, whose durable acknowledgement
 is awaited without holding a thread.
@@ -11,10 +12,12 @@ is awaited without holding a thread.
 Same rules, same order, same errors as the full path (``create_in_session``), because the
 job calls the same functions: credential (401/403/422), client id (422), rate limit (429),
 wave accepting (409), the draft's owner (409), then validation and grids (422), the
-near-duplicate flag and the row. What the fast path does not decide it hands back (``None``)
-before anything is counted or stored: a client id already stored (an identical retry or a
-409, answered from the stored row), a start time in the future, and a row that lost the
-insert race to an identical tap.
+near-duplicate flag and the row. What the fast path does not decide it hands back (``None``),
+never having stored anything: a client id already stored (an identical retry or a 409,
+answered from the stored row; nothing counted yet), and, after the rate limit has counted the
+hit, a row that lost the insert race to an identical tap (answered as a retry, which is not
+limited) and a draft whose server start lies in the future (a clock set back: the full path
+says so, and counts the hit a second time).
 """
 
 from __future__ import annotations
