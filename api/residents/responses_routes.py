@@ -18,15 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from api.deps import SessionDep, SettingsDep
-from api.residents.credentials import Credential, resolve_credential
+from api.residents.admission import admit, credential_of, own_draft
 from api.residents.example import EXAMPLE_LINK, example_submission, plausible_start
-from api.residents.fast_submit import own_draft, submit_by_link
+from api.residents.fast_submit import submit_by_link
 from api.settings import Settings
 from api.web.auth import bearer_token
 from api.web.ratelimit import client_address, enforce
 from survey.storage.access import InvitationUsedError, check_accepting
 from survey.storage.drafts import start_draft, submit_entry
-from survey.storage.intake_reads import stored_or_drafted
 from survey.storage.responses import Receipt, check_client_id
 from survey.storage.sources import source_hash
 
@@ -116,27 +115,13 @@ CREDENTIAL_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _credential(
-    request: Request, session: Session, settings: Settings, body: Credentials
-) -> Credential:
-    return resolve_credential(
-        request=request,
-        session=session,
-        settings=settings,
-        link=body.link,
-        invitation=body.invitation,
-        wave_code=body.wave,
-        community_code=body.community,
-    )
-
-
 @router.post("/start", response_model=StartReceipt, status_code=201, responses=CREDENTIAL_ERRORS)
 def start_response(
     body: ResponseStart, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Any:
     """Record the server's start time for ``client_id`` (idempotent: a repeat returns it)."""
     enforce(request, session, settings, "submit")
-    credential = _credential(request, session, settings, body)
+    credential = credential_of(request, session, settings, body)
     client_id = check_client_id(body.client_id)
     check_accepting(credential.wave)
     if credential.invitation is not None and credential.invitation.used_at is not None:
@@ -177,9 +162,7 @@ async def create_response(body: ResponseCreate, request: Request, settings: Sett
         done = await submit_by_link(body, request, settings)
         if done is not None:
             receipt, duration_known = done
-            # Rendered here: FastAPI's own check of a returned model against response_model
-            # re-validated and re-encoded it (~0.1 ms under load, P5 profile).
-            return receipt_response(receipt, duration_known=duration_known, rendered=True)
+            return receipt_response(receipt, duration_known=duration_known)
     return await run_in_threadpool(create_in_session, body, request, settings)
 
 
@@ -192,16 +175,8 @@ def create_in_session(body: ResponseCreate, request: Request, settings: Settings
 def _create_response(
     body: ResponseCreate, request: Request, session: Session, settings: Settings
 ) -> Any:
-    credential = _credential(request, session, settings, body)
-    client_id = check_client_id(body.client_id)
-    # Only whether the id is stored and has a draft, in one driver-level query: the row
-    # itself is read for a retry only, the draft only when there is one, and submit_entry is
-    # told, so that it does not look again (P5: three queries less).
-    is_retry, drafted = stored_or_drafted(session=session, client_id=client_id)
-    if is_retry is None:  # identical retries are answered from the stored row, never limited
-        enforce(request, session, settings, "submit")
-        check_accepting(credential.wave)
-    draft = own_draft(session, credential, client_id) if drafted else None
+    admission = admit(session, request, settings, body)
+    credential, client_id, draft = admission.credential, admission.client_id, admission.draft
     receipt = submit_entry(
         session=session,
         wave=credential.wave,
@@ -218,12 +193,15 @@ def _create_response(
             wave_code=credential.wave.code,
             address=client_address(request, settings),
         ),
-        stored=is_retry is not None,
+        # submit_entry is told, so that it does not look again (P5: one query less)
+        stored=admission.stored is not None,
     )
     return receipt_response(receipt, duration_known=draft is not None)
 
 
-def receipt_response(receipt: Receipt, *, duration_known: bool, rendered: bool = False) -> Any:
+def receipt_response(receipt: Receipt, *, duration_known: bool) -> JSONResponse:
+    """The receipt, rendered here (201, or 200 for a retry): FastAPI's own check of a returned
+    model against ``response_model`` re-validated and re-encoded it (~0.1 ms under load, P5)."""
     payload = ResponseReceipt(
         id=receipt.response_id,
         client_id=receipt.client_id,
@@ -231,8 +209,6 @@ def receipt_response(receipt: Receipt, *, duration_known: bool, rendered: bool =
         submitted_at=receipt.submitted_at,
         duration_known=duration_known,
     )
-    if receipt.created and not rendered:
-        return payload
     return JSONResponse(
         status_code=201 if receipt.created else 200, content=payload.model_dump(mode="json")
     )

@@ -25,6 +25,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from survey.storage.per_engine import PerEngine
+
 IDLE_S = 5.0  # a thread with nothing to do for this long ends; the next job starts one
 # SQLite answers a read in microseconds, so one thread keeps up and more would only contend for
 # the interpreter; a PostgreSQL read waits a network round trip, so several overlap them (P5,
@@ -113,13 +115,4 @@ class DatabaseThread:
             return job(session)
 
 
-_THREADS: weakref.WeakKeyDictionary[Engine, DatabaseThread] = weakref.WeakKeyDictionary()
-_THREADS_LOCK = threading.Lock()
-
-
-def database_thread_for(engine: Engine) -> DatabaseThread:
-    with _THREADS_LOCK:
-        thread = _THREADS.get(engine)
-        if thread is None:
-            thread = _THREADS[engine] = DatabaseThread(engine)
-        return thread
+database_thread_for = PerEngine(DatabaseThread)

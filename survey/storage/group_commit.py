@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from survey.storage.models import Response
+from survey.storage.per_engine import PerEngine
 
 MAX_BATCH = 256
 GATHER_S = 0.002  # "a few ms at most" (issue 15): 2 ms
@@ -128,13 +129,4 @@ class GroupCommitter:
             return {client_id: int(row_id) for row_id, client_id in result.all()}
 
 
-_COMMITTERS: weakref.WeakKeyDictionary[Engine, GroupCommitter] = weakref.WeakKeyDictionary()
-_COMMITTERS_LOCK = threading.Lock()
-
-
-def committer_for(engine: Engine) -> GroupCommitter:
-    with _COMMITTERS_LOCK:
-        committer = _COMMITTERS.get(engine)
-        if committer is None:
-            committer = _COMMITTERS[engine] = GroupCommitter(engine)
-        return committer
+committer_for = PerEngine(GroupCommitter)

@@ -16,16 +16,16 @@ from is that read-only instance reused instead of built again.
 from __future__ import annotations
 
 import threading
-import weakref
 from typing import Any
 
 from sqlalchemy import Column
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from survey.errors import NotFoundError
 from survey.storage.models import Community, Wave
+from survey.storage.per_engine import PerEngine
 
 _WAVE_TABLE_COLUMNS: list[Column[Any]] = list(Wave.__table__.columns)  # type: ignore[attr-defined]
 _COMMUNITY_TABLE_COLUMNS: list[Column[Any]] = list(
@@ -99,16 +99,7 @@ class _Instances:
             self._by_codes[codes] = (row, wave, c)
 
 
-_INSTANCES: weakref.WeakKeyDictionary[Engine, _Instances] = weakref.WeakKeyDictionary()
-_INSTANCES_LOCK = threading.Lock()
-
-
-def _instances(engine: Engine) -> _Instances:
-    with _INSTANCES_LOCK:
-        known = _INSTANCES.get(engine)
-        if known is None:
-            known = _INSTANCES[engine] = _Instances(engine.dialect)
-        return known
+_instances = PerEngine(lambda engine: _Instances(engine.dialect))
 
 
 def read_wave_and_community(

@@ -28,15 +28,15 @@ from __future__ import annotations
 
 import bisect
 import threading
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from survey.storage.intake_reads import driver_rows
 from survey.storage.models import Response
+from survey.storage.per_engine import PerEngine
 
 RECENT_LIMIT = 500
 MAX_COMMUNITIES = 4096
@@ -162,17 +162,9 @@ class RecentVectors:
         return [(int(i), from_db(at) if from_db else at, bytes(vector)) for i, at, vector in rows]
 
 
-_CACHES: weakref.WeakKeyDictionary[Engine, RecentVectors] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def recent_vectors_for(engine: Engine) -> RecentVectors:
-    with _CACHES_LOCK:
-        cache = _CACHES.get(engine)
-        if cache is None:
-            lookback = POSTGRES_ID_LOOKBACK if engine.dialect.name == "postgresql" else 0
-            cache = _CACHES[engine] = RecentVectors(lookback)
-        return cache
+recent_vectors_for = PerEngine(
+    lambda engine: RecentVectors(POSTGRES_ID_LOOKBACK if engine.dialect.name == "postgresql" else 0)
+)
 
 
 def read_recent_vectors(
